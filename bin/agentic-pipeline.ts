@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+/**
+ * Entry point. Decides the mode before anything heavy loads: a one-shot command (plain output or
+ * --json, never Ink), or — with no command, on a terminal — the console. React and Ink are only
+ * imported on the console path.
+ */
+import { COMMANDS } from '../src/cli/registry.js';
+import { formatHelp, parseArgs } from '../src/cli/args.js';
+import { createContext } from '../src/cli/context.js';
+import { InputError } from '../src/domain/errors.js';
+import { DatabaseMissingError } from '../src/store/db.js';
+
+// chalk (Ink's colours) ignores NO_COLOR; map it before any UI module is imported.
+if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '' && process.env.FORCE_COLOR === undefined) {
+  process.env.FORCE_COLOR = '0';
+}
+
+const CONSOLE_FLAGS = {
+  refresh: { type: 'number', default: 2, description: 'seconds between refreshes' },
+  readOnly: { type: 'boolean', default: false, description: 'hide and refuse every mutation' },
+  version: { type: 'boolean', shortFlag: 'v', default: false, description: 'print the version' },
+} as const;
+
+function usage(): string {
+  const names = Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`)
+    .join('\n');
+  return `Usage: agentic-pipeline [command] [flags]
+
+With no command on a terminal, opens the console (--refresh S, --read-only).
+Without a terminal, prints the health summary.
+
+Commands:
+${names}
+
+Global flags: --db PATH, --json, --actor human:<user>, --help
+Run 'agentic-pipeline <command> --help' for a command's flags.
+`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-')) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(usage());
+      return 0;
+    }
+    const args = parseArgs(argv, CONSOLE_FLAGS);
+    if (args.flags.version) {
+      const { createRequire } = await import('node:module');
+      const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+      process.stdout.write(pkg.version + '\n');
+      return 0;
+    }
+    if (args.input.length > 0) throw new InputError(`unknown command '${args.input[0]}' (see --help)`);
+    const interactive = Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY) && !args.flags.json;
+    if (!interactive) {
+      // Never render Ink into a pipe: print the health summary instead.
+      const health = await COMMANDS.health!.load();
+      return runCommand(health.default, argv.filter((a) => !a.startsWith('--refresh') && a !== '--read-only'));
+    }
+    const refresh = Number(args.flags.refresh);
+    if (!(refresh > 0)) throw new InputError('--refresh must be a number of seconds above 0');
+    const { runConsole } = await import('../screens/run-console.js');
+    const ctx = createContext(args);
+    return runConsole({ dbPath: ctx.dbPath, actor: ctx.actor, refreshSeconds: refresh, readOnly: Boolean(args.flags.readOnly) });
+  }
+  const entry = COMMANDS[first];
+  if (!entry) throw new InputError(`unknown command '${first}' (run 'agentic-pipeline --help' for the list)`);
+  const command = (await entry.load()).default;
+  return runCommand(command, argv.slice(1));
+}
+
+async function runCommand(command: Awaited<ReturnType<(typeof COMMANDS)[string]['load']>>['default'], argv: string[]): Promise<number> {
+  const args = parseArgs(argv, command.flags);
+  if (args.flags.help) {
+    process.stdout.write(formatHelp(command.usage, command.summary, command.flags));
+    return 0;
+  }
+  const ctx = createContext(args);
+  try {
+    return await command.run(ctx);
+  } finally {
+    ctx.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof InputError || err instanceof DatabaseMissingError) {
+      process.stderr.write(`agentic-pipeline: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`agentic-pipeline: ${message}\n`);
+    if (process.env.AGENTIC_PIPELINE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  },
+);

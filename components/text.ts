@@ -1,0 +1,123 @@
+/**
+ * Cell-width arithmetic for plain strings: how many terminal columns a string takes, and how to
+ * cut or pad it to an exact width.
+ *
+ * Components build each line to an exact width themselves instead of relying on Ink's wrapping,
+ * because the ellipsis must follow the theme (`…` or `...`) and a table row must never wrap onto
+ * a second line. Book titles can hold CJK text and emoji, which take two columns, so width is
+ * not `string.length`. This is a small approximation of Unicode East Asian Width (wide and
+ * fullwidth ranges, emoji; combining marks and controls take none), enough for titles and paths.
+ */
+
+function codePointWidth(cp: number): number {
+  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return 0; // control characters
+  if (
+    (cp >= 0x0300 && cp <= 0x036f) || // combining diacritics
+    (cp >= 0x200b && cp <= 0x200f) || // zero-width space/joiners, marks
+    (cp >= 0xfe00 && cp <= 0xfe0f) // variation selectors
+  ) {
+    return 0;
+  }
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0x303e) ||
+    (cp >= 0x3041 && cp <= 0x33ff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0xa000 && cp <= 0xa4cf) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1f64f) ||
+    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  ) {
+    return 2;
+  }
+  return 1;
+}
+
+/** Replace tabs and line breaks by spaces and drop other control characters. */
+export function singleLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\t\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+}
+
+/** Terminal columns `s` occupies (plain text, no escape codes). */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += codePointWidth(ch.codePointAt(0) ?? 0);
+  return w;
+}
+
+/** Longest prefix of `s` that fits in `width` columns. */
+function fitPrefix(s: string, width: number): string {
+  let w = 0;
+  let out = '';
+  for (const ch of s) {
+    const cw = codePointWidth(ch.codePointAt(0) ?? 0);
+    if (w + cw > width) break;
+    w += cw;
+    out += ch;
+  }
+  return out;
+}
+
+/** Longest suffix of `s` that fits in `width` columns. */
+function fitSuffix(s: string, width: number): string {
+  const chars = [...s];
+  let w = 0;
+  let i = chars.length;
+  while (i > 0) {
+    const cw = codePointWidth(chars[i - 1]?.codePointAt(0) ?? 0);
+    if (w + cw > width) break;
+    w += cw;
+    i--;
+  }
+  return chars.slice(i).join('');
+}
+
+/**
+ * Cut `s` to at most `width` columns, ending with `ellipsis` when something was cut.
+ * `from: 'start'` keeps the end instead (useful for paths: `…/books/pipeline.db`).
+ */
+export function truncate(s: string, width: number, ellipsis: string, from: 'end' | 'start' = 'end'): string {
+  if (width <= 0) return '';
+  if (displayWidth(s) <= width) return s;
+  const ew = displayWidth(ellipsis);
+  if (ew >= width) return fitPrefix(ellipsis, width);
+  return from === 'end' ? fitPrefix(s, width - ew) + ellipsis : ellipsis + fitSuffix(s, width - ew);
+}
+
+export type Align = 'left' | 'right' | 'center';
+
+/** Truncate then pad `s` to exactly `width` columns. */
+export function fitCell(s: string, width: number, ellipsis: string, align: Align = 'left'): string {
+  const cut = truncate(singleLine(s), width, ellipsis);
+  const gap = Math.max(0, width - displayWidth(cut));
+  if (align === 'right') return ' '.repeat(gap) + cut;
+  if (align === 'center') {
+    const left = Math.floor(gap / 2);
+    return ' '.repeat(left) + cut + ' '.repeat(gap - left);
+  }
+  return cut + ' '.repeat(gap);
+}
+
+/** 1000000 → "1,000,000" (fixed en-US grouping, so output does not depend on the host locale). */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** Compact duration: "0s", "42s", "3m05s", "2h04m", "3d02h". Negative values count as 0. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`;
+  const d = Math.floor(h / 24);
+  return `${d}d${String(h % 24).padStart(2, '0')}h`;
+}

@@ -1,0 +1,137 @@
+/**
+ * Contracts of the operations services (health, stuck detection and recovery, batch operations,
+ * aging, retention). The one-shot commands, the console and later MCP/metrics depend on these
+ * types; implementations live beside this file. JSON-facing fields are snake_case so `--json`
+ * can print them as they are.
+ */
+import type { PipelineRow } from '../store/pipeline-row.js';
+import type { PipelineState } from '../domain/states.js';
+import type { Actor } from '../domain/actor.js';
+
+export type Severity = 'info' | 'warning' | 'critical';
+export type AlertCode = 'stuck_pipeline' | 'high_failure_rate' | 'queue_backup' | 'worker_idle' | 'disk_space_low';
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
+
+export interface Alert {
+  severity: Severity;
+  code: AlertCode;
+  message: string;
+}
+
+export interface WorkerLiveness {
+  id: string;
+  pid: number | null;
+  host: string | null;
+  started_at: number;
+  last_heartbeat_at: number;
+  heartbeat_age_seconds: number;
+  stopped: boolean;
+  /** Books this worker holds a lease on now. */
+  active_books: number;
+}
+
+export type StuckReason = 'lease_expired' | 'over_threshold';
+
+export interface StuckBook {
+  id: string;
+  state: PipelineState;
+  stuck_seconds: number;
+  expected_seconds: number | null;
+  source_path: string;
+  reason: StuckReason;
+  lease_owner: string | null;
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  auto_recoveries: number;
+  version: number;
+}
+
+export interface HealthReport {
+  status: HealthStatus;
+  generated_at: number;
+  active: number;
+  queued: number;
+  stuck: StuckBook[];
+  pending_approval: number;
+  needs_retry: number;
+  failed: number;
+  completed_24h: number;
+  avg_processing_seconds: number | null;
+  throughput_per_hour: number;
+  estimated_queue_minutes: number | null;
+  /** priority (1..10) → queued count */
+  queue_by_priority: Record<number, number>;
+  oldest_queued_seconds: number | null;
+  workers: WorkerLiveness[];
+  alerts: Alert[];
+  /** Completions per minute over the last 60 minutes, oldest first (the console's sparkline). */
+  throughput_last_hour: number[];
+}
+
+export type RecoveryAction = 'retry' | 'reset' | 'reject';
+
+export interface RecoveryResult {
+  pipeline: PipelineRow;
+  action: RecoveryAction;
+  audit_id: number;
+}
+
+/** Filter for batch operations. Everything is applied in SQL, exactly. */
+export interface BatchFilter {
+  book_types?: string[];
+  min_confidence?: number;
+  max_confidence?: number;
+  states?: PipelineState[];
+  /** ms since epoch */
+  created_before?: number;
+  created_after?: number;
+  /** SQLite GLOB over source_path, e.g. "/library/tech/*" */
+  path_glob?: string;
+  priorities?: number[];
+  ids?: string[];
+  /** Refuse when more books match than this. Default 50. */
+  max_count?: number;
+}
+
+export type BatchOperation =
+  | { kind: 'approve' }
+  | { kind: 'reject'; reason: string }
+  | { kind: 'retry' }
+  | { kind: 'priority'; priority: number };
+
+export interface BatchPreviewBook {
+  id: string;
+  source_path: string;
+  book_type: string | null;
+  confidence: number | null;
+  state: PipelineState;
+  priority: number;
+  created_at: number;
+  /** What apply compares against: a book whose version moved since the preview is skipped. */
+  version: number;
+}
+
+export interface BatchPreview {
+  operation: BatchOperation;
+  filter: BatchFilter;
+  matched: number;
+  /** True when matched > max_count: apply refuses. */
+  exceeds_max: boolean;
+  /** Every matched book when within max_count (what apply will touch), else the first rows. */
+  books: BatchPreviewBook[];
+}
+
+export interface BatchResult {
+  affected: number;
+  affected_ids: string[];
+  skipped: { id: string; why: string }[];
+  /** The batch audit row (holds the filter and the affected ids). */
+  audit_id: number | null;
+}
+
+export interface BatchService {
+  preview(filter: BatchFilter, operation: BatchOperation): BatchPreview;
+  /** Applies to exactly the previewed books, skipping any that changed since. */
+  apply(preview: BatchPreview, actor: Actor): BatchResult;
+}

@@ -1,0 +1,61 @@
+/**
+ * The domain services over one SQLite file. The CLI, the console, the worker (and later the MCP
+ * server and metrics) all open the database through here, so every interface shares the same
+ * rules, transactions and audit.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { Db, OpenOptions } from './store/db.js';
+import { openDatabase } from './store/db.js';
+import { PipelineStore } from './store/pipelines.js';
+import { AuditLog } from './store/audit.js';
+import { WorkQueue } from './store/queue.js';
+import { BookActions } from './domain/actions.js';
+import { Enqueuer } from './domain/enqueue.js';
+import type { Clock } from './domain/clock.js';
+import { systemClock } from './domain/clock.js';
+
+export interface Services {
+  readonly dbPath: string;
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly pipelines: PipelineStore;
+  readonly audit: AuditLog;
+  readonly queue: WorkQueue;
+  readonly actions: BookActions;
+  readonly enqueuer: Enqueuer;
+  close(): void;
+}
+
+export interface ServiceOptions extends OpenOptions {
+  clock?: Clock;
+}
+
+export function createServices(dbPath: string, options: ServiceOptions = {}): Services {
+  const db = openDatabase(dbPath, options);
+  const clock = options.clock ?? systemClock();
+  const pipelines = new PipelineStore(db, clock);
+  const audit = new AuditLog(db, clock);
+  const queue = new WorkQueue(db, clock);
+  return {
+    dbPath,
+    db,
+    clock,
+    pipelines,
+    audit,
+    queue,
+    actions: new BookActions(db, pipelines, audit),
+    enqueuer: new Enqueuer(db, pipelines, audit),
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+/** --db, else AGENTIC_PIPELINE_DB, else $XDG_DATA_HOME/agentic-pipeline/pipeline.db. */
+export function resolveDbPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag) return path.resolve(flag);
+  if (env.AGENTIC_PIPELINE_DB) return path.resolve(env.AGENTIC_PIPELINE_DB);
+  const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(dataHome, 'agentic-pipeline', 'pipeline.db');
+}

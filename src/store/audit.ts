@@ -1,0 +1,237 @@
+/**
+ * AuditLog: the append-only trail answering "who did what, when, and with which filter".
+ * `append` must run inside the caller's transaction so an action and its audit rows commit
+ * together. Rows are hash-chained so tampering with the file is evident (`verify`).
+ */
+import crypto from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './db.js';
+import type { Clock } from '../domain/clock.js';
+import { InputError } from '../domain/errors.js';
+
+/** Upper snake action names. Extend as new operations appear; keep one spelling per action. */
+export const AUDIT_ACTIONS = [
+  'QUEUED',
+  'REQUEUED',
+  'DUPLICATE_DETECTED',
+  'APPROVED',
+  'REJECTED',
+  'ROLLED_BACK',
+  'PRIORITY_CHANGED',
+  'BATCH_QUEUED',
+  'BATCH_APPROVED',
+  'BATCH_REJECTED',
+  'BATCH_RETRIED',
+  'BATCH_PRIORITY_CHANGED',
+  'STUCK_RECOVERED',
+  'PRIORITY_AGED',
+  'AUDIT_RETENTION',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number] | (string & {});
+
+export interface AuditEntryInput {
+  action: AuditAction;
+  actor: string;
+  pipeline_id?: string | null;
+  batch_id?: number | null;
+  reason?: string | null;
+  before?: unknown;
+  after?: unknown;
+  filter?: unknown;
+  ids?: readonly string[] | null;
+  count?: number | null;
+  confidence?: number | null;
+  details?: unknown;
+}
+
+export interface AuditRow {
+  id: number;
+  at: number;
+  action: string;
+  actor: string;
+  pipeline_id: string | null;
+  batch_id: number | null;
+  reason: string | null;
+  before_value: string | null;
+  after_value: string | null;
+  filter_json: string | null;
+  ids_json: string | null;
+  count: number | null;
+  confidence: number | null;
+  details_json: string | null;
+  prev_hash: string | null;
+  hash: string;
+}
+
+export interface AuditQuery {
+  pipelineId?: string;
+  actor?: string;
+  action?: string;
+  /** Milliseconds since epoch: entries at or after. */
+  since?: number;
+  /** Keyset: entries with id < beforeId (for scrolling further back). */
+  beforeId?: number;
+  limit?: number;
+}
+
+const enc = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+const dec = (v: string | null): unknown => {
+  if (v === null) return null;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+};
+
+function rowHash(prev: string | null, r: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'>): string {
+  const canonical = JSON.stringify([
+    r.at, r.action, r.actor, r.pipeline_id, r.batch_id, r.reason, r.before_value, r.after_value,
+    r.filter_json, r.ids_json, r.count, r.confidence, r.details_json,
+  ]);
+  return crypto.createHash('sha256').update(prev ?? '').update('\n').update(canonical).digest('hex');
+}
+
+export class AuditLog {
+  private readonly insertStmt: Statement;
+  private readonly lastHash: Statement<[], { hash: string }>;
+
+  constructor(
+    readonly db: Db,
+    readonly clock: Clock,
+  ) {
+    this.insertStmt = db.prepare(`
+      INSERT INTO audit (at, action, actor, pipeline_id, batch_id, reason, before_value, after_value,
+        filter_json, ids_json, count, confidence, details_json, prev_hash, hash)
+      VALUES (@at, @action, @actor, @pipeline_id, @batch_id, @reason, @before_value, @after_value,
+        @filter_json, @ids_json, @count, @confidence, @details_json, @prev_hash, @hash)`);
+    this.lastHash = db.prepare('SELECT hash FROM audit ORDER BY id DESC LIMIT 1');
+  }
+
+  /** Appends one row; returns its id. Call inside the transaction of the action it records. */
+  append(entry: AuditEntryInput): number {
+    if (!this.db.inTransaction) {
+      throw new Error('AuditLog.append must run inside the transaction of the action it records');
+    }
+    const row = {
+      at: this.clock(),
+      action: entry.action,
+      actor: entry.actor,
+      pipeline_id: entry.pipeline_id ?? null,
+      batch_id: entry.batch_id ?? null,
+      reason: entry.reason ?? null,
+      before_value: enc(entry.before),
+      after_value: enc(entry.after),
+      filter_json: enc(entry.filter),
+      ids_json: entry.ids ? JSON.stringify(entry.ids) : null,
+      count: entry.count ?? (entry.ids ? entry.ids.length : null),
+      confidence: entry.confidence ?? null,
+      details_json: enc(entry.details),
+    };
+    const prev = this.lastHash.get()?.hash ?? null;
+    const hash = rowHash(prev, row);
+    const info = this.insertStmt.run({ ...row, prev_hash: prev, hash });
+    return Number(info.lastInsertRowid);
+  }
+
+  get(id: number): AuditRow | undefined {
+    return this.db.prepare('SELECT * FROM audit WHERE id = ?').get(id) as AuditRow | undefined;
+  }
+
+  /**
+   * Newest first. Each filter has an index leading with it and ending in id, so the first page
+   * is a short index walk at any table size. `since` is turned into an id bound (ids grow with
+   * time) so it never forces a scan.
+   */
+  query(q: AuditQuery = {}): AuditRow[] {
+    const limit = Math.max(1, Math.min(q.limit ?? 50, 100_000));
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit };
+    if (q.pipelineId) {
+      where.push('pipeline_id = @pipeline_id');
+      params.pipeline_id = q.pipelineId;
+    }
+    if (q.actor) {
+      if (q.actor.includes('*')) {
+        where.push('actor GLOB @actor');
+      } else {
+        where.push('actor = @actor');
+      }
+      params.actor = q.actor;
+    }
+    if (q.action) {
+      where.push('action = @action');
+      params.action = q.action.toUpperCase();
+    }
+    if (q.since !== undefined) {
+      where.push('id >= (SELECT COALESCE(MIN(id), 9223372036854775807) FROM audit WHERE at >= @since)');
+      where.push('at >= @since');
+      params.since = q.since;
+    }
+    if (q.beforeId !== undefined) {
+      where.push('id < @before_id');
+      params.before_id = q.beforeId;
+    }
+    const sql = `SELECT * FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`;
+    return this.db.prepare(sql).all(params) as AuditRow[];
+  }
+
+  /** Per-book rows written under one batch row. */
+  batchMembers(batchId: number, limit = 1000): AuditRow[] {
+    return this.db
+      .prepare('SELECT * FROM audit WHERE batch_id = ? ORDER BY id LIMIT ?')
+      .all(batchId, limit) as AuditRow[];
+  }
+
+  /**
+   * Walks the chain in id order. A row whose hash does not match its content was edited; a row
+   * whose prev_hash is not the previous row's hash follows a gap (deleted rows) — expected only
+   * where retention ran, which it records as AUDIT_RETENTION.
+   */
+  verify(): { checked: number; modified: number[]; gaps: number[] } {
+    const modified: number[] = [];
+    const gaps: number[] = [];
+    let prev: string | null | undefined;
+    let checked = 0;
+    for (const r of this.db.prepare('SELECT * FROM audit ORDER BY id').iterate() as IterableIterator<AuditRow>) {
+      checked++;
+      if (rowHash(r.prev_hash, r) !== r.hash) modified.push(r.id);
+      if (prev !== undefined && r.prev_hash !== prev) gaps.push(r.id);
+      prev = r.hash;
+    }
+    return { checked, modified, gaps };
+  }
+}
+
+/** The stable JSON document for one audit entry (what `--json` prints). */
+export function auditToJson(r: AuditRow): Record<string, unknown> {
+  return {
+    id: r.id,
+    at: r.at,
+    action: r.action,
+    actor: r.actor,
+    pipeline_id: r.pipeline_id,
+    batch_id: r.batch_id,
+    reason: r.reason,
+    before: dec(r.before_value),
+    after: dec(r.after_value),
+    filter: dec(r.filter_json),
+    ids: dec(r.ids_json),
+    count: r.count,
+    confidence: r.confidence,
+    details: dec(r.details_json),
+  };
+}
+
+/** Parses "7d", "12h", "30m", "45s", "2w" or an ISO date into a since-timestamp. */
+export function parseSince(value: string, now: number): number {
+  const m = /^(\d+)\s*(s|m|h|d|w)$/i.exec(value.trim());
+  if (m) {
+    const n = Number(m[1]);
+    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2]!.toLowerCase() as 's'];
+    return now - n * unit;
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new InputError(`invalid --since '${value}': use e.g. 30m, 12h, 7d or an ISO date`);
+  return t;
+}

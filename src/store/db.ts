@@ -1,0 +1,79 @@
+/**
+ * Opening the one SQLite file: pragmas every connection needs, and migrations.
+ * See ../shared/notes/sqlite-queue.md for why each pragma is here.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { MIGRATIONS } from './migrations.js';
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  /** Open without creating or migrating; writes fail. For read-only consoles and queries. */
+  readonly?: boolean;
+  /** Create the file (and its folder) if missing. Default true unless readonly. */
+  create?: boolean;
+  /** How long a writer waits for the lock before SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+}
+
+export class DatabaseMissingError extends Error {
+  override name = 'DatabaseMissingError';
+}
+
+export function openDatabase(file: string, options: OpenOptions = {}): Db {
+  const readonly = options.readonly ?? false;
+  const create = options.create ?? !readonly;
+  if (file !== ':memory:') {
+    if (!fs.existsSync(file)) {
+      if (!create) throw new DatabaseMissingError(`database not found: ${file} (run 'agentic-pipeline init' first)`);
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    }
+  }
+  const db = new Database(file, { readonly, fileMustExist: !create });
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+  db.pragma('foreign_keys = ON');
+  // Without recursive_triggers, INSERT OR REPLACE deletes without firing delete triggers.
+  db.pragma('recursive_triggers = ON');
+  if (!readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('journal_size_limit = 67108864');
+    migrate(db);
+  } else {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version < MIGRATIONS.length) {
+      throw new DatabaseMissingError(
+        `database ${file} is at schema version ${version}, this build needs ${MIGRATIONS.length}; open it once without --read-only`,
+      );
+    }
+  }
+  db.pragma('cache_size = -65536');
+  return db;
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies pending migrations; safe to call any number of times, from several processes. */
+export function migrate(db: Db): void {
+  for (;;) {
+    const applied = db
+      .transaction(() => {
+        const version = schemaVersion(db);
+        if (version >= MIGRATIONS.length) return false;
+        db.exec(MIGRATIONS[version]!);
+        db.pragma(`user_version = ${version + 1}`);
+        return true;
+      })
+      .immediate();
+    if (!applied) return;
+  }
+}
+
+/** Runs `fn` in an IMMEDIATE transaction (nested calls become savepoints). */
+export function immediate<T>(db: Db, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}

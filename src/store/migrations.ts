@@ -1,0 +1,217 @@
+/**
+ * Versioned schema. `PRAGMA user_version` records how many migrations have run; `migrate` applies
+ * the rest, each in its own immediate transaction, so opening a database is always idempotent.
+ *
+ * Invariants the database enforces itself, so no code path can forget them:
+ * - every change of `pipelines.state` writes a `state_history` row (trigger), with the time spent
+ *   in the state that was left;
+ * - `pipeline_counts` (state × priority → n) is maintained by triggers, so the console's counts
+ *   never scan the pipelines table;
+ * - `audit` is append-only: UPDATE raises, DELETE raises unless the retention gate is open,
+ *   and an INSERT cannot reuse an id (INSERT OR REPLACE would otherwise overwrite a row).
+ * Append new migrations at the end; never edit one that has shipped.
+ */
+import { STATES, CLAIMABLE_STATES } from '../domain/states.js';
+
+const stateList = STATES.map((s) => `'${s}'`).join(', ');
+const claimableList = CLAIMABLE_STATES.map((s) => `'${s}'`).join(', ');
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: pipelines, history, counts, audit, workers, stats, library.
+  `
+  CREATE TABLE pipelines (
+    id               TEXT PRIMARY KEY,
+    source_path      TEXT NOT NULL,
+    content_hash     TEXT,
+    size             INTEGER,
+    format           TEXT,
+    state            TEXT NOT NULL CHECK (state IN (${stateList})),
+    -- priority is the effective one (aging lowers it); base_priority is what a person set.
+    priority         INTEGER NOT NULL DEFAULT 5 CHECK (priority BETWEEN 1 AND 10),
+    base_priority    INTEGER NOT NULL DEFAULT 5 CHECK (base_priority BETWEEN 1 AND 10),
+    book_type        TEXT,
+    confidence       REAL CHECK (confidence IS NULL OR (confidence >= 0 AND confidence <= 1)),
+    profile_json     TEXT,
+    strategy_json    TEXT,
+    result_json      TEXT,
+    error_json       TEXT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    max_attempts     INTEGER NOT NULL DEFAULT 5 CHECK (max_attempts >= 1),
+    next_attempt_at  INTEGER,
+    lease_owner      TEXT,
+    lease_token      TEXT,
+    lease_expires_at INTEGER,
+    heartbeat_at     INTEGER,
+    auto_recoveries  INTEGER NOT NULL DEFAULT 0,
+    duplicate_of     TEXT REFERENCES pipelines(id),
+    -- bumped by every meaningful change (not by heartbeats): a batch skips a book whose version
+    -- moved since it was previewed.
+    version          INTEGER NOT NULL DEFAULT 0,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    state_entered_at INTEGER NOT NULL,
+    completed_at     INTEGER,
+    approved_by      TEXT,
+    -- who made the latest state change and why: read by the history trigger.
+    last_actor       TEXT NOT NULL DEFAULT 'system:unknown',
+    transition_note  TEXT
+  );
+
+  -- Claim order over exactly the claimable rows; next_attempt_at rides along so the backoff
+  -- check needs no table lookup.
+  CREATE INDEX pipelines_claim ON pipelines(priority, created_at, id, next_attempt_at)
+    WHERE state IN (${claimableList});
+  CREATE INDEX pipelines_state_entered ON pipelines(state, state_entered_at);
+  CREATE INDEX pipelines_created ON pipelines(created_at);
+  CREATE INDEX pipelines_lease_expiry ON pipelines(lease_expires_at) WHERE lease_owner IS NOT NULL;
+  CREATE INDEX pipelines_lease_owner ON pipelines(lease_owner) WHERE lease_owner IS NOT NULL;
+  CREATE INDEX pipelines_completed ON pipelines(completed_at) WHERE completed_at IS NOT NULL;
+  CREATE INDEX pipelines_type_confidence ON pipelines(state, book_type, confidence);
+  -- One live pipeline per content: a second copy becomes a 'duplicate' row instead.
+  CREATE UNIQUE INDEX pipelines_live_content ON pipelines(content_hash)
+    WHERE content_hash IS NOT NULL AND state NOT IN ('duplicate', 'rejected', 'archived', 'failed');
+  CREATE INDEX pipelines_content ON pipelines(content_hash) WHERE content_hash IS NOT NULL;
+
+  CREATE TABLE state_history (
+    id          INTEGER PRIMARY KEY,
+    pipeline_id TEXT NOT NULL REFERENCES pipelines(id),
+    from_state  TEXT,
+    to_state    TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    duration_ms INTEGER,
+    actor       TEXT NOT NULL,
+    details     TEXT
+  );
+  CREATE INDEX state_history_pipeline ON state_history(pipeline_id, id);
+  -- Learning each state's typical duration: newest samples of one state, covering.
+  CREATE INDEX state_history_learning ON state_history(from_state, at, duration_ms);
+
+  CREATE TRIGGER pipelines_history_insert AFTER INSERT ON pipelines BEGIN
+    INSERT INTO state_history (pipeline_id, from_state, to_state, at, duration_ms, actor, details)
+    VALUES (NEW.id, NULL, NEW.state, NEW.state_entered_at, NULL, NEW.last_actor, NEW.transition_note);
+  END;
+  CREATE TRIGGER pipelines_history_update AFTER UPDATE OF state ON pipelines
+    WHEN OLD.state IS NOT NEW.state BEGIN
+    INSERT INTO state_history (pipeline_id, from_state, to_state, at, duration_ms, actor, details)
+    VALUES (NEW.id, OLD.state, NEW.state, NEW.state_entered_at,
+            NEW.state_entered_at - OLD.state_entered_at, NEW.last_actor, NEW.transition_note);
+  END;
+
+  CREATE TABLE pipeline_counts (
+    state    TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    n        INTEGER NOT NULL,
+    PRIMARY KEY (state, priority)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER pipeline_counts_insert AFTER INSERT ON pipelines BEGIN
+    INSERT INTO pipeline_counts (state, priority, n) VALUES (NEW.state, NEW.priority, 1)
+      ON CONFLICT (state, priority) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER pipeline_counts_delete AFTER DELETE ON pipelines BEGIN
+    UPDATE pipeline_counts SET n = n - 1 WHERE state = OLD.state AND priority = OLD.priority;
+  END;
+  CREATE TRIGGER pipeline_counts_update AFTER UPDATE OF state, priority ON pipelines
+    WHEN OLD.state IS NOT NEW.state OR OLD.priority IS NOT NEW.priority BEGIN
+    UPDATE pipeline_counts SET n = n - 1 WHERE state = OLD.state AND priority = OLD.priority;
+    INSERT INTO pipeline_counts (state, priority, n) VALUES (NEW.state, NEW.priority, 1)
+      ON CONFLICT (state, priority) DO UPDATE SET n = n + 1;
+  END;
+
+  CREATE TABLE audit (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    at           INTEGER NOT NULL,
+    action       TEXT NOT NULL CHECK (action GLOB '[A-Z]*' AND action NOT GLOB '*[^A-Z_]*'),
+    actor        TEXT NOT NULL CHECK (actor GLOB 'human:?*' OR actor GLOB 'auto:?*'
+                                      OR actor GLOB 'system:?*' OR actor GLOB 'mcp:?*'),
+    pipeline_id  TEXT,
+    batch_id     INTEGER,
+    reason       TEXT,
+    before_value TEXT,
+    after_value  TEXT,
+    filter_json  TEXT,
+    ids_json     TEXT,
+    count        INTEGER,
+    confidence   REAL,
+    details_json TEXT,
+    -- hash chain: hash = sha256(prev_hash || canonical row); tampering is evident to verify.
+    prev_hash    TEXT,
+    hash         TEXT NOT NULL
+  );
+  CREATE INDEX audit_pipeline ON audit(pipeline_id, id) WHERE pipeline_id IS NOT NULL;
+  CREATE INDEX audit_actor ON audit(actor, id);
+  CREATE INDEX audit_action ON audit(action, id);
+  CREATE INDEX audit_at ON audit(at);
+  CREATE INDEX audit_batch ON audit(batch_id) WHERE batch_id IS NOT NULL;
+
+  -- The single door through which retention may delete audit rows.
+  CREATE TABLE audit_gate (id INTEGER PRIMARY KEY CHECK (id = 1), open INTEGER NOT NULL DEFAULT 0);
+  INSERT INTO audit_gate (id, open) VALUES (1, 0);
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN
+    SELECT RAISE(ABORT, 'audit rows are append-only: UPDATE is not allowed');
+  END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    WHEN (SELECT open FROM audit_gate WHERE id = 1) IS NOT 1 BEGIN
+    SELECT RAISE(ABORT, 'audit rows are append-only: DELETE is allowed only through retention');
+  END;
+  CREATE TRIGGER audit_no_reuse BEFORE INSERT ON audit
+    WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit WHERE id = NEW.id) BEGIN
+    SELECT RAISE(ABORT, 'audit rows are append-only: an id cannot be reused');
+  END;
+
+  CREATE TABLE workers (
+    id           TEXT PRIMARY KEY,
+    pid          INTEGER,
+    host         TEXT,
+    started_at   INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL,
+    stopped_at   INTEGER,
+    concurrency  INTEGER,
+    info_json    TEXT
+  );
+  CREATE INDEX workers_heartbeat ON workers(heartbeat_at);
+
+  -- Learned per-state durations, refreshed by maintenance (stuck detection reads these).
+  CREATE TABLE state_stats (
+    state       TEXT PRIMARY KEY,
+    samples     INTEGER NOT NULL,
+    median_ms   INTEGER,
+    p95_ms      INTEGER,
+    max_ms      INTEGER,
+    computed_at INTEGER NOT NULL
+  );
+
+  -- The library: what a processed book contributes. Rollback deletes a book's rows (cascade).
+  CREATE TABLE books (
+    pipeline_id   TEXT PRIMARY KEY REFERENCES pipelines(id),
+    title         TEXT,
+    author        TEXT,
+    language      TEXT,
+    format        TEXT,
+    book_type     TEXT,
+    strategy      TEXT,
+    chapter_count INTEGER NOT NULL DEFAULT 0,
+    chunk_count   INTEGER NOT NULL DEFAULT 0,
+    word_count    INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL
+  );
+  CREATE TABLE chapters (
+    id          INTEGER PRIMARY KEY,
+    pipeline_id TEXT NOT NULL REFERENCES books(pipeline_id) ON DELETE CASCADE,
+    ord         INTEGER NOT NULL,
+    title       TEXT,
+    word_count  INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (pipeline_id, ord)
+  );
+  CREATE TABLE chunks (
+    id          INTEGER PRIMARY KEY,
+    pipeline_id TEXT NOT NULL REFERENCES books(pipeline_id) ON DELETE CASCADE,
+    chapter_id  INTEGER NOT NULL REFERENCES chapters(id) ON DELETE CASCADE,
+    ord         INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    word_count  INTEGER NOT NULL DEFAULT 0,
+    embedding   BLOB,
+    UNIQUE (pipeline_id, ord)
+  );
+  CREATE INDEX chunks_chapter ON chunks(chapter_id);
+  `,
+];

@@ -1,0 +1,92 @@
+/**
+ * The pipelines row as stored, and its public JSON shape (snake_case, JSON columns decoded).
+ */
+import type { PipelineState } from '../domain/states.js';
+
+export interface PipelineRow {
+  id: string;
+  source_path: string;
+  content_hash: string | null;
+  size: number | null;
+  format: string | null;
+  state: PipelineState;
+  priority: number;
+  base_priority: number;
+  book_type: string | null;
+  confidence: number | null;
+  profile_json: string | null;
+  strategy_json: string | null;
+  result_json: string | null;
+  error_json: string | null;
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: number | null;
+  lease_owner: string | null;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  heartbeat_at: number | null;
+  auto_recoveries: number;
+  duplicate_of: string | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  state_entered_at: number;
+  completed_at: number | null;
+  approved_by: string | null;
+  last_actor: string;
+  transition_note: string | null;
+}
+
+/** Columns a transition or update may set besides state (never id, version, timestamps). */
+export type PipelinePatch = Partial<
+  Omit<PipelineRow, 'id' | 'state' | 'version' | 'created_at' | 'updated_at' | 'state_entered_at' | 'last_actor' | 'transition_note'>
+>;
+
+export const PATCHABLE_COLUMNS = new Set<string>([
+  'source_path', 'content_hash', 'size', 'format', 'priority', 'base_priority', 'book_type', 'confidence',
+  'profile_json', 'strategy_json', 'result_json', 'error_json', 'attempts', 'max_attempts',
+  'next_attempt_at', 'lease_owner', 'lease_token', 'lease_expires_at', 'heartbeat_at',
+  'auto_recoveries', 'duplicate_of', 'completed_at', 'approved_by',
+]);
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The stable JSON document for one pipeline (what `--json` prints). */
+export function pipelineToJson(row: PipelineRow): Record<string, unknown> {
+  return {
+    id: row.id,
+    source_path: row.source_path,
+    content_hash: row.content_hash,
+    size: row.size,
+    format: row.format,
+    state: row.state,
+    priority: row.priority,
+    base_priority: row.base_priority,
+    book_type: row.book_type,
+    confidence: row.confidence,
+    attempts: row.attempts,
+    max_attempts: row.max_attempts,
+    next_attempt_at: row.next_attempt_at,
+    lease_owner: row.lease_owner,
+    lease_expires_at: row.lease_expires_at,
+    heartbeat_at: row.heartbeat_at,
+    auto_recoveries: row.auto_recoveries,
+    duplicate_of: row.duplicate_of,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    state_entered_at: row.state_entered_at,
+    completed_at: row.completed_at,
+    approved_by: row.approved_by,
+    profile: parseJson(row.profile_json),
+    strategy: parseJson(row.strategy_json),
+    result: parseJson(row.result_json),
+    error: parseJson(row.error_json),
+  };
+}

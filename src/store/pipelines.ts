@@ -1,0 +1,297 @@
+/**
+ * PipelineStore: reads and guarded writes of the pipelines table. Every state change goes through
+ * `transition`, a compare-and-swap on the current state (and, for workers, the lease token); the
+ * history row is written by a trigger in the same statement's transaction.
+ */
+import crypto from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './db.js';
+import { immediate } from './db.js';
+import type { PipelinePatch, PipelineRow } from './pipeline-row.js';
+import { PATCHABLE_COLUMNS } from './pipeline-row.js';
+import type { Clock } from '../domain/clock.js';
+import type { Actor } from '../domain/actor.js';
+import type { PipelineState } from '../domain/states.js';
+import { canTransition, DEFAULT_PRIORITY, isPipelineState } from '../domain/states.js';
+import {
+  AmbiguousIdError,
+  IllegalTransitionError,
+  InputError,
+  LeaseLostError,
+  NotFoundError,
+} from '../domain/errors.js';
+
+export function newPipelineId(): string {
+  return crypto.randomBytes(16).toString('hex');
+}
+
+export interface NewPipeline {
+  id?: string;
+  source_path: string;
+  content_hash?: string | null;
+  size?: number | null;
+  format?: string | null;
+  state?: PipelineState;
+  priority?: number;
+  max_attempts?: number;
+  duplicate_of?: string | null;
+  actor: Actor;
+  note?: string | null;
+}
+
+export interface TransitionRequest {
+  id: string;
+  /** The state(s) the caller believes the book is in; anything else loses the swap. */
+  from: PipelineState | readonly PipelineState[];
+  to: PipelineState;
+  actor: Actor | string;
+  /** Free text or JSON stored on the history row. */
+  note?: string | null;
+  /** Workers pass the token of their lease; a mismatch throws LeaseLostError. */
+  leaseToken?: string;
+  /** Other columns to set in the same statement. */
+  patch?: PipelinePatch;
+  /** Drop the lease (the book leaves the worker's hands). */
+  releaseLease?: boolean;
+  /** Batch operations pass the version they previewed; a mismatch loses the swap. */
+  expectedVersion?: number;
+}
+
+export interface ListOptions {
+  state?: PipelineState;
+  limit?: number;
+  /** Keyset cursor: rows created strictly before this (created_at, id). */
+  before?: { created_at: number; id: string };
+}
+
+const ID_PREFIX = /^[0-9a-f]{1,32}$/;
+
+export class PipelineStore {
+  private readonly byId: Statement<[string], PipelineRow>;
+  private readonly byPrefix: Statement<[string, string], { id: string }>;
+  private readonly insertStmt: Statement;
+  private readonly patchCache = new Map<string, Statement>();
+
+  constructor(
+    readonly db: Db,
+    readonly clock: Clock,
+  ) {
+    this.byId = db.prepare('SELECT * FROM pipelines WHERE id = ?');
+    this.byPrefix = db.prepare('SELECT id FROM pipelines WHERE id >= ? AND id < ? ORDER BY id LIMIT 4');
+    this.insertStmt = db.prepare(`
+      INSERT INTO pipelines (id, source_path, content_hash, size, format, state, priority, base_priority,
+        max_attempts, duplicate_of, created_at, updated_at, state_entered_at, last_actor, transition_note)
+      VALUES (@id, @source_path, @content_hash, @size, @format, @state, @priority, @priority,
+        @max_attempts, @duplicate_of, @now, @now, @now, @actor, @note)
+      RETURNING *`);
+  }
+
+  get(id: string): PipelineRow | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Must exist; `id` is a full id. */
+  require(id: string): PipelineRow {
+    const row = this.byId.get(id);
+    if (!row) throw new NotFoundError(id);
+    return row;
+  }
+
+  /**
+   * Resolves a full id or a unique prefix (tables show 8 characters). Uses the primary key as a
+   * range, so it costs one index probe at any table size.
+   */
+  resolveId(idOrPrefix: string): string {
+    const prefix = idOrPrefix.trim().toLowerCase();
+    if (!ID_PREFIX.test(prefix)) {
+      throw new InputError(`invalid pipeline id '${idOrPrefix}': expected hexadecimal characters`);
+    }
+    if (prefix.length === 32) {
+      if (!this.byId.get(prefix)) throw new NotFoundError(idOrPrefix);
+      return prefix;
+    }
+    const upper = prefix + 'g'; // 'g' sorts after every hex digit
+    const rows = this.byPrefix.all(prefix, upper);
+    if (rows.length === 0) throw new NotFoundError(idOrPrefix);
+    if (rows.length > 1) throw new AmbiguousIdError(idOrPrefix, rows.map((r) => r.id));
+    return rows[0]!.id;
+  }
+
+  /** Inserts one pipeline (history row by trigger). Call inside a transaction for atomicity with audit. */
+  insert(input: NewPipeline): PipelineRow {
+    const priority = input.priority ?? DEFAULT_PRIORITY;
+    return this.insertStmt.get({
+      id: input.id ?? newPipelineId(),
+      source_path: input.source_path,
+      content_hash: input.content_hash ?? null,
+      size: input.size ?? null,
+      format: input.format ?? null,
+      state: input.state ?? 'detected',
+      priority,
+      max_attempts: input.max_attempts ?? 5,
+      duplicate_of: input.duplicate_of ?? null,
+      now: this.clock(),
+      actor: input.actor,
+      note: input.note ?? null,
+    }) as PipelineRow;
+  }
+
+  /**
+   * Moves one book from `from` to `to` in one immediate transaction: checks the transition table,
+   * then compare-and-swaps on state (and lease token / version when given). Throws and writes
+   * nothing when the move is illegal or the swap is lost.
+   */
+  transition(req: TransitionRequest): PipelineRow {
+    return immediate(this.db, () => this.transitionInTx(req));
+  }
+
+  /** As `transition`, for callers already inside a transaction (batches, actions with audit). */
+  transitionInTx(req: TransitionRequest): PipelineRow {
+    const froms: readonly PipelineState[] = typeof req.from === 'string' ? [req.from] : req.from;
+    if (!isPipelineState(req.to)) throw new InputError(`unknown state '${req.to}'`);
+    const current = this.byId.get(req.id);
+    if (!current) throw new NotFoundError(req.id);
+    if (req.leaseToken !== undefined && current.lease_token !== req.leaseToken) {
+      throw new LeaseLostError(req.id, String(current.lease_owner ?? 'nobody'));
+    }
+    if (!froms.includes(current.state)) {
+      throw new IllegalTransitionError(
+        req.id,
+        current.state,
+        req.to,
+        `pipeline ${req.id.slice(0, 8)} is ${current.state}, not ${froms.join(' or ')}; cannot move it to ${req.to}`,
+      );
+    }
+    if (!canTransition(current.state, req.to)) {
+      throw new IllegalTransitionError(req.id, current.state, req.to);
+    }
+    if (req.expectedVersion !== undefined && current.version !== req.expectedVersion) {
+      throw new IllegalTransitionError(req.id, current.state, req.to, `pipeline ${req.id.slice(0, 8)} changed since it was read`);
+    }
+    const patch: Record<string, unknown> = { ...(req.patch ?? {}) };
+    if (req.releaseLease) {
+      patch.lease_owner = null;
+      patch.lease_token = null;
+      patch.lease_expires_at = null;
+    }
+    if (req.to === 'complete' && patch.completed_at === undefined) patch.completed_at = this.clock();
+    const row = this.update(req.id, current.state, req.to, patch, {
+      actor: req.actor,
+      note: req.note ?? null,
+      leaseToken: req.leaseToken,
+      version: current.version,
+    });
+    if (!row) {
+      // Cannot happen inside an immediate transaction unless the row vanished; be loud anyway.
+      throw new IllegalTransitionError(req.id, current.state, req.to, `pipeline ${req.id.slice(0, 8)} changed during the transition`);
+    }
+    return row;
+  }
+
+  /**
+   * Updates columns of one book without changing its state, guarded like a transition (state,
+   * optional lease token). Returns undefined when the guard fails.
+   */
+  updateColumns(
+    id: string,
+    expectedState: PipelineState,
+    patch: PipelinePatch,
+    guard: { leaseToken?: string; actor: Actor | string },
+  ): PipelineRow | undefined {
+    return this.update(id, expectedState, expectedState, patch as Record<string, unknown>, {
+      actor: guard.actor,
+      note: null,
+      leaseToken: guard.leaseToken,
+    });
+  }
+
+  private update(
+    id: string,
+    from: PipelineState,
+    to: PipelineState,
+    patch: Record<string, unknown>,
+    guard: { actor: string; note: string | null; leaseToken?: string | undefined; version?: number },
+  ): PipelineRow | undefined {
+    const keys = Object.keys(patch).filter((k) => patch[k] !== undefined).sort();
+    for (const k of keys) {
+      if (!PATCHABLE_COLUMNS.has(k)) throw new Error(`column ${k} cannot be patched`);
+    }
+    const stateChange = from !== to;
+    const cacheKey = `${stateChange ? 's' : 'c'}|${guard.leaseToken !== undefined ? 'l' : ''}|${guard.version !== undefined ? 'v' : ''}|${keys.join(',')}`;
+    let stmt = this.patchCache.get(cacheKey);
+    if (!stmt) {
+      const sets = [
+        'updated_at = @now',
+        'version = version + 1',
+        ...(stateChange
+          ? ['state = @to', 'state_entered_at = @now', 'last_actor = @actor', 'transition_note = @note']
+          : []),
+        ...keys.map((k) => `${k} = @p_${k}`),
+      ];
+      const where = [
+        'id = @id',
+        'state = @from',
+        ...(guard.leaseToken !== undefined ? ['lease_token = @lease_token'] : []),
+        ...(guard.version !== undefined ? ['version = @version'] : []),
+      ];
+      stmt = this.db.prepare(`UPDATE pipelines SET ${sets.join(', ')} WHERE ${where.join(' AND ')} RETURNING *`);
+      this.patchCache.set(cacheKey, stmt);
+    }
+    const params: Record<string, unknown> = { id, from, now: this.clock() };
+    if (stateChange) {
+      params.to = to;
+      params.actor = guard.actor;
+      params.note = guard.note;
+    }
+    if (guard.leaseToken !== undefined) params.lease_token = guard.leaseToken;
+    if (guard.version !== undefined) params.version = guard.version;
+    for (const k of keys) params[`p_${k}`] = patch[k];
+    return stmt.get(params) as PipelineRow | undefined;
+  }
+
+  /** Newest first, optionally one state; keyset-paged so deep pages stay O(log n). */
+  list(options: ListOptions = {}): PipelineRow[] {
+    const limit = Math.max(1, Math.min(options.limit ?? 50, 10_000));
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit };
+    if (options.state) {
+      where.push('state = @state');
+      params.state = options.state;
+    }
+    if (options.before) {
+      where.push('(created_at < @bc OR (created_at = @bc AND id < @bi))');
+      params.bc = options.before.created_at;
+      params.bi = options.before.id;
+    }
+    const sql = `SELECT * FROM pipelines ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY ${options.state ? 'state_entered_at DESC, id DESC' : 'created_at DESC, id DESC'} LIMIT @limit`;
+    return this.db.prepare(sql).all(params) as PipelineRow[];
+  }
+
+  /** Counts by state from the maintained aggregate (never scans pipelines). */
+  countsByState(): Record<string, number> {
+    const rows = this.db
+      .prepare('SELECT state, SUM(n) AS n FROM pipeline_counts GROUP BY state')
+      .all() as { state: string; n: number }[];
+    const out: Record<string, number> = {};
+    for (const r of rows) if (r.n > 0) out[r.state] = r.n;
+    return out;
+  }
+
+  /** The live pipeline holding this content, if any (not duplicate/rejected/archived/failed). */
+  findLiveByHash(hash: string): PipelineRow | undefined {
+    return this.db
+      .prepare(
+        `SELECT * FROM pipelines WHERE content_hash = ?
+         AND state NOT IN ('duplicate', 'rejected', 'archived', 'failed') LIMIT 1`,
+      )
+      .get(hash) as PipelineRow | undefined;
+  }
+
+  /** All pipelines with this content, newest first. */
+  findByHash(hash: string): PipelineRow[] {
+    return this.db
+      .prepare('SELECT * FROM pipelines WHERE content_hash = ? ORDER BY created_at DESC, id DESC LIMIT 100')
+      .all(hash) as PipelineRow[];
+  }
+}

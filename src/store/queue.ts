@@ -1,0 +1,182 @@
+/**
+ * WorkQueue: claiming by priority, leases and heartbeats, and queue counts.
+ *
+ * A claim is one statement (the River/Oban shape): pick the first claimable row in claim order
+ * through the partial index, repeat the guard in the outer WHERE, and move the book into its
+ * first working state with a lease, in the same UPDATE … RETURNING. The history row is written
+ * by trigger. Two processes can never hold the same book: SQLite serialises writers and the
+ * outer guard re-checks the state.
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './db.js';
+import { immediate } from './db.js';
+import type { PipelineRow } from './pipeline-row.js';
+import type { Clock } from '../domain/clock.js';
+import { CLAIMABLE_STATES, MAX_PRIORITY, MIN_PRIORITY } from '../domain/states.js';
+import { InputError } from '../domain/errors.js';
+
+const claimable = CLAIMABLE_STATES.map((s) => `'${s}'`).join(', ');
+
+/** The claimable condition, written identically in the subquery and the outer guard. */
+const CLAIMABLE_WHERE = `state IN (${claimable}) AND (next_attempt_at IS NULL OR next_attempt_at <= @now)`;
+
+export interface Claim {
+  pipeline: PipelineRow;
+  /** Must accompany every write the worker makes for this book. */
+  leaseToken: string;
+}
+
+export function assertPriority(value: number, label = 'priority'): number {
+  if (!Number.isInteger(value) || value < MIN_PRIORITY || value > MAX_PRIORITY) {
+    throw new InputError(`${label} must be a whole number from ${MIN_PRIORITY} (most urgent) to ${MAX_PRIORITY}, got ${String(value)}`);
+  }
+  return value;
+}
+
+export class WorkQueue {
+  private readonly claimStmt: Statement;
+  private readonly heartbeatLeases: Statement;
+  private readonly heartbeatWorker: Statement;
+  private readonly registerWorker: Statement;
+  private readonly stopWorker: Statement;
+  private readonly releaseWorkerLeases: Statement;
+  private tokenCounter = 0;
+  private readonly tokenPrefix = crypto.randomBytes(6).toString('hex');
+
+  constructor(
+    readonly db: Db,
+    readonly clock: Clock,
+  ) {
+    // A retried book that had been approved resumes at embedding; otherwise it starts over.
+    this.claimStmt = db.prepare(`
+      UPDATE pipelines SET
+        state = CASE WHEN state = 'approved' OR (state = 'needs_retry' AND approved_by IS NOT NULL)
+                     THEN 'embedding' ELSE 'hashing' END,
+        lease_owner = @worker, lease_token = @token,
+        lease_expires_at = @now + @lease_ms, heartbeat_at = @now,
+        attempts = attempts + 1, next_attempt_at = NULL,
+        state_entered_at = @now, updated_at = @now, version = version + 1,
+        last_actor = @actor, transition_note = 'claimed'
+      WHERE id = (SELECT id FROM pipelines INDEXED BY pipelines_claim WHERE ${CLAIMABLE_WHERE}
+                  ORDER BY priority, created_at, id LIMIT 1)
+        AND ${CLAIMABLE_WHERE}
+      RETURNING *`);
+    this.heartbeatLeases = db.prepare(
+      'UPDATE pipelines SET lease_expires_at = @expires, heartbeat_at = @now WHERE lease_owner = @worker',
+    );
+    this.heartbeatWorker = db.prepare('UPDATE workers SET heartbeat_at = @now WHERE id = @worker');
+    this.registerWorker = db.prepare(`
+      INSERT INTO workers (id, pid, host, started_at, heartbeat_at, concurrency, info_json)
+      VALUES (@id, @pid, @host, @now, @now, @concurrency, @info)
+      ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at,
+        heartbeat_at = excluded.heartbeat_at, stopped_at = NULL, concurrency = excluded.concurrency,
+        info_json = excluded.info_json`);
+    this.stopWorker = db.prepare('UPDATE workers SET stopped_at = @now, heartbeat_at = @now WHERE id = @worker');
+    this.releaseWorkerLeases = db.prepare(
+      'UPDATE pipelines SET lease_expires_at = @now WHERE lease_owner = @worker',
+    );
+  }
+
+  private newToken(): string {
+    return `${this.tokenPrefix}-${(++this.tokenCounter).toString(36)}`;
+  }
+
+  /**
+   * Claims the most urgent claimable book (priority ASC, then oldest first) for `workerId`, moving
+   * it into its first working state under a lease of `leaseMs`. Returns undefined when nothing is
+   * claimable now.
+   */
+  claimNext(workerId: string, leaseMs: number): Claim | undefined {
+    const token = this.newToken();
+    const row = immediate(this.db, () =>
+      this.claimStmt.get({
+        worker: workerId,
+        token,
+        now: this.clock(),
+        lease_ms: leaseMs,
+        actor: `system:worker:${workerId}`,
+      }),
+    ) as PipelineRow | undefined;
+    return row ? { pipeline: row, leaseToken: token } : undefined;
+  }
+
+  /** One statement extends every lease the worker holds (heartbeat per worker, not per book). */
+  heartbeat(workerId: string, leaseMs: number): number {
+    const now = this.clock();
+    return immediate(this.db, () => {
+      this.heartbeatWorker.run({ now, worker: workerId });
+      return this.heartbeatLeases.run({ expires: now + leaseMs, now, worker: workerId }).changes;
+    });
+  }
+
+  register(workerId: string, info: { concurrency?: number; [k: string]: unknown } = {}): void {
+    immediate(this.db, () =>
+      this.registerWorker.run({
+        id: workerId,
+        pid: process.pid,
+        host: os.hostname(),
+        now: this.clock(),
+        concurrency: info.concurrency ?? 1,
+        info: JSON.stringify(info),
+      }),
+    );
+  }
+
+  /**
+   * Marks the worker stopped. Any lease it still holds is expired at once, so recovery can take
+   * those books without waiting out the lease (a clean shutdown should have released them all).
+   */
+  unregister(workerId: string): number {
+    const now = this.clock();
+    return immediate(this.db, () => {
+      this.stopWorker.run({ now, worker: workerId });
+      return this.releaseWorkerLeases.run({ now, worker: workerId }).changes;
+    });
+  }
+
+  /** Queued (claimable-state) books by priority, from the maintained aggregate. */
+  queuedByPriority(): Record<number, number> {
+    const rows = this.db
+      .prepare(`SELECT priority, SUM(n) AS n FROM pipeline_counts WHERE state IN (${claimable}) GROUP BY priority`)
+      .all() as { priority: number; n: number }[];
+    const out: Record<number, number> = {};
+    for (let p = MIN_PRIORITY; p <= MAX_PRIORITY; p++) out[p] = 0;
+    for (const r of rows) out[r.priority] = r.n;
+    return out;
+  }
+
+  /**
+   * A window of the queue in claim order (what the console's Queue tab scrolls). Keyset paging
+   * from the last row seen keeps deep windows O(log n + window).
+   */
+  window(options: { limit: number; after?: { priority: number; created_at: number; id: string } }): PipelineRow[] {
+    const params: Record<string, unknown> = { limit: options.limit };
+    let keyset = '';
+    if (options.after) {
+      keyset = 'AND (priority, created_at, id) > (@ap, @ac, @ai)';
+      params.ap = options.after.priority;
+      params.ac = options.after.created_at;
+      params.ai = options.after.id;
+    }
+    return this.db
+      .prepare(
+        `SELECT * FROM pipelines INDEXED BY pipelines_claim WHERE state IN (${claimable}) ${keyset}
+         ORDER BY priority, created_at, id LIMIT @limit`,
+      )
+      .all(params) as PipelineRow[];
+  }
+
+  /** Position of a book in claim order (0-based), or undefined if it is not queued. */
+  positionOf(row: Pick<PipelineRow, 'priority' | 'created_at' | 'id' | 'state'>): number | undefined {
+    if (!(CLAIMABLE_STATES as readonly string[]).includes(row.state)) return undefined;
+    const r = this.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM pipelines INDEXED BY pipelines_claim WHERE state IN (${claimable})
+         AND (priority, created_at, id) < (@p, @c, @i)`,
+      )
+      .get({ p: row.priority, c: row.created_at, i: row.id }) as { n: number };
+    return r.n;
+  }
+}
