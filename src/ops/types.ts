@@ -135,3 +135,26 @@ export interface BatchService {
   /** Applies to exactly the previewed books, skipping any that changed since. */
   apply(preview: BatchPreview, actor: Actor): BatchResult;
 }
+
+export interface HealthService {
+  report(): HealthReport;
+}
+
+export interface StuckDetector {
+  /** Stuck books, longest stuck first (a windowed list: `limit` default 100). */
+  detect(options?: { limit?: number }): StuckBook[];
+}
+
+export interface StuckRecovery {
+  recover(id: string, action: RecoveryAction, actor: Actor, reason?: string): RecoveryResult;
+}
+
+/**
+ * What `createServices(...).ops` offers. Implemented in src/ops/, one module per service.
+ */
+export interface OpsServices {
+  health: HealthService;
+  stuck: StuckDetector;
+  recovery: StuckRecovery;
+  batch: BatchService;
+}

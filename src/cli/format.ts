@@ -1,0 +1,79 @@
+/**
+ * Human output: aligned tables that fit 80 columns, short ids, durations and ages. Shared by
+ * every one-shot command so they read alike.
+ */
+
+export const shortId = (id: string): string => id.slice(0, 8);
+
+export interface Column<T> {
+  header: string;
+  value: (row: T) => string;
+  align?: 'left' | 'right';
+  /** Maximum width; longer values are cut with an ellipsis. */
+  max?: number;
+  /** The one column that shrinks (from the left, keeping the end) to fit the total width. */
+  flex?: boolean;
+}
+
+function cut(text: string, width: number, fromLeft: boolean): string {
+  if (text.length <= width) return text;
+  if (width <= 1) return text.slice(0, width);
+  return fromLeft ? '…' + text.slice(text.length - width + 1) : text.slice(0, width - 1) + '…';
+}
+
+/** Renders rows as an aligned table no wider than `width` (default 80). */
+export function table<T>(rows: readonly T[], columns: readonly Column<T>[], width = 80): string {
+  const cells = rows.map((r) => columns.map((c) => c.value(r)));
+  const widths = columns.map((c, i) =>
+    Math.min(c.max ?? Infinity, Math.max(c.header.length, ...cells.map((row) => row[i]!.length))),
+  );
+  const total = widths.reduce((a, b) => a + b, 0) + 2 * (columns.length - 1);
+  const flexIndex = columns.findIndex((c) => c.flex);
+  if (total > width && flexIndex >= 0) {
+    widths[flexIndex] = Math.max(columns[flexIndex]!.header.length, widths[flexIndex]! - (total - width));
+  }
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => {
+        const c = columns[i]!;
+        const w = widths[i]!;
+        const t = cut(v, w, Boolean(c.flex));
+        return c.align === 'right' ? t.padStart(w) : t.padEnd(w);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n');
+}
+
+/** 45 → "45s", 2700 → "45 min", 9000 → "2.5 h", 200000 → "2.3 d". */
+export function formatSeconds(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '-';
+  const s = Math.max(0, seconds);
+  if (s < 90) return `${Math.round(s)}s`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
+  if (s < 48 * 3600) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86400).toFixed(1)} d`;
+}
+
+/** A timestamp as local "YYYY-MM-DD HH:MM:SS". */
+export function formatTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '-';
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** How long ago, e.g. "3 min ago". */
+export function formatAge(ms: number | null | undefined, now: number): string {
+  if (ms === null || ms === undefined) return '-';
+  return `${formatSeconds((now - ms) / 1000)} ago`;
+}
+
+export function formatConfidence(c: number | null | undefined): string {
+  return c === null || c === undefined ? '-' : c.toFixed(2);
+}
+
+/** 1234567 → "1,234,567". */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
