@@ -214,4 +214,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX chunks_chapter ON chunks(chapter_id);
   `,
+  // 2 (ops): finished runs (complete/failed) newest first, for the failure rate over the last N
+  // finished books without scanning history.
+  `
+  CREATE INDEX state_history_finished ON state_history(at, to_state) WHERE to_state IN ('complete', 'failed');
+  `,
 ];
