@@ -22,8 +22,12 @@ export interface CommandContext {
   json: boolean;
   actor: Actor;
   dbPath: string;
-  /** Opens (and migrates) the database on first use. */
-  services(options?: { readonly?: boolean }): Services;
+  /**
+   * Opens (and migrates) the database on first use. `readonly` for commands that only read;
+   * `create: false` for commands that act on existing books (a missing file is then an error
+   * instead of a new empty database).
+   */
+  services(options?: { readonly?: boolean; create?: boolean }): Services;
   out: Output;
   env: NodeJS.ProcessEnv;
   stdout: NodeJS.WriteStream;
@@ -42,7 +46,10 @@ export function createContext(args: ParsedArgs, env: NodeJS.ProcessEnv = process
     env,
     stdout: process.stdout,
     services(options) {
-      services ??= createServices(dbPath, options?.readonly ? { readonly: true } : {});
+      services ??= createServices(dbPath, {
+        ...(options?.readonly ? { readonly: true } : {}),
+        ...(options?.create !== undefined ? { create: options.create } : {}),
+      });
       return services;
     },
     out: {

@@ -13,6 +13,8 @@ export interface Column<T> {
   max?: number;
   /** The one column that shrinks (from the left, keeping the end) to fit the total width. */
   flex?: boolean;
+  /** Which end of a value that is too long survives the cut (default: the end for the flex column, else the start). */
+  keep?: 'start' | 'end';
 }
 
 function cut(text: string, width: number, fromLeft: boolean): string {
@@ -37,7 +39,7 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[], widt
       .map((v, i) => {
         const c = columns[i]!;
         const w = widths[i]!;
-        const t = cut(v, w, Boolean(c.flex));
+        const t = cut(v, w, c.keep ? c.keep === 'end' : Boolean(c.flex));
         return c.align === 'right' ? t.padStart(w) : t.padEnd(w);
       })
       .join('  ')

@@ -77,7 +77,16 @@ export class Enqueuer {
    * Records an already-hashed file in one immediate transaction. Exposed for batch-queue, which
    * hashes many files first and then records them in chunks.
    */
-  record(input: { path: string; hash: string; size: number; priority: number; actor: Actor; batchId?: number | null }): EnqueueResult {
+  record(input: {
+    path: string;
+    hash: string;
+    size: number;
+    priority: number;
+    actor: Actor;
+    batchId?: number | null;
+    /** Id for a row this call creates (queued or duplicate); batch-queue fixes ids in advance. */
+    id?: string;
+  }): EnqueueResult {
     return immediate(this.db, () => {
       const live = this.pipelines.findLiveByHash(input.hash);
       if (live) {
@@ -91,6 +100,7 @@ export class Enqueuer {
           return { outcome: 'already_queued' as const, pipeline: existingDup, duplicateOf: live.id, auditId: null };
         }
         const dup = this.pipelines.insert({
+          ...(input.id !== undefined ? { id: input.id } : {}),
           source_path: input.path,
           content_hash: input.hash,
           size: input.size,
@@ -147,6 +157,7 @@ export class Enqueuer {
         return { outcome: 'requeued' as const, pipeline: after, duplicateOf: null, auditId };
       }
       const row = this.pipelines.insert({
+        ...(input.id !== undefined ? { id: input.id } : {}),
         source_path: input.path,
         content_hash: input.hash,
         size: input.size,

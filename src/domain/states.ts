@@ -63,7 +63,8 @@ export const TRANSITIONS: Record<PipelineState, readonly PipelineState[]> = {
   approved: ['embedding', 'rejected'],
   embedding: ['complete', 'needs_retry', 'failed', 'rejected', 'approved'],
   complete: ['archived'],
-  needs_retry: ['hashing', 'detected', 'failed', 'rejected'],
+  // A retried book that had been approved resumes at embedding (what claimNext does).
+  needs_retry: ['hashing', 'embedding', 'detected', 'failed', 'rejected'],
   // Re-queueing: a rejected or archived book can be sent through again.
   failed: ['detected', 'needs_retry', 'archived'],
   rejected: ['detected', 'archived'],

@@ -1,6 +1,29 @@
-// Placeholder until this command is built; the registry needs every module to exist.
+/** `approve ID`: a pipeline waiting for approval goes on to embedding. Audited APPROVED. */
 import type { Command } from '../command.js';
-import { notBuilt } from '../not-built.js';
+import { positionals, stringFlag } from '../util.js';
+import { pipelineToJson } from '../../store/pipeline-row.js';
+import { formatConfidence, shortId } from '../format.js';
 
-const command: Command = notBuilt('approve');
+const USAGE = 'approve ID [--reason R]';
+
+const command: Command = {
+  usage: USAGE,
+  summary: 'Approve a pipeline that is pending_approval; a worker then embeds it into the library.',
+  flags: {
+    reason: { type: 'string', description: 'optional note kept in the audit trail' },
+  },
+  run(ctx) {
+    const [idArg] = positionals(ctx, USAGE, ['ID']);
+    const reason = stringFlag(ctx, 'reason');
+    const s = ctx.services({ create: false });
+    const id = s.pipelines.resolveId(idArg!);
+    const r = s.actions.approve(id, ctx.actor, reason ? { reason } : {});
+    const p = r.pipeline;
+    ctx.out.json({ id, audit_id: r.auditId, pipeline: pipelineToJson(p) });
+    ctx.out.line(
+      `Approved ${shortId(id)} (${p.book_type ?? 'unknown type'}, confidence ${formatConfidence(p.confidence)}); it is now ${p.state}.`,
+    );
+    return 0;
+  },
+};
 export default command;

@@ -1,6 +1,92 @@
-// Placeholder until this command is built; the registry needs every module to exist.
+/**
+ * `audit [--last N] [--actor A] [--action X] [--book-id ID] [--since 7d]`: the audit trail,
+ * newest first. Every filter walks an index that ends in id, so the first page is cheap at any size.
+ */
 import type { Command } from '../command.js';
-import { notBuilt } from '../not-built.js';
+import { positionals, stringFlag, wholeNumberFlag } from '../util.js';
+import { auditToJson, parseSince, type AuditQuery, type AuditRow } from '../../store/audit.js';
+import { parseActor } from '../../domain/actor.js';
+import { InputError } from '../../domain/errors.js';
+import { formatCount, shortId, table } from '../format.js';
 
-const command: Command = notBuilt('audit');
+const USAGE = 'audit [--last N] [--actor A] [--action X] [--book-id ID] [--since 7d]';
+
+/** "11-24 19:39:45": the year is left out to keep the table within 80 columns (JSON has ms). */
+function compactTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+const unquote = (v: string | null): string => {
+  if (v === null) return '';
+  try {
+    const x: unknown = JSON.parse(v);
+    return typeof x === 'string' ? x : JSON.stringify(x);
+  } catch {
+    return v;
+  }
+};
+
+/** What the entry changed, in a few words. */
+function detail(r: AuditRow): string {
+  const parts: string[] = [];
+  if (r.reason) parts.push(`"${r.reason}"`);
+  if (r.before_value !== null || r.after_value !== null) {
+    parts.push(r.before_value === null ? `→${unquote(r.after_value)}` : `${unquote(r.before_value)}→${unquote(r.after_value) || '-'}`);
+  }
+  if (r.count !== null) parts.push(`${formatCount(r.count)} books`);
+  if (r.batch_id !== null) parts.push(`batch #${r.batch_id}`);
+  return parts.join(' ');
+}
+
+const command: Command = {
+  usage: USAGE,
+  summary: 'Show the audit trail, newest first. --actor accepts a glob (e.g. "human:*").',
+  flags: {
+    last: { type: 'number', description: 'how many entries (1..100000, default 20)' },
+    actor: { type: 'string', description: 'only this actor (human:alice) or actor glob ("auto:*")' },
+    action: { type: 'string', description: 'only this action, e.g. APPROVED, REJECTED, BATCH_QUEUED' },
+    bookId: { type: 'string', description: 'only entries about this pipeline (id or unique prefix)' },
+    since: { type: 'string', description: 'only entries since 30m, 12h, 7d, 2w or an ISO date' },
+  },
+  run(ctx) {
+    positionals(ctx, USAGE, []);
+    const last = wholeNumberFlag(ctx, 'last', { min: 1, max: 100_000, fallback: 20 });
+    // Flags named by the user are checked before the database opens.
+    const q: AuditQuery = { limit: last };
+    const actor = stringFlag(ctx, 'actor');
+    if (actor !== undefined) q.actor = actor.includes('*') ? actor : parseActor(actor);
+    const action = stringFlag(ctx, 'action');
+    if (action !== undefined) {
+      if (!/^[A-Za-z_]+$/.test(action)) throw new InputError(`invalid --action '${action}': expected a name like APPROVED or BATCH_QUEUED`);
+      q.action = action.toUpperCase();
+    }
+    const sinceText = stringFlag(ctx, 'since');
+    const s = ctx.services({ readonly: true });
+    if (sinceText !== undefined) q.since = parseSince(sinceText, s.clock());
+    const bookId = stringFlag(ctx, 'bookId');
+    if (bookId !== undefined) q.pipelineId = s.pipelines.resolveId(bookId);
+    const rows = s.audit.query(q);
+
+    ctx.out.json({ count: rows.length, entries: rows.map(auditToJson) });
+
+    if (rows.length === 0) {
+      ctx.out.line('No audit entries match.');
+      return 0;
+    }
+    ctx.out.line(
+      table(rows, [
+        { header: 'ID', value: (r) => String(r.id), align: 'right' },
+        { header: 'AT', value: (r) => compactTime(r.at) },
+        { header: 'ACTION', value: (r) => r.action, max: 18 },
+        { header: 'ACTOR', value: (r) => r.actor, max: 16 },
+        { header: 'BOOK', value: (r) => (r.pipeline_id ? shortId(r.pipeline_id) : '-') },
+        { header: 'DETAIL', value: detail, flex: true, keep: 'start' },
+      ]),
+    );
+    ctx.out.line(`${formatCount(rows.length)} entr${rows.length === 1 ? 'y' : 'ies'}, newest first${rows.length === last ? ' (use --last for more)' : ''}`);
+    return 0;
+  },
+};
 export default command;

@@ -1,6 +1,32 @@
-// Placeholder until this command is built; the registry needs every module to exist.
+/** `priority ID N`: set a pipeline's priority (1 = most urgent … 10). Audited PRIORITY_CHANGED. */
 import type { Command } from '../command.js';
-import { notBuilt } from '../not-built.js';
+import { parsePriority, positionals, stringFlag } from '../util.js';
+import { pipelineToJson } from '../../store/pipeline-row.js';
+import { shortId } from '../format.js';
 
-const command: Command = notBuilt('priority');
+const USAGE = 'priority ID N [--reason R]';
+
+const command: Command = {
+  usage: USAGE,
+  summary: 'Set the priority of a pipeline: 1 (most urgent) to 10 (least).',
+  flags: {
+    reason: { type: 'string', description: 'why (kept in the audit trail)' },
+  },
+  run(ctx) {
+    const [idArg, n] = positionals(ctx, USAGE, ['ID', 'N']);
+    const priority = parsePriority(n);
+    const reason = stringFlag(ctx, 'reason');
+    const s = ctx.services({ create: false });
+    const id = s.pipelines.resolveId(idArg!);
+    const before = s.pipelines.require(id).priority;
+    const r = s.actions.setPriority(id, priority, ctx.actor, reason ? { reason } : {});
+    ctx.out.json({ id, before, after: r.pipeline.priority, audit_id: r.auditId, pipeline: pipelineToJson(r.pipeline) });
+    ctx.out.line(
+      before === priority
+        ? `Priority of ${shortId(id)} is already ${priority} (${r.pipeline.state}).`
+        : `Priority of ${shortId(id)} changed ${before} → ${priority} (${r.pipeline.state}).`,
+    );
+    return 0;
+  },
+};
 export default command;

@@ -1,6 +1,64 @@
-// Placeholder until this command is built; the registry needs every module to exist.
+/**
+ * `process FILE [--priority N]`: hash one file and queue it. The same content already in the
+ * pipeline is reported (a `duplicate` row pointing at the original), never an error; a book that
+ * was rejected, archived or failed is sent through again.
+ */
 import type { Command } from '../command.js';
-import { notBuilt } from '../not-built.js';
+import { positionals, wholeNumberFlag } from '../util.js';
+import { requireFile } from '../../domain/enqueue.js';
+import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../domain/states.js';
+import { pipelineToJson } from '../../store/pipeline-row.js';
+import { shortId } from '../format.js';
 
-const command: Command = notBuilt('process');
+const USAGE = 'process FILE [--priority N]';
+
+const command: Command = {
+  usage: USAGE,
+  summary: 'Hash a book file and queue it for processing (1 = most urgent, 10 = least; default 5).',
+  flags: {
+    priority: { type: 'number', description: `priority ${MIN_PRIORITY} (most urgent) to ${MAX_PRIORITY}, default ${DEFAULT_PRIORITY}` },
+  },
+  async run(ctx) {
+    const [file] = positionals(ctx, USAGE, ['FILE']);
+    const priority = wholeNumberFlag(ctx, 'priority', { min: MIN_PRIORITY, max: MAX_PRIORITY, fallback: DEFAULT_PRIORITY });
+    requireFile(file!); // before the database is opened: a typo creates nothing
+    const s = ctx.services();
+    const r = await s.enqueuer.enqueueFile(file!, { priority, actor: ctx.actor });
+    const p = r.pipeline;
+    let previousState: unknown = null;
+    if (r.outcome === 'requeued' && r.auditId !== null) {
+      const row = s.audit.get(r.auditId);
+      previousState = row?.before_value ? JSON.parse(row.before_value) : null;
+    }
+    ctx.out.json({
+      outcome: r.outcome,
+      id: p.id,
+      duplicate_of: r.duplicateOf,
+      previous_state: previousState,
+      audit_id: r.auditId,
+      pipeline: pipelineToJson(p),
+    });
+    switch (r.outcome) {
+      case 'queued':
+        ctx.out.line(`Queued ${shortId(p.id)} at priority ${p.priority}: ${p.source_path}`);
+        break;
+      case 'requeued':
+        ctx.out.line(`Re-queued ${shortId(p.id)} (was ${String(previousState ?? 'done')}) at priority ${p.priority}: ${p.source_path}`);
+        break;
+      case 'duplicate':
+        ctx.out.line(
+          `Duplicate: same content as ${shortId(r.duplicateOf ?? '')}; recorded as ${shortId(p.id)} (not processed again): ${p.source_path}`,
+        );
+        break;
+      case 'already_queued':
+        ctx.out.line(
+          `Already in the pipeline: ${shortId(p.id)} is ${p.state}` +
+            (p.duplicate_of ? ` (duplicate of ${shortId(p.duplicate_of)})` : '') +
+            `: ${p.source_path}`,
+        );
+        break;
+    }
+    return 0;
+  },
+};
 export default command;

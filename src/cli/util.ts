@@ -1,0 +1,97 @@
+/**
+ * Small helpers shared by the one-shot commands: positional arguments, whole-number flags, state
+ * names, and reading a pipeline's state history. Every mistake is an InputError (exit 2, one line).
+ */
+import type { Db } from '../store/db.js';
+import type { CommandContext } from './context.js';
+import { InputError } from '../domain/errors.js';
+import type { PipelineState } from '../domain/states.js';
+import { isPipelineState, MAX_PRIORITY, MIN_PRIORITY, STATES } from '../domain/states.js';
+import { assertPriority } from '../store/queue.js';
+
+/**
+ * The command's positional arguments, exactly `names.length` of them (the last ones may be
+ * optional when `required` is smaller).
+ */
+export function positionals(ctx: CommandContext, usage: string, names: readonly string[], required = names.length): string[] {
+  const input = ctx.args.input;
+  if (input.length < required) {
+    throw new InputError(`missing ${names[input.length]} (usage: agentic-pipeline ${usage})`);
+  }
+  if (input.length > names.length) {
+    throw new InputError(`unexpected argument '${input[names.length]}' (usage: agentic-pipeline ${usage})`);
+  }
+  return input;
+}
+
+/** A whole number within [min, max], or the fallback when the flag was not given. */
+export function wholeNumberFlag(
+  ctx: CommandContext,
+  name: string,
+  options: { min: number; max: number; fallback: number },
+): number {
+  const v = ctx.args.flags[name];
+  if (v === undefined) return options.fallback;
+  const n = Array.isArray(v) ? v[v.length - 1] : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < options.min || n > options.max) {
+    throw new InputError(`--${name} must be a whole number from ${options.min} to ${options.max}, got ${String(n)}`);
+  }
+  return n;
+}
+
+/** Parses a priority given as text (a positional) or a number (a flag). */
+export function parsePriority(raw: unknown, label = 'priority'): number {
+  const text = String(raw).trim();
+  if (!/^[+-]?\d+(\.\d+)?$/.test(text)) {
+    throw new InputError(
+      `${label} must be a whole number from ${MIN_PRIORITY} (most urgent) to ${MAX_PRIORITY}, got '${String(raw)}'`,
+    );
+  }
+  return assertPriority(Number(text), label);
+}
+
+/** An optional string flag: undefined when absent; a repeated flag keeps the last value. */
+export function stringFlag(ctx: CommandContext, name: string): string | undefined {
+  const v = ctx.args.flags[name];
+  if (v === undefined || v === null) return undefined;
+  return String(Array.isArray(v) ? v[v.length - 1] : v);
+}
+
+export function parseState(value: string, flag = '--state'): PipelineState {
+  const s = value.trim().toLowerCase();
+  if (!isPipelineState(s)) {
+    throw new InputError(`unknown state '${value}' for ${flag}: expected one of ${STATES.join(', ')}`);
+  }
+  return s;
+}
+
+export interface HistoryRow {
+  id: number;
+  from_state: string | null;
+  to_state: string;
+  at: number;
+  duration_ms: number | null;
+  actor: string;
+  details: string | null;
+}
+
+/** A pipeline's state history, oldest first (walks the (pipeline_id, id) index). */
+export function readHistory(db: Db, pipelineId: string, limit = 1000): HistoryRow[] {
+  return db
+    .prepare(
+      `SELECT id, from_state, to_state, at, duration_ms, actor, details FROM state_history
+       WHERE pipeline_id = ? ORDER BY id LIMIT ?`,
+    )
+    .all(pipelineId, limit) as HistoryRow[];
+}
+
+export function historyToJson(h: HistoryRow): Record<string, unknown> {
+  return {
+    from: h.from_state,
+    to: h.to_state,
+    at: h.at,
+    duration_ms: h.duration_ms,
+    actor: h.actor,
+    details: h.details,
+  };
+}
