@@ -154,12 +154,12 @@ export function classifyHeuristically(input: ClassifyInput): Classification {
   const lower = text.toLowerCase();
   const words = countWords(text);
   const scores = new Map<ScoredType, number>();
-  const why = new Map<ScoredType, string[]>();
+  const why = new Map<ScoredType, { amount: number; reason: string }[]>();
   const add = (type: ScoredType, amount: number, reason: string) => {
     if (amount <= 0) return;
     scores.set(type, (scores.get(type) ?? 0) + amount);
     const list = why.get(type) ?? [];
-    list.push(reason);
+    list.push({ amount, reason });
     why.set(type, list);
   };
 
@@ -210,7 +210,8 @@ export function classifyHeuristically(input: ClassifyInput): Classification {
   const strength = 1 - Math.exp(-top / 5);
   const margin = (top - runnerUp) / top;
   const confidence = Math.round(Math.min(0.97, Math.max(0.05, strength * (0.3 + 0.7 * margin))) * 100) / 100;
-  const reasons = [...(why.get(first[0]) ?? [])].slice(0, 6);
+  // Strongest evidence first, so the reasons an operator sees are the ones that decided it.
+  const reasons = [...(why.get(first[0]) ?? [])].sort((a, b) => b.amount - a.amount).slice(0, 6).map((w) => w.reason);
   if (second) reasons.push(`runner-up ${second[0]} (${second[1].toFixed(1)} vs ${top.toFixed(1)})`);
   if (words < 200) reasons.push(`short sample (${words} words)`);
   return { bookType: first[0], confidence, reasons };

@@ -71,6 +71,8 @@ export {
   HashingEmbedder,
   hashingEmbedding,
   cosineSimilarity,
+  embeddingToBytes,
+  embeddingFromBytes,
   EmbedderConfigSchema,
   DEFAULT_EMBEDDING_DIMS,
   type EmbedderConfig,
