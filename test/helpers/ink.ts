@@ -9,6 +9,8 @@
  * bounded time (`settleMs`) and go on.
  */
 import type { render } from 'ink-testing-library';
+import { createElement, type ReactElement } from 'react';
+import { makeTheme, ThemeProvider } from '../../components/theme.js';
 
 export type InkInstance = ReturnType<typeof render>;
 
@@ -141,4 +143,9 @@ export async function typeText(instance: InkInstance, text: string, opts: SendOp
 export async function waitForInputReady(instance: InkInstance): Promise<void> {
   await waitForFrame(instance, (f) => f.length > 0);
   await tick(5);
+}
+
+/** `el` under a `ThemeProvider` with the given colour/glyph choice (default: colour, Unicode). */
+export function themed(el: ReactElement, opts: { colour?: boolean; ascii?: boolean } = {}): ReactElement {
+  return createElement(ThemeProvider, { theme: makeTheme({ colour: opts.colour ?? true, ascii: opts.ascii ?? false }) }, el);
 }

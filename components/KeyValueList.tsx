@@ -1,0 +1,46 @@
+import { Box, Text } from 'ink';
+import type { ReactNode } from 'react';
+import { displayWidth, truncate } from './text.js';
+import { useTheme, type ColourToken } from './theme.js';
+
+/**
+ * Aligned "label: value" lines, e.g. a book's details or the health summary:
+ *
+ *   State:     failed
+ *   Attempts:  3
+ */
+export interface KeyValueItem {
+  readonly label: string;
+  readonly value: string;
+  readonly tone?: ColourToken;
+}
+
+export interface KeyValueListProps {
+  readonly items: readonly KeyValueItem[];
+  /** Values are cut with an ellipsis to keep each line within this width. */
+  readonly width?: number;
+}
+
+export function KeyValueList(props: KeyValueListProps): ReactNode {
+  const { colors, glyphs } = useTheme();
+  const labelW = Math.max(0, ...props.items.map((i) => displayWidth(i.label))) + 1; // + ':'
+  return (
+    <Box flexDirection="column">
+      {props.items.map((item, i) => {
+        const label = item.label + ':';
+        const pad = ' '.repeat(Math.max(0, labelW - displayWidth(label)) + 1);
+        const valueW = props.width === undefined ? Number.POSITIVE_INFINITY : props.width - labelW - 1;
+        const value = Number.isFinite(valueW) ? truncate(item.value, valueW, glyphs.ellipsis) : item.value;
+        return (
+          <Text key={`${i}:${item.label}`} wrap="truncate-end">
+            <Text color={colors.muted}>
+              {label}
+              {pad}
+            </Text>
+            <Text color={item.tone ? colors[item.tone] : colors.text}>{value}</Text>
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}

@@ -1,0 +1,73 @@
+import { Text } from 'ink';
+import type { ReactNode } from 'react';
+import { displayWidth, formatDuration, truncate } from './text.js';
+import { useTheme, type ColourToken } from './theme.js';
+
+/**
+ * The one-line status bar:
+ *
+ *   [PAUSED] [READ-ONLY] …/books/pipeline.db │ data 3s old │ polled 1s ago │ Priority set to 2
+ *
+ * Ages are passed in (not timestamps) so the bar is a pure function of its props; the caller
+ * decides how often to re-render it. Badges and ages always show; the path is cut from the
+ * left and the message from the right when the line is too narrow.
+ */
+export interface StatusMessage {
+  readonly text: string;
+  readonly tone?: ColourToken;
+}
+
+export interface StatusBarProps {
+  readonly dbPath: string;
+  /** Age of the newest data shown (ms), or null before the first load. */
+  readonly dataAgeMs: number | null;
+  /** Time since the last poll (ms), or null before the first poll. */
+  readonly lastPollAgeMs: number | null;
+  /** Data older than this is shown in the warning colour (default 30 s). */
+  readonly staleAfterMs?: number;
+  readonly paused: boolean;
+  readonly readOnly: boolean;
+  readonly message?: StatusMessage | null;
+  readonly width: number;
+}
+
+export function StatusBar(props: StatusBarProps): ReactNode {
+  const { colors, glyphs } = useTheme();
+  const sep = ` ${glyphs.separator} `;
+  const badges = [props.paused ? '[PAUSED]' : '', props.readOnly ? '[READ-ONLY]' : ''].filter((b) => b !== '');
+  const badgeText = badges.length > 0 ? badges.join(' ') + ' ' : '';
+  const data = props.dataAgeMs === null ? 'no data yet' : `data ${formatDuration(props.dataAgeMs)} old`;
+  const stale = props.dataAgeMs !== null && props.dataAgeMs > (props.staleAfterMs ?? 30_000);
+  const poll = props.lastPollAgeMs === null ? 'not polled' : `polled ${formatDuration(props.lastPollAgeMs)} ago`;
+  const fixed = displayWidth(badgeText) + displayWidth(sep + data + sep + poll);
+  const rest = Math.max(0, props.width - fixed);
+  const message = props.message?.text ?? '';
+  // The path gets all the room when there is no message, else at most 40% of it (≥ 12 columns).
+  const pathRoom = message === '' ? rest : Math.min(displayWidth(props.dbPath), Math.max(12, Math.floor(rest * 0.4)));
+  const path = truncate(props.dbPath, Math.min(pathRoom, rest), glyphs.ellipsis, 'start');
+  const messageRoom = Math.max(0, rest - displayWidth(path) - displayWidth(sep));
+  const shownMessage = message === '' || messageRoom === 0 ? '' : truncate(message, messageRoom, glyphs.ellipsis);
+  return (
+    <Text wrap="truncate-end">
+      {props.paused && (
+        <Text bold inverse color={colors.warning}>
+          [PAUSED]
+        </Text>
+      )}
+      {props.paused && ' '}
+      {props.readOnly && (
+        <Text bold inverse color={colors.info}>
+          [READ-ONLY]
+        </Text>
+      )}
+      {props.readOnly && ' '}
+      <Text color={colors.muted}>{path}</Text>
+      <Text color={colors.border}>{sep}</Text>
+      <Text color={stale ? colors.warning : colors.muted}>{data}</Text>
+      <Text color={colors.border}>{sep}</Text>
+      <Text color={colors.muted}>{poll}</Text>
+      {shownMessage !== '' && <Text color={colors.border}>{sep}</Text>}
+      {shownMessage !== '' && <Text color={colors[props.message?.tone ?? 'text']}>{shownMessage}</Text>}
+    </Text>
+  );
+}

@@ -1,0 +1,176 @@
+/**
+ * Terminal lifecycle for `bin/`: colour environment, alternate screen, restoring the terminal on
+ * every way out, and the terminal's size.
+ *
+ * This module must not import Ink (or anything that imports chalk): chalk fixes its colour level
+ * the moment it is first imported, and `applyNoColor()` has to run before that. So `bin/` does:
+ *
+ *   import { applyNoColor, openTerminalSession } from '../screens/terminal.js';
+ *   applyNoColor(process.env);                        // before Ink/chalk are loaded
+ *   const { runConsole } = await import('./console.js'); // dynamic: loads Ink only now
+ *
+ * and the hook below takes the stream as an argument (`useTerminalSize(useStdout().stdout)`)
+ * instead of calling Ink's `useStdout` itself.
+ */
+import { useEffect, useState } from 'react';
+
+export const ENTER_ALT_SCREEN = '\u001b[?1049h';
+export const LEAVE_ALT_SCREEN = '\u001b[?1049l';
+export const SHOW_CURSOR = '\u001b[?25h';
+
+/** Used when the stream does not say (pipes, ink-testing-library's stdout has no `rows`). */
+export const DEFAULT_COLUMNS = 80;
+export const DEFAULT_ROWS = 24;
+
+/**
+ * chalk ignores `NO_COLOR` (https://no-color.org), but honours `FORCE_COLOR=0`. Map one to the
+ * other. Must run before chalk or Ink is imported (see the module comment). An explicit
+ * `FORCE_COLOR` wins. Returns whether colour was turned off.
+ */
+export function applyNoColor(env: NodeJS.ProcessEnv = process.env): boolean {
+  const noColor = env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '';
+  if (!noColor || env['FORCE_COLOR'] !== undefined) return false;
+  env['FORCE_COLOR'] = '0';
+  return true;
+}
+
+/** The part of a tty stream these helpers use; `process.stdout` and test fakes both fit. */
+export interface TerminalStream {
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  readonly rows?: number;
+  write(data: string): unknown;
+  on?(event: 'resize', listener: () => void): unknown;
+  off?(event: 'resize', listener: () => void): unknown;
+}
+
+export interface TerminalSize {
+  readonly columns: number;
+  readonly rows: number;
+}
+
+/** Size of `stream`, with 80×24 for whatever it does not report. */
+export function terminalSize(stream: Pick<TerminalStream, 'columns' | 'rows'>): TerminalSize {
+  const columns = stream.columns !== undefined && stream.columns > 0 ? stream.columns : DEFAULT_COLUMNS;
+  const rows = stream.rows !== undefined && stream.rows > 0 ? stream.rows : DEFAULT_ROWS;
+  return { columns, rows };
+}
+
+/**
+ * Height to give the root `<Box>`: one less than the terminal. At `height = rows` Ink clears the
+ * whole screen on every frame (flicker over SSH, scrollback wiped); at `rows - 1` it diffs lines.
+ */
+export function rootHeight(rows: number): number {
+  return Math.max(1, rows - 1);
+}
+
+/**
+ * The terminal size, re-rendering on resize (and only when the size really changed).
+ * Pass Ink's stream: `useTerminalSize(useStdout().stdout)`.
+ */
+export function useTerminalSize(stream: TerminalStream): TerminalSize {
+  const [size, setSize] = useState<TerminalSize>(() => terminalSize(stream));
+  useEffect(() => {
+    const update = (): void => {
+      const next = terminalSize(stream);
+      setSize((prev) => (prev.columns === next.columns && prev.rows === next.rows ? prev : next));
+    };
+    update(); // the stream may have changed since the first render
+    stream.on?.('resize', update);
+    return () => {
+      stream.off?.('resize', update);
+    };
+  }, [stream]);
+  return size;
+}
+
+/** The process surface `openTerminalSession` uses; `process` fits, tests pass a fake. */
+export interface ProcessLike {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
+  exit(code?: number): never | void;
+}
+
+export type ExitSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP';
+
+const SIGNAL_NUMBERS: Record<ExitSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+export interface TerminalSessionOptions {
+  readonly stdout: TerminalStream;
+  readonly stderr?: Pick<TerminalStream, 'write'>;
+  /** Default: whether `stdout` is a TTY. Never switch screens on a pipe. */
+  readonly alternateScreen?: boolean;
+  readonly process?: ProcessLike;
+  /**
+   * Called on SIGTERM/SIGINT/SIGHUP after the terminal is restored. Give it the app's single
+   * exit path (unmount Ink, stop pollers, close the database, then exit). Without it the
+   * process exits at once with 128 + the signal number.
+   */
+  readonly onSignal?: (signal: ExitSignal) => void;
+}
+
+export interface TerminalSession {
+  /** Whether the alternate screen was entered. */
+  readonly alternateScreen: boolean;
+  /** Leave the alternate screen and show the cursor. Safe to call more than once. */
+  restore(): void;
+  /** Restore, and remove the process handlers. Call on the normal exit path. */
+  close(): void;
+}
+
+/**
+ * Enter the alternate screen (TTY only) and make sure every way out leaves it: normal exit,
+ * SIGTERM/SIGINT/SIGHUP (an SSH disconnect is a SIGHUP), uncaught exceptions and unhandled
+ * rejections (restored first, then the error is printed so it stays readable on the normal
+ * screen, and the process exits 1).
+ *
+ * Use: `const session = openTerminalSession({stdout: process.stdout, onSignal})`, then
+ * `render(...)`, `await waitUntilExit()`, `session.close()`.
+ */
+export function openTerminalSession(opts: TerminalSessionOptions): TerminalSession {
+  const proc: ProcessLike = opts.process ?? process;
+  const useAlt = opts.alternateScreen ?? opts.stdout.isTTY === true;
+  const stderr = opts.stderr ?? process.stderr;
+  let restored = false;
+
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    if (useAlt) opts.stdout.write(LEAVE_ALT_SCREEN);
+    if (opts.stdout.isTTY === true) opts.stdout.write(SHOW_CURSOR);
+  };
+
+  const onExit = (): void => restore();
+  const signalHandlers = (Object.keys(SIGNAL_NUMBERS) as ExitSignal[]).map((signal) => {
+    const handler = (): void => {
+      restore();
+      if (opts.onSignal) opts.onSignal(signal);
+      else proc.exit(128 + SIGNAL_NUMBERS[signal]);
+    };
+    return [signal, handler] as const;
+  });
+  const onFatal = (err: unknown): void => {
+    restore();
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    stderr.write(`${text}\n`);
+    proc.exit(1);
+  };
+
+  if (useAlt) opts.stdout.write(ENTER_ALT_SCREEN);
+  proc.on('exit', onExit);
+  for (const [signal, handler] of signalHandlers) proc.on(signal, handler);
+  proc.on('uncaughtException', onFatal);
+  proc.on('unhandledRejection', onFatal);
+
+  return {
+    alternateScreen: useAlt,
+    restore,
+    close(): void {
+      restore();
+      proc.off('exit', onExit);
+      for (const [signal, handler] of signalHandlers) proc.off(signal, handler);
+      proc.off('uncaughtException', onFatal);
+      proc.off('unhandledRejection', onFatal);
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { displayWidth, fitCell, formatCount, formatDuration, truncate } from '../../components/text.js';
+
+describe('text width helpers', () => {
+  it('counts wide characters as two columns and combining marks as none', () => {
+    expect(displayWidth('abc')).toBe(3);
+    expect(displayWidth('源氏物語')).toBe(8);
+    expect(displayWidth('e\u0301')).toBe(1);
+    expect(displayWidth('📚')).toBe(2);
+  });
+
+  it('truncates to the width with the given ellipsis, from either end', () => {
+    expect(truncate('Moby Dick; or, The Whale', 10, '…')).toBe('Moby Dick…');
+    expect(truncate('Moby Dick; or, The Whale', 10, '...')).toBe('Moby Di...');
+    expect(truncate('/srv/library/books.db', 12, '…', 'start')).toBe('…ry/books.db');
+    expect(truncate('short', 10, '…')).toBe('short');
+    expect(truncate('源氏物語', 5, '…')).toBe('源氏…');
+    expect(truncate('anything', 2, '...')).toBe('..');
+  });
+
+  it('fitCell pads to the exact width and keeps text on one line', () => {
+    expect(fitCell('42', 5, '…', 'right')).toBe('   42');
+    expect(fitCell('a\nb', 5, '…')).toBe('a b  ');
+    expect(fitCell('ab', 6, '…', 'center')).toBe('  ab  ');
+  });
+
+  it('formats counts and durations', () => {
+    expect(formatCount(1_000_000)).toBe('1,000,000');
+    expect(formatDuration(42_000)).toBe('42s');
+    expect(formatDuration(125_000)).toBe('2m05s');
+    expect(formatDuration(2 * 3600_000 + 4 * 60_000)).toBe('2h04m');
+    expect(formatDuration(-5)).toBe('0s');
+  });
+});
