@@ -14,6 +14,10 @@ import { BookActions } from './domain/actions.js';
 import { Enqueuer } from './domain/enqueue.js';
 import type { Clock } from './domain/clock.js';
 import { systemClock } from './domain/clock.js';
+import type { OpsConfig, OpsConfigInput } from './config/ops.js';
+import { loadOpsConfig, parseOpsConfig } from './config/ops.js';
+import type { OpsBundle } from './ops/index.js';
+import { createOpsServices } from './ops/index.js';
 
 export interface Services {
   readonly dbPath: string;
@@ -24,11 +28,21 @@ export interface Services {
   readonly queue: WorkQueue;
   readonly actions: BookActions;
   readonly enqueuer: Enqueuer;
+  /**
+   * Operations: health, stuck detection/recovery, batches (the OpsServices contract) plus aging,
+   * retention, maintenance, durations and the validated `ops` config. Built on first access, so
+   * a bad `ops` config section only affects the commands that use it.
+   */
+  readonly ops: OpsBundle;
   close(): void;
 }
 
 export interface ServiceOptions extends OpenOptions {
   clock?: Clock;
+  /** The `ops` config (parsed or raw section); default: the config file found for this database. */
+  opsConfig?: OpsConfig | OpsConfigInput;
+  /** Config file for the `ops` section when opsConfig is not given (else env / beside the db). */
+  configFile?: string;
 }
 
 export function createServices(dbPath: string, options: ServiceOptions = {}): Services {
@@ -37,6 +51,7 @@ export function createServices(dbPath: string, options: ServiceOptions = {}): Se
   const pipelines = new PipelineStore(db, clock);
   const audit = new AuditLog(db, clock);
   const queue = new WorkQueue(db, clock);
+  let ops: OpsBundle | undefined;
   return {
     dbPath,
     db,
@@ -46,6 +61,13 @@ export function createServices(dbPath: string, options: ServiceOptions = {}): Se
     queue,
     actions: new BookActions(db, pipelines, audit),
     enqueuer: new Enqueuer(db, pipelines, audit),
+    get ops(): OpsBundle {
+      ops ??= createOpsServices(
+        { dbPath, db, clock, pipelines, audit },
+        options.opsConfig !== undefined ? parseOpsConfig(options.opsConfig) : loadOpsConfig(dbPath, options.configFile),
+      );
+      return ops;
+    },
     close: () => {
       if (db.open) db.close();
     },

@@ -45,6 +45,9 @@ export interface StuckBook {
   max_attempts: number;
   auto_recoveries: number;
   version: number;
+  /** When the book entered its current state (ms since epoch). */
+  state_entered_at?: number;
+  lease_expires_at?: number | null;
 }
 
 export interface HealthReport {

@@ -1,0 +1,202 @@
+/**
+ * Batch operations over a filter: preview (a dry run: count and rows) and apply.
+ *
+ * Apply touches exactly the previewed books, in immediate transactions of `chunk_size` books
+ * (default 250) so workers' claims interleave instead of waiting out one long lock. Each book is
+ * re-checked inside its transaction: a book whose version moved since the preview is skipped and
+ * reported, never forced. The first transaction re-checks every previewed book and writes the
+ * batch audit row (operation, filter, the ids it will act on); each changed book gets its own
+ * audit row (BATCH_APPROVED, …) pointing at the batch row, in the same transaction as its change.
+ */
+import { immediate } from '../store/db.js';
+import type { Actor } from '../domain/actor.js';
+import { InputError } from '../domain/errors.js';
+import type { PipelineState } from '../domain/states.js';
+import type { PipelineRow } from '../store/pipeline-row.js';
+import type {
+  BatchFilter,
+  BatchOperation,
+  BatchPreview,
+  BatchPreviewBook,
+  BatchResult,
+  BatchService as BatchServiceContract,
+} from './types.js';
+import type { OpsContext } from './core.js';
+import { effectiveStates, filterToSql, validateFilter, validateOperation } from './batch-filter.js';
+
+/** How many rows a preview shows when more books match than the maximum. */
+export const PREVIEW_ROWS_WHEN_EXCEEDED = 20;
+
+const AUDIT_ACTION: Record<BatchOperation['kind'], string> = {
+  approve: 'BATCH_APPROVED',
+  reject: 'BATCH_REJECTED',
+  retry: 'BATCH_RETRIED',
+  priority: 'BATCH_PRIORITY_CHANGED',
+};
+
+export class BatchTooLargeError extends InputError {
+  override name = 'BatchTooLargeError';
+  constructor(
+    readonly matched: number,
+    readonly max: number,
+  ) {
+    super(`${matched} books match, more than the maximum of ${max}; narrow the filter or raise --max`);
+  }
+}
+
+type Current = Pick<PipelineRow, 'id' | 'state' | 'version' | 'content_hash' | 'confidence' | 'priority'>;
+
+export class BatchService implements BatchServiceContract {
+  constructor(private readonly ctx: OpsContext) {}
+
+  preview(filter: BatchFilter, operation: BatchOperation): BatchPreview {
+    const op = validateOperation(operation);
+    const f = validateFilter(filter);
+    const max = f.max_count ?? this.ctx.config.batch.default_max ?? 50;
+    const states = effectiveStates(f, op.kind);
+    const { where, params } = filterToSql(f, states);
+    const rows = this.ctx.db
+      .prepare(
+        `SELECT id, source_path, book_type, confidence, state, priority, created_at, version
+         FROM pipelines WHERE ${where} ORDER BY created_at, id LIMIT @limit`,
+      )
+      .all({ ...params, limit: max + 1 }) as BatchPreviewBook[];
+    let matched = rows.length;
+    const exceeds = rows.length > max;
+    if (exceeds) {
+      matched = (this.ctx.db.prepare(`SELECT COUNT(*) AS n FROM pipelines WHERE ${where}`).get(params) as { n: number }).n;
+    }
+    return {
+      operation: op,
+      filter: { ...f, max_count: max, states },
+      matched,
+      exceeds_max: exceeds,
+      books: exceeds ? rows.slice(0, PREVIEW_ROWS_WHEN_EXCEEDED) : rows,
+    };
+  }
+
+  apply(preview: BatchPreview, actor: Actor | string): BatchResult {
+    const op = validateOperation(preview.operation);
+    const max = preview.filter.max_count ?? this.ctx.config.batch.default_max;
+    if (preview.exceeds_max || preview.books.length > max) throw new BatchTooLargeError(preview.matched, max);
+    const books = preview.books;
+    const result: BatchResult = { affected: 0, affected_ids: [], skipped: [], audit_id: null };
+    if (books.length === 0) return result;
+    const chunkSize = this.ctx.config.batch.chunk_size;
+    const action = AUDIT_ACTION[op.kind];
+    const fetch = this.ctx.db.prepare(
+      `SELECT p.id, p.state, p.version, p.content_hash, p.confidence, p.priority
+       FROM json_each(?) j JOIN pipelines p ON p.id = j.value`,
+    );
+    const current = (ids: readonly string[]) => new Map((fetch.all(JSON.stringify(ids)) as Current[]).map((r) => [r.id, r]));
+    const allowed = new Set<string>(effectiveStates(preview.filter.states ? { states: preview.filter.states } : {}, op.kind));
+    const skippedIds = new Set<string>();
+    const why = (b: BatchPreviewBook, cur: Current | undefined): string | undefined => {
+      if (!cur) return 'no longer exists';
+      if (cur.version !== b.version) return `changed since the preview (now ${cur.state})`;
+      if (!allowed.has(cur.state)) return `is ${cur.state}`;
+      return undefined;
+    };
+
+    let batchId = 0;
+    for (let start = 0; start < books.length; start += chunkSize) {
+      const chunk = books.slice(start, start + chunkSize);
+      immediate(this.ctx.db, () => {
+        if (start === 0) {
+          // Re-check every previewed book once, so the batch row names what it will act on.
+          const all = current(books.map((b) => b.id));
+          const planned: string[] = [];
+          for (const b of books) {
+            const w = why(b, all.get(b.id));
+            if (w) {
+              result.skipped.push({ id: b.id, why: w });
+              skippedIds.add(b.id);
+            } else planned.push(b.id);
+          }
+          batchId = this.ctx.audit.append({
+            action,
+            actor,
+            reason: op.kind === 'reject' ? op.reason : null,
+            filter: preview.filter,
+            ids: planned,
+            count: planned.length,
+            details: {
+              operation: op,
+              matched: preview.matched,
+              previewed: books.length,
+              skipped_at_start: result.skipped.length,
+            },
+          });
+          result.audit_id = batchId;
+        }
+        const cur = current(chunk.map((b) => b.id));
+        for (const b of chunk) {
+          if (skippedIds.has(b.id)) continue;
+          const c = cur.get(b.id);
+          const w = why(b, c);
+          if (w || !c) {
+            result.skipped.push({ id: b.id, why: w ?? 'no longer exists' });
+            continue;
+          }
+          const outcome = this.applyOne(op, b, c, actor, batchId);
+          if (typeof outcome === 'string') {
+            result.skipped.push({ id: b.id, why: outcome });
+            continue;
+          }
+          result.affected++;
+          result.affected_ids.push(b.id);
+        }
+      });
+    }
+    return result;
+  }
+
+  /** One book inside the chunk's transaction. Returns a skip reason, or the audit id. */
+  private applyOne(op: BatchOperation, b: BatchPreviewBook, cur: Current, actor: Actor | string, batchId: number): number | string {
+    const p = this.ctx.pipelines;
+    const action = AUDIT_ACTION[op.kind];
+    const base = { action, actor, pipeline_id: b.id, batch_id: batchId, confidence: cur.confidence };
+    switch (op.kind) {
+      case 'approve': {
+        const after = p.transitionInTx({
+          id: b.id, from: 'pending_approval', to: 'approved', actor, note: `batch ${batchId}`,
+          patch: { approved_by: actor }, expectedVersion: b.version,
+        });
+        return this.ctx.audit.append({ ...base, before: cur.state, after: after.state });
+      }
+      case 'reject': {
+        const after = p.transitionInTx({
+          id: b.id, from: cur.state, to: 'rejected', actor, note: op.reason, releaseLease: true,
+          patch: { next_attempt_at: null }, expectedVersion: b.version,
+        });
+        return this.ctx.audit.append({ ...base, reason: op.reason, before: cur.state, after: after.state });
+      }
+      case 'retry': {
+        if (cur.state === 'needs_retry') {
+          // Already waiting for a retry: make it claimable now with fresh attempts.
+          const after = p.updateColumns(b.id, 'needs_retry', { attempts: 0, next_attempt_at: null }, { actor });
+          if (!after) return 'changed during the batch';
+          return this.ctx.audit.append({ ...base, before: cur.state, after: after.state, details: { backoff_cleared: true } });
+        }
+        if (cur.content_hash) {
+          const live = p.findLiveByHash(cur.content_hash);
+          if (live && live.id !== b.id) return `pipeline ${live.id.slice(0, 8)} (${live.state}) already holds the same content`;
+        }
+        // failed → needs_retry (an approved book resumes at embedding); rejected → start over.
+        const to: PipelineState = cur.state === 'rejected' ? 'detected' : 'needs_retry';
+        const after = p.transitionInTx({
+          id: b.id, from: cur.state, to, actor, note: `batch ${batchId}`, expectedVersion: b.version,
+          patch: cur.state === 'rejected'
+            ? { attempts: 0, next_attempt_at: null, error_json: null, approved_by: null, completed_at: null, auto_recoveries: 0 }
+            : { attempts: 0, next_attempt_at: null, auto_recoveries: 0 },
+        });
+        return this.ctx.audit.append({ ...base, before: cur.state, after: after.state });
+      }
+      case 'priority': {
+        const after = p.updateColumns(b.id, cur.state, { priority: op.priority, base_priority: op.priority }, { actor });
+        if (!after) return 'changed during the batch';
+        return this.ctx.audit.append({ ...base, before: cur.priority, after: op.priority, details: { state: cur.state } });
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * One maintenance pass, for cron (`agentic-pipeline maintain`) or a croner schedule inside the
+ * worker: learned durations first (stuck detection reads them), then automatic recovery, priority
+ * aging, audit retention, and a WAL checkpoint when the -wal file has grown large. Each step is
+ * its own short transaction; a failing step is reported and the others still run.
+ */
+import fs from 'node:fs';
+import type { OpsConfig } from '../config/ops.js';
+import type { StateStat } from './durations.js';
+import type { AutoRecoveryReport } from './recovery.js';
+import type { AgingReport } from './aging.js';
+import type { RetentionReport } from './retention.js';
+import type { OpsBundle } from './index.js';
+
+export const MAINTENANCE_STEPS = ['durations', 'recovery', 'aging', 'retention', 'checkpoint'] as const;
+export type MaintenanceStep = (typeof MAINTENANCE_STEPS)[number];
+
+/** Checkpoint (TRUNCATE) when the -wal file is larger than this. */
+export const WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+
+export interface MaintenanceReport {
+  started_at: number;
+  elapsed_ms: number;
+  durations?: StateStat[];
+  recovery?: AutoRecoveryReport;
+  aging?: AgingReport;
+  retention?: RetentionReport;
+  checkpoint?: { wal_bytes: number; checkpointed: boolean };
+  errors: { step: MaintenanceStep; message: string }[];
+}
+
+export interface MaintenanceOptions {
+  skip?: readonly MaintenanceStep[];
+}
+
+export class Maintenance {
+  constructor(private readonly ops: () => OpsBundle) {}
+
+  run(options: MaintenanceOptions = {}): MaintenanceReport {
+    const ops = this.ops();
+    const core = ops.core;
+    const t0 = performance.now();
+    const report: MaintenanceReport = { started_at: core.clock(), elapsed_ms: 0, errors: [] };
+    const skip = new Set(options.skip ?? []);
+    const step = <T>(name: MaintenanceStep, fn: () => T, set: (v: T) => void) => {
+      if (skip.has(name)) return;
+      try {
+        set(fn());
+      } catch (err) {
+        report.errors.push({ step: name, message: err instanceof Error ? err.message : String(err) });
+      }
+    };
+    step('durations', () => ops.durations.refresh(), (v) => (report.durations = v));
+    step('recovery', () => ops.recovery.autoRecover(), (v) => (report.recovery = v));
+    step('aging', () => ops.aging.run(), (v) => (report.aging = v));
+    step('retention', () => ops.retention.run(), (v) => (report.retention = v));
+    step(
+      'checkpoint',
+      () => {
+        if (core.dbPath === ':memory:') return { wal_bytes: 0, checkpointed: false };
+        let walBytes = 0;
+        try {
+          walBytes = fs.statSync(core.dbPath + '-wal').size;
+        } catch {
+          walBytes = 0;
+        }
+        if (walBytes <= WAL_CHECKPOINT_BYTES) return { wal_bytes: walBytes, checkpointed: false };
+        core.db.pragma('wal_checkpoint(TRUNCATE)');
+        return { wal_bytes: walBytes, checkpointed: true };
+      },
+      (v) => (report.checkpoint = v),
+    );
+    report.elapsed_ms = Math.round((performance.now() - t0) * 10) / 10;
+    return report;
+  }
+}
+
+/**
+ * One maintenance pass over `services` with `config` (default: the services' own ops config).
+ * For the worker's croner schedule: `new Cron('*\/5 * * * *', () => runMaintenance(services))`.
+ */
+export function runMaintenance(
+  services: { ops: OpsBundle },
+  config?: OpsConfig,
+  options: MaintenanceOptions = {},
+): MaintenanceReport {
+  const ops = config ? services.ops.withConfig(config) : services.ops;
+  return ops.maintenance.run(options);
+}
