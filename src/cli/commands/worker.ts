@@ -1,6 +1,158 @@
-// Placeholder until this command is built; the registry needs every module to exist.
+/**
+ * `agentic-pipeline worker`: claims books and runs the stages until stopped (SIGINT/SIGTERM),
+ * or with --drain until nothing is claimable. Logs go to stderr (JSON lines, pretty on a
+ * terminal); stdout gets one summary at the end (a JSON document with --json).
+ *
+ * First SIGINT/SIGTERM: no new claims, current stages finish (up to shutdown_grace_ms), books
+ * are released. A second one aborts running stages and releases at once. Either way nothing
+ * is left leased.
+ */
 import type { Command } from '../command.js';
-import { notBuilt } from '../not-built.js';
+import type { CommandContext } from '../context.js';
+import { InputError } from '../../domain/errors.js';
+import { configPath, loadRawConfig } from '../../config/load.js';
+import { parseWorkerConfig } from '../../config/worker.js';
+import { Worker, type WorkerStats } from '../../worker/worker.js';
+import { createLogger } from '../../worker/logger.js';
+import { FolderWatcher } from '../../worker/watch.js';
+import { scheduleMaintenance } from '../../worker/maintenance.js';
+import { STAGE_NAMES, type StageName } from '../../worker/stage.js';
 
-const command: Command = notBuilt('worker');
+/** Test hook: AGENTIC_PIPELINE_TEST_STAGE_DELAY_MS="processing=5000,hashing=100". */
+export function parseStageDelays(value: string | undefined): Partial<Record<StageName, number>> | undefined {
+  if (!value) return undefined;
+  const out: Partial<Record<StageName, number>> = {};
+  for (const part of value.split(',')) {
+    const [name, ms] = part.split('=');
+    if (!name || !(STAGE_NAMES as readonly string[]).includes(name.trim()) || !Number.isFinite(Number(ms))) {
+      throw new InputError(`AGENTIC_PIPELINE_TEST_STAGE_DELAY_MS: bad entry '${part}' (expected stage=ms)`);
+    }
+    out[name.trim() as StageName] = Number(ms);
+  }
+  return out;
+}
+
+function positive(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0)) throw new InputError(`--${name} must be a number above 0, got '${String(value)}'`);
+  return n;
+}
+
+const command: Command = {
+  usage: 'worker [--concurrency N] [--watch DIR] [--drain] [--poll-interval S] [--lease S] [--config PATH]',
+  summary:
+    'Claim queued books by priority and run them through the stages under a lease. Runs until SIGINT/SIGTERM ' +
+    '(current stages finish, books are released), or with --drain until nothing is claimable. Logs go to stderr.',
+  flags: {
+    concurrency: { type: 'number', description: 'books processed at once (default 1, or worker.concurrency)' },
+    watch: { type: 'string', description: 'also queue new book files appearing under this folder' },
+    drain: { type: 'boolean', default: false, description: 'exit 0 once nothing is claimable and nothing is in flight' },
+    pollInterval: { type: 'number', description: 'seconds between looks at an empty queue (default 1)' },
+    lease: { type: 'number', description: 'lease length in seconds (default 30); heartbeats every lease/3' },
+    config: { type: 'string', description: 'config file (else $AGENTIC_PIPELINE_CONFIG, else agentic-pipeline.json beside the database)' },
+    logLevel: { type: 'string', description: 'trace, debug, info (default), warn, error, silent' },
+  },
+  async run(ctx: CommandContext): Promise<number> {
+    const f = ctx.args.flags;
+    if (ctx.args.input.length > 0) throw new InputError(`worker takes no arguments, got '${ctx.args.input[0]}'`);
+    if (f.drain && f.watch) throw new InputError('--drain and --watch cannot be combined (a watching worker never drains)');
+    const concurrency = positive('concurrency', f.concurrency);
+    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency > 64)) {
+      throw new InputError('--concurrency must be a whole number from 1 to 64');
+    }
+    const pollSeconds = positive('poll-interval', f.pollInterval);
+    const leaseSeconds = positive('lease', f.lease);
+    if (leaseSeconds !== undefined && leaseSeconds < 3) throw new InputError('--lease must be at least 3 seconds');
+    const file = configPath(ctx.dbPath, f.config as string | undefined, ctx.env);
+    const config = parseWorkerConfig(loadRawConfig(file), file ?? 'config');
+    const stageDelaysMs = parseStageDelays(ctx.env.AGENTIC_PIPELINE_TEST_STAGE_DELAY_MS);
+    const level = (f.logLevel as string | undefined) ?? ctx.env.AGENTIC_PIPELINE_LOG_LEVEL ?? 'info';
+    if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) {
+      throw new InputError(`--log-level must be one of trace, debug, info, warn, error, silent; got '${level}'`);
+    }
+
+    const services = ctx.services();
+    const logger = createLogger({ level });
+    if (stageDelaysMs) logger.warn({ stage_delays_ms: stageDelaysMs }, 'test hook AGENTIC_PIPELINE_TEST_STAGE_DELAY_MS is set: stages are slowed');
+    const worker = new Worker(services, {
+      config,
+      logger,
+      drain: Boolean(f.drain),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(pollSeconds !== undefined ? { pollIntervalMs: pollSeconds * 1000 } : {}),
+      ...(leaseSeconds !== undefined ? { leaseMs: leaseSeconds * 1000 } : {}),
+      ...(stageDelaysMs ? { stageDelaysMs } : {}),
+    });
+
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals++;
+      if (signals === 1) {
+        logger.info({ signal: sig }, 'signal received: finishing current stages, then releasing (send again to stop now)');
+        void worker.stop();
+      } else {
+        logger.warn({ signal: sig }, 'second signal: aborting running stages and releasing now');
+        void worker.stop({ graceMs: 0 });
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    // Never die on a stray rejection: log it and shut down cleanly, releasing every book.
+    const onFatal = (err: unknown) => {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'unexpected error; stopping the worker cleanly');
+      process.exitCode = 1;
+      void worker.stop({ graceMs: 0 });
+    };
+    process.on('unhandledRejection', onFatal);
+    process.on('uncaughtException', onFatal);
+
+    let watcher: FolderWatcher | undefined;
+    const maintenance = config.maintenance.enabled ? scheduleMaintenance(services, config.maintenance.schedule, logger) : undefined;
+    let stats: WorkerStats;
+    try {
+      await worker.start();
+      if (f.watch) {
+        watcher = new FolderWatcher(services, String(f.watch), {
+          logger,
+          actor: ctx.actor,
+          onQueued: () => worker.poke(),
+        });
+        watcher.start();
+      }
+      stats = await worker.finished;
+    } finally {
+      watcher?.close();
+      maintenance?.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.off('unhandledRejection', onFatal);
+      process.off('uncaughtException', onFatal);
+    }
+    if (ctx.json) {
+      ctx.out.json({
+        worker_id: stats.workerId,
+        claimed: stats.claimed,
+        stages: stats.stages,
+        outcomes: stats.outcomes,
+        retries: stats.retries,
+        released: stats.released,
+        abandoned: stats.abandoned,
+        rescued: stats.rescued,
+        waiting_for_retry: stats.waitingForRetry,
+      });
+    } else {
+      const outcomes = Object.entries(stats.outcomes)
+        .map(([s, n]) => `${n} ${s}`)
+        .join(', ');
+      ctx.out.line(
+        `worker ${stats.workerId}: ${stats.claimed} claimed${outcomes ? ` (${outcomes})` : ''}` +
+          `${stats.released ? `, ${stats.released} released` : ''}${stats.rescued ? `, ${stats.rescued} rescued` : ''}` +
+          `${stats.waitingForRetry ? `, ${stats.waitingForRetry} waiting for a retry` : ''}`,
+      );
+    }
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  },
+};
+
 export default command;

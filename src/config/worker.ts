@@ -1,0 +1,119 @@
+/**
+ * The `worker` section of the config file, validated with zod. Every field has a default, so an
+ * absent section (or file) gives a working offline setup: built-in classifier and embedder,
+ * auto-approve off.
+ *
+ * {
+ *   "worker": {
+ *     "classifier": "builtin" | { "command": "my-model", "args": ["--json"], "timeoutMs": 30000 },
+ *     "auto_approve": { "enabled": false, "min_confidence": 0.9 },
+ *     "stage_timeouts_ms": { "hashing": 120000, "processing": 600000, ... },
+ *     "backoff": { "base_ms": 5000, "max_ms": 600000 },
+ *     "max_attempts": 5,
+ *     "embedder": { "dims": 256 },
+ *     "strategies_file": "strategies.json",
+ *     "low_confidence_threshold": 0.5,
+ *     "lease_seconds": 30, "poll_interval_seconds": 1, "concurrency": 1,
+ *     "shutdown_grace_ms": 10000,
+ *     "lease_rescue": { "interval_seconds": 15, "max_auto_recoveries": 3 },
+ *     "maintenance": { "enabled": true, "schedule": "0 * * * * *" }
+ *   }
+ * }
+ */
+import { z } from 'zod';
+import path from 'node:path';
+import { InputError } from '../domain/errors.js';
+import type { RawConfig } from './load.js';
+
+const positiveMs = z.number().int().positive();
+
+export const StageTimeoutsSchema = z
+  .object({
+    hashing: positiveMs.default(120_000),
+    classifying: positiveMs.default(180_000),
+    selecting_strategy: positiveMs.default(30_000),
+    processing: positiveMs.default(600_000),
+    validating: positiveMs.default(120_000),
+    embedding: positiveMs.default(600_000),
+  })
+  .strict();
+
+export const ExternalClassifierSchema = z
+  .object({
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    timeoutMs: positiveMs.default(30_000),
+    env: z.record(z.string(), z.string()).optional(),
+    cwd: z.string().optional(),
+  })
+  .strict();
+
+export const WorkerConfigSchema = z
+  .object({
+    classifier: z.union([z.literal('builtin'), ExternalClassifierSchema]).default('builtin'),
+    auto_approve: z
+      .object({
+        enabled: z.boolean().default(false),
+        min_confidence: z.number().min(0).max(1).default(0.9),
+      })
+      .strict()
+      .default({ enabled: false, min_confidence: 0.9 }),
+    stage_timeouts_ms: StageTimeoutsSchema.default(StageTimeoutsSchema.parse({})),
+    backoff: z
+      .object({
+        base_ms: positiveMs.default(5_000),
+        max_ms: positiveMs.default(600_000),
+      })
+      .strict()
+      .refine((b) => b.max_ms >= b.base_ms, { message: 'backoff.max_ms must be >= backoff.base_ms' })
+      .default({ base_ms: 5_000, max_ms: 600_000 }),
+    /** When set, overrides each book's own max_attempts column. */
+    max_attempts: z.number().int().min(1).max(100).optional(),
+    embedder: z
+      .object({ dims: z.number().int().min(8).max(8192).default(256) })
+      .strict()
+      .default({ dims: 256 }),
+    strategies_file: z.string().min(1).optional(),
+    low_confidence_threshold: z.number().min(0).max(1).default(0.5),
+    lease_seconds: z.number().positive().optional(),
+    poll_interval_seconds: z.number().positive().optional(),
+    concurrency: z.number().int().min(1).max(64).optional(),
+    shutdown_grace_ms: z.number().int().min(0).default(10_000),
+    lease_rescue: z
+      .object({
+        interval_seconds: z.number().positive().default(15),
+        max_auto_recoveries: z.number().int().min(0).default(3),
+      })
+      .strict()
+      .default({ interval_seconds: 15, max_auto_recoveries: 3 }),
+    maintenance: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** croner pattern (6 fields = with seconds). */
+        schedule: z.string().min(1).default('0 * * * * *'),
+      })
+      .strict()
+      .default({ enabled: true, schedule: '0 * * * * *' }),
+  })
+  .strict();
+
+export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
+export type WorkerConfigInput = z.input<typeof WorkerConfigSchema>;
+
+export const DEFAULT_WORKER_CONFIG: WorkerConfig = WorkerConfigSchema.parse({});
+
+/** Validates `raw.worker`; every problem is listed in one InputError naming the file. */
+export function parseWorkerConfig(raw: RawConfig, origin = 'config'): WorkerConfig {
+  const section = raw.worker ?? {};
+  const result = WorkerConfigSchema.safeParse(section);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `worker.${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new InputError(`invalid ${origin}: ${issues}`);
+  }
+  const cfg = result.data;
+  // Relative paths in the file are relative to the file.
+  if (cfg.strategies_file && origin !== 'config' && !path.isAbsolute(cfg.strategies_file)) {
+    cfg.strategies_file = path.resolve(path.dirname(origin), cfg.strategies_file);
+  }
+  return cfg;
+}

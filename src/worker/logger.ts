@@ -1,0 +1,34 @@
+/**
+ * Structured logs on stderr (stdout stays clean for --json and pipes): JSON lines, or
+ * pino-pretty when stderr is a terminal.
+ */
+import { pino, type Logger } from 'pino';
+import PinoPretty from 'pino-pretty';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  level?: string;
+  /** Default: stderr is a TTY. */
+  pretty?: boolean;
+  /** Fields on every line (e.g. worker id). */
+  base?: Record<string, unknown>;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? process.env.AGENTIC_PIPELINE_LOG_LEVEL ?? 'info';
+  const pretty = options.pretty ?? Boolean(process.stderr.isTTY);
+  const base = { pid: process.pid, ...(options.base ?? {}) };
+  if (pretty) {
+    const colorize = process.env.NO_COLOR === undefined || process.env.NO_COLOR === '';
+    const stream = PinoPretty({ destination: 2, sync: true, colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+    return pino({ level, base }, stream);
+  }
+  // Synchronous writes: a SIGKILLed worker has already written every line it logged.
+  return pino({ level, base }, pino.destination({ fd: 2, sync: true }));
+}
+
+/** A logger that discards everything (the console's in-process demo workers). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,48 @@
+/**
+ * hashing: streaming SHA-256 of the file (in the thread pool) and format detection from its
+ * head. A file whose content another live pipeline holds (complete, or in flight elsewhere)
+ * becomes a terminal `duplicate` pointing at it; the check and the write of content_hash happen
+ * in the same immediate transaction, so the unique index `pipelines_live_content` can never be
+ * violated by two workers hashing copies at once.
+ */
+import type { PipelineRow } from '../../store/pipeline-row.js';
+import type { Stage, StageContext, StageResult } from '../stage.js';
+
+export const hashingStage: Stage = {
+  name: 'hashing',
+  async run(ctx: StageContext): Promise<StageResult> {
+    const p = ctx.pipeline;
+    const { hash, size, format } = await ctx.runner.run('hash', { path: p.source_path }, ctx.signal);
+    const db = ctx.services.db;
+    return {
+      to: 'classifying',
+      patch: { content_hash: hash, size, format },
+      info: { size, format, hash: hash.slice(0, 12) },
+      redirect: () => {
+        const other = db
+          .prepare(
+            `SELECT * FROM pipelines WHERE content_hash = ? AND id <> ?
+             AND state NOT IN ('duplicate', 'rejected', 'archived', 'failed') LIMIT 1`,
+          )
+          .get(hash, p.id) as PipelineRow | undefined;
+        if (!other) return undefined;
+        return {
+          to: 'duplicate',
+          patch: { content_hash: hash, size, format, duplicate_of: other.id },
+          note: `same content as ${other.id.slice(0, 8)} (${other.state})`,
+          info: { duplicate_of: other.id },
+          audit: [
+            {
+              action: 'DUPLICATE_DETECTED',
+              actor: ctx.actor,
+              pipeline_id: p.id,
+              before: 'hashing',
+              after: 'duplicate',
+              details: { duplicate_of: other.id, original_state: other.state, source_path: p.source_path },
+            },
+          ],
+        };
+      },
+    };
+  },
+};

@@ -1,0 +1,95 @@
+/**
+ * The CPU-heavy parts of the stages, as plain functions of plain data (no database, no
+ * services), so they run the same inside a worker thread (see thread.ts / pool.ts) or in-process.
+ */
+import { basename } from 'node:path';
+import { hashFile } from '../ingest/hash.js';
+import { detectFormat } from '../ingest/detect.js';
+import { extractorFor } from '../ingest/extract.js';
+import { classifyHeuristically } from '../ingest/classifier.js';
+import { chunkBook } from '../ingest/chunker.js';
+import { validateChunks } from '../ingest/validator.js';
+import { hashingEmbedding } from '../ingest/embedder.js';
+import { throwIfAborted } from '../ingest/text.js';
+import type {
+  BookFormat,
+  Chapter,
+  Chunk,
+  Classification,
+  ClassifyInput,
+  ExtractedBook,
+  Strategy,
+  ValidationResult,
+} from '../ingest/types.js';
+
+export interface TaskMap {
+  /** Streaming SHA-256 plus format detection from the file's head. */
+  hash: { input: { path: string }; output: { hash: string; size: number; format: BookFormat } };
+  extract: { input: { path: string; format?: BookFormat | null }; output: ExtractedBook };
+  classify: { input: ClassifyInput; output: Classification };
+  chunk: { input: { chapters: Chapter[]; strategy: Strategy }; output: Chunk[] };
+  validate: {
+    input: { book: { chapters: Chapter[]; sourceChars: number }; chunks: Chunk[]; strategy: Strategy };
+    output: ValidationResult;
+  };
+  embed: { input: { texts: string[]; dims: number }; output: Float32Array[] };
+}
+
+export type TaskName = keyof TaskMap;
+export type TaskInput<K extends TaskName> = TaskMap[K]['input'];
+export type TaskOutput<K extends TaskName> = TaskMap[K]['output'];
+
+type Impl = { [K in TaskName]: (input: TaskInput<K>, signal?: AbortSignal) => Promise<TaskOutput<K>> };
+
+export const TASKS: Impl = {
+  async hash({ path }, signal) {
+    const format = await detectFormat(path, signal ? { signal } : {});
+    const { hash, size } = await hashFile(path, signal);
+    return { hash, size, format };
+  },
+  async extract({ path, format }, signal) {
+    const fmt = format ?? (await detectFormat(path, signal ? { signal } : {}));
+    return extractorFor(fmt).extract(path, { ...(signal ? { signal } : {}), fileName: basename(path) });
+  },
+  async classify(input, signal) {
+    throwIfAborted(signal);
+    return classifyHeuristically(input);
+  },
+  async chunk({ chapters, strategy }, signal) {
+    throwIfAborted(signal);
+    return chunkBook({ chapters }, strategy);
+  },
+  async validate({ book, chunks, strategy }, signal) {
+    throwIfAborted(signal);
+    return validateChunks(book, chunks, strategy);
+  },
+  async embed({ texts, dims }, signal) {
+    const out: Float32Array[] = [];
+    for (const t of texts) {
+      throwIfAborted(signal);
+      out.push(hashingEmbedding(t, dims));
+    }
+    return out;
+  },
+};
+
+/** Errors cross the thread boundary as plain data and are rebuilt with their class. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      name: err.name,
+      message: err.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(err.stack ? { stack: err.stack } : {}),
+    };
+  }
+  return { name: 'Error', message: String(err) };
+}
