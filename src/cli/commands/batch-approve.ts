@@ -1,6 +1,8 @@
-// Placeholder until this command is built; the registry needs every module to exist.
-import type { Command } from '../command.js';
-import { notBuilt } from '../not-built.js';
+/** `batch-approve`: approve the pending_approval books matching a filter. */
+import { batchCommand } from '../../ops/batch-command.js';
 
-const command: Command = notBuilt('batch-approve');
-export default command;
+export default batchCommand('batch-approve', 'approve', {
+  usage: 'batch-approve [filter flags] [--execute]',
+  summary: 'Approves books waiting for approval (pending_approval → approved) that match the filter.',
+  operation: () => ({ kind: 'approve' }),
+});

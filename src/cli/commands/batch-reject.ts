@@ -1,6 +1,10 @@
-// Placeholder until this command is built; the registry needs every module to exist.
-import type { Command } from '../command.js';
-import { notBuilt } from '../not-built.js';
+/** `batch-reject --reason R`: reject the books matching a filter. */
+import { batchCommand, requireReason } from '../../ops/batch-command.js';
 
-const command: Command = notBuilt('batch-reject');
-export default command;
+export default batchCommand('batch-reject', 'reject', {
+  usage: 'batch-reject --reason R [filter flags] [--execute]',
+  summary: `Rejects books matching the filter (default state pending_approval; --state may also
+pick approved, detected, needs_retry). --reason is required.`,
+  flags: { reason: { type: 'string', description: 'why (required; recorded in the audit)' } },
+  operation: (ctx) => ({ kind: 'reject', reason: requireReason(ctx) }),
+});

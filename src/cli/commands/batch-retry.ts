@@ -1,6 +1,10 @@
-// Placeholder until this command is built; the registry needs every module to exist.
-import type { Command } from '../command.js';
-import { notBuilt } from '../not-built.js';
+/** `batch-retry`: send failed / needs_retry / rejected books through again. */
+import { batchCommand } from '../../ops/batch-command.js';
 
-const command: Command = notBuilt('batch-retry');
-export default command;
+export default batchCommand('batch-retry', 'retry', {
+  usage: 'batch-retry [filter flags] [--execute]',
+  summary: `Retries books matching the filter (default states failed, needs_retry; --state rejected
+also allowed): failed → needs_retry with attempts reset (an approved book resumes at embedding),
+needs_retry → claimable now, rejected → detected (starts over).`,
+  operation: () => ({ kind: 'retry' }),
+});

@@ -1,0 +1,151 @@
+/**
+ * The four batch commands share one shape: filter flags → preview (dry run, the default) or
+ * preview + apply (--execute). Confidence outside [0, 1], unknown states/types, a bad date, or more
+ * matches than --max are usage errors (exit 2) and change nothing.
+ */
+import type { Command } from '../cli/command.js';
+import type { CommandContext } from '../cli/context.js';
+import type { FlagSpecs } from '../cli/args.js';
+import { InputError } from '../domain/errors.js';
+import { formatConfidence, formatCount, shortId, table } from '../cli/format.js';
+import type { BatchFilter, BatchOperation, BatchPreviewBook } from './types.js';
+import { BatchTooLargeError } from './batch.js';
+import { parseWhen, validateFilter } from './batch-filter.js';
+import { CONFIG_FLAG, listFlag, numberListFlag, optionalNumber, opsFor } from './cli-support.js';
+
+export const FILTER_FLAGS: FlagSpecs = {
+  type: { type: 'string', isMultiple: true, description: 'book type(s), repeatable or comma list' },
+  minConfidence: { type: 'number', description: 'confidence at least (0..1)' },
+  maxConfidence: { type: 'number', description: 'confidence at most (0..1)' },
+  state: { type: 'string', isMultiple: true, description: 'state(s), repeatable or comma list (default depends on the operation)' },
+  createdBefore: { type: 'string', description: 'created before: ISO date or an age like 7d, 12h' },
+  createdAfter: { type: 'string', description: 'created at/after: ISO date or an age like 7d, 12h' },
+  path: { type: 'string', description: 'source path GLOB, e.g. "/library/tech/*"' },
+  priorityIs: { type: 'number', isMultiple: true, description: 'current priority (repeatable)' },
+  id: { type: 'string', isMultiple: true, description: 'id or id prefix (repeatable)' },
+  max: { type: 'number', description: 'refuse when more books match than this (default 50)' },
+  execute: { type: 'boolean', default: false, description: 'apply (without it: a dry run that changes nothing)' },
+  ...CONFIG_FLAG,
+};
+
+export function filterFromFlags(flags: Record<string, unknown>, now: number): BatchFilter {
+  const f: BatchFilter = {};
+  const types = listFlag(flags.type);
+  if (types) f.book_types = types;
+  const min = optionalNumber(flags.minConfidence);
+  if (min !== undefined) f.min_confidence = min;
+  const max = optionalNumber(flags.maxConfidence);
+  if (max !== undefined) f.max_confidence = max;
+  const states = listFlag(flags.state);
+  if (states) f.states = states as BatchFilter['states'];
+  if (flags.createdBefore !== undefined) f.created_before = parseWhen(String(flags.createdBefore), now, '--created-before');
+  if (flags.createdAfter !== undefined) f.created_after = parseWhen(String(flags.createdAfter), now, '--created-after');
+  if (flags.path !== undefined) f.path_glob = String(flags.path);
+  const prios = numberListFlag(flags.priorityIs);
+  if (prios) f.priorities = prios;
+  const ids = listFlag(flags.id);
+  if (ids) f.ids = ids;
+  const maxCount = optionalNumber(flags.max);
+  if (maxCount !== undefined) f.max_count = maxCount;
+  return f;
+}
+
+const VERB: Record<BatchOperation['kind'], string> = {
+  approve: 'approve',
+  reject: 'reject',
+  retry: 'retry',
+  priority: 're-prioritise',
+};
+
+function booksTable(books: readonly BatchPreviewBook[]): string {
+  return table<BatchPreviewBook>(books, [
+    { header: 'ID', value: (b) => shortId(b.id) },
+    { header: 'STATE', value: (b) => b.state },
+    { header: 'TYPE', value: (b) => b.book_type ?? '-', max: 20 },
+    { header: 'CONF', value: (b) => formatConfidence(b.confidence), align: 'right' },
+    { header: 'PRIO', value: (b) => String(b.priority), align: 'right' },
+    { header: 'PATH', value: (b) => b.source_path, flex: true },
+  ]);
+}
+
+const SHOWN = 10;
+
+export function batchCommand(
+  name: string,
+  kind: BatchOperation['kind'],
+  extra: { usage: string; summary: string; flags?: FlagSpecs; operation: (ctx: CommandContext) => BatchOperation },
+): Command {
+  return {
+    usage: extra.usage,
+    summary: `${extra.summary}
+Dry run by default (prints how many match and the first rows); --execute applies, in
+transactions of a few hundred books, skipping any book that changed since the preview.
+More matches than --max (default 50) is refused with exit 2.`,
+    flags: { ...(extra.flags ?? {}), ...FILTER_FLAGS },
+    run(ctx) {
+      const operation = extra.operation(ctx);
+      // Validate every flag before opening the database: a usage error never touches it.
+      validateFilter(filterFromFlags(ctx.args.flags, Date.now()));
+      const ops = opsFor(ctx);
+      const now = ops.core.clock();
+      const timed = validateFilter(filterFromFlags(ctx.args.flags, now));
+      const preview = ops.batch.preview(timed, operation);
+      const max = preview.filter.max_count ?? 50;
+      const filterDoc = preview.filter;
+      const execute = Boolean(ctx.args.flags.execute);
+      if (!execute || preview.exceeds_max) {
+        if (ctx.json) {
+          ctx.out.json({
+            dry_run: true,
+            operation: preview.operation,
+            matched: preview.matched,
+            max,
+            exceeds_max: preview.exceeds_max,
+            books: preview.books.map((b) => ({
+              id: b.id, source_path: b.source_path, book_type: b.book_type, confidence: b.confidence, state: b.state, priority: b.priority,
+            })),
+            filter: filterDoc,
+          });
+        } else {
+          ctx.out.line(`${execute ? '' : 'Dry run: '}${formatCount(preview.matched)} book${preview.matched === 1 ? '' : 's'} match (${name}).`);
+          if (preview.books.length) {
+            ctx.out.line(booksTable(preview.books.slice(0, SHOWN)));
+            if (preview.matched > SHOWN) ctx.out.line(`… and ${formatCount(preview.matched - SHOWN)} more`);
+          }
+        }
+        if (preview.exceeds_max) {
+          throw new BatchTooLargeError(preview.matched, max);
+        }
+        if (!ctx.json && preview.matched > 0) ctx.out.line(`Nothing changed. Run again with --execute to ${VERB[kind]} ${preview.matched === 1 ? 'it' : 'them'}.`);
+        return 0;
+      }
+      const result = ops.batch.apply(preview, ctx.actor);
+      if (ctx.json) {
+        ctx.out.json({
+          dry_run: false,
+          operation: preview.operation,
+          matched: preview.matched,
+          affected: result.affected,
+          affected_ids: result.affected_ids,
+          skipped: result.skipped,
+          audit_id: result.audit_id,
+          filter: filterDoc,
+        });
+      } else {
+        ctx.out.line(
+          `${name}: ${formatCount(result.affected)} of ${formatCount(preview.matched)} book${preview.matched === 1 ? '' : 's'} done` +
+            (result.audit_id !== null ? ` (audit #${result.audit_id})` : '') + '.',
+        );
+        for (const s of result.skipped.slice(0, 20)) ctx.out.line(`  skipped ${shortId(s.id)}: ${s.why}`);
+        if (result.skipped.length > 20) ctx.out.line(`  … ${result.skipped.length - 20} more skipped`);
+      }
+      return 0;
+    },
+  };
+}
+
+export function requireReason(ctx: CommandContext): string {
+  const r = (ctx.args.flags.reason as string | undefined)?.trim();
+  if (!r) throw new InputError('batch-reject needs --reason "…"');
+  return r;
+}
