@@ -91,7 +91,8 @@ export function HelpOverlay(props: HelpOverlayProps): ReactNode {
             );
           }
           const e = line.entry;
-          const reason = e.disabledReason ? ` (${e.disabledReason})` : '';
+          // The reason goes first: a long description must not cut it off.
+          const reason = e.disabledReason ? `(${e.disabledReason}) ` : '';
           return (
             <Text key={i} wrap="truncate-end" dimColor={Boolean(e.disabledReason)}>
               {'  '}
@@ -99,7 +100,7 @@ export function HelpOverlay(props: HelpOverlayProps): ReactNode {
                 {fitCell(e.keys, keysW, glyphs.ellipsis)}
               </Text>
               {'  '}
-              {truncate(e.description + reason, descW, glyphs.ellipsis)}
+              {truncate(reason + e.description, descW, glyphs.ellipsis)}
             </Text>
           );
         })}

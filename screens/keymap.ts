@@ -440,14 +440,14 @@ export const SCOPE_TITLES: Record<Scope, string> = {
 const HELP_ORDER: readonly Scope[] = ['global', 'list', ...TAB_IDS, 'confirm', 'prompt', 'help'];
 
 /**
- * Every binding grouped by scope, for the help overlay. `activeScope`'s own section comes first
- * so the keys for what is on screen are at the top. Disabled reasons are filled from `ctx`.
+ * Every binding grouped by scope, for the help overlay. The sections that apply to `activeScope`
+ * (its chain: tab, list, global) come first, so the keys for what is on screen are at the top.
+ * Disabled reasons are filled from `ctx`.
  */
 export function helpSections(ctx: BindingContext, glyphs: Glyphs, activeScope?: Scope): HelpSection[] {
-  const order =
-    activeScope === undefined || activeScope === 'global'
-      ? HELP_ORDER
-      : [activeScope, ...HELP_ORDER.filter((s) => s !== activeScope)];
+  // What applies on screen now (the active scope's chain) first, then everything else.
+  const first = activeScope === undefined ? [] : scopeChain(activeScope);
+  const order = [...first, ...HELP_ORDER.filter((s) => !first.includes(s))];
   return order
     .map((scope) => ({
       title: SCOPE_TITLES[scope],

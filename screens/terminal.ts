@@ -12,11 +12,32 @@
  * and the hook below takes the stream as an argument (`useTerminalSize(useStdout().stdout)`)
  * instead of calling Ink's `useStdout` itself.
  */
+import type { RenderOptions } from 'ink'; // type only: no run-time import of Ink
 import { useEffect, useState } from 'react';
 
 export const ENTER_ALT_SCREEN = '\u001b[?1049h';
 export const LEAVE_ALT_SCREEN = '\u001b[?1049l';
 export const SHOW_CURSOR = '\u001b[?25h';
+
+/**
+ * Options for Ink's `render(app, INK_RENDER_OPTIONS)` in the console.
+ *
+ * `incrementalRendering` is OFF on purpose, although it writes far fewer bytes. In Ink 6.8 its
+ * line diff moves the cursor up one row too few whenever the frame ends with a newline, which is
+ * every frame shorter than the terminal — and ours is `rows - 1` tall (see `rootHeight`). Fed
+ * "A\nB\n" then "A\nC\n", it writes `ESC[1A ESC[E C`: C lands one row too low. Checked in tmux
+ * (110×34): opening an overlay over a table left a stale table header on screen and pushed
+ * the status bar off the bottom; with the standard renderer (erase the frame, write it again)
+ * every frame was right. Check again after an Ink upgrade.
+ *
+ * `exitOnCtrlC` is off because Ctrl-C is a keymap binding (`global.forceQuit`) that goes through
+ * the app's single exit path (stop pollers, close the database, unmount).
+ */
+export const INK_RENDER_OPTIONS = {
+  incrementalRendering: false,
+  maxFps: 10,
+  exitOnCtrlC: false,
+} as const satisfies RenderOptions;
 
 /** Used when the stream does not say (pipes, ink-testing-library's stdout has no `rows`). */
 export const DEFAULT_COLUMNS = 80;

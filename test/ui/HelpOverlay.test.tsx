@@ -15,7 +15,7 @@ describe('HelpOverlay', () => {
     const lines = frame.split('\n');
     expect(lines).toHaveLength(12);
     for (const l of lines) expect(displayWidth(l)).toBe(50);
-    expect(frame).toMatch(/Queue[\s\S]*\+\/= +Raise priority \(read-only\)[\s\S]*p +Set priority[\s\S]*Everywhere[\s\S]*q +Quit/);
+    expect(frame).toMatch(/Queue[\s\S]*\+\/= +\(read-only\) Raise priority[\s\S]*p +Set priority[\s\S]*Everywhere[\s\S]*q +Quit/);
     expect(frame).toContain('Esc close');
   });
 
@@ -26,6 +26,15 @@ describe('HelpOverlay', () => {
     expect(frame).toContain('Everywhere');
     expect(frame).toContain('4–7 of 7');
     expect(frame).toContain('Esc/? close');
+  });
+
+  it('keeps a disabled reason visible when the description is cut', () => {
+    const long: HelpSection[] = [
+      { title: 'Queue', entries: [{ keys: '-', description: 'Lower the selected book’s priority by one (towards 10)', disabledReason: 'already 10' }] },
+    ];
+    const frame = lastFrameStripped(render(themed(<HelpOverlay sections={long} width={40} height={6} />)));
+    expect(frame).toContain('(already 10) Lower the');
+    expect(frame).toContain('…');
   });
 
   it('draws an ASCII border in the ASCII theme', () => {
