@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { truncate } from './text.js';
+import { forGlyphs, truncate } from './text.js';
 import { useTheme } from './theme.js';
 
 /**
@@ -30,7 +30,7 @@ const RANK: Record<AlertSeverity, number> = { critical: 0, warning: 1, info: 2 }
 export function AlertList(props: AlertListProps): ReactNode {
   const { colors, glyphs } = useTheme();
   if (props.alerts.length === 0) {
-    return <Text color={colors.ok}>{truncate(props.emptyText ?? 'No alerts', props.width, glyphs.ellipsis)}</Text>;
+    return <Text color={colors.ok}>{truncate(forGlyphs(props.emptyText ?? 'No alerts', glyphs), props.width, glyphs.ellipsis)}</Text>;
   }
   // Array.prototype.sort is stable: alerts of one severity keep the caller's order.
   const sorted = [...props.alerts].sort((a, b) => RANK[a.severity] - RANK[b.severity]);
@@ -44,7 +44,7 @@ export function AlertList(props: AlertListProps): ReactNode {
           <Text bold color={colors[a.severity]}>
             {LABEL[a.severity]}
           </Text>
-          {' ' + truncate(a.message, props.width - LABEL[a.severity].length - 1, glyphs.ellipsis)}
+          {' ' + truncate(forGlyphs(a.message, glyphs), props.width - LABEL[a.severity].length - 1, glyphs.ellipsis)}
         </Text>
       ))}
       {overflow && <Text color={colors.muted}>+{sorted.length - shown.length} more</Text>}

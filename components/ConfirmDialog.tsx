@@ -1,6 +1,6 @@
 import { Box, Text, useInput, type Key } from 'ink';
 import { useRef, useState, type ReactNode } from 'react';
-import { formatCount, truncate } from './text.js';
+import { forGlyphs, formatCount, truncate } from './text.js';
 import { useTheme } from './theme.js';
 
 /**
@@ -103,7 +103,7 @@ export function ConfirmDialog(props: ConfirmDialogProps): ReactNode {
   );
 
   const inner = Math.max(1, props.width - 4);
-  const fit = (s: string): string => truncate(s, inner, glyphs.ellipsis);
+  const fit = (s: string): string => truncate(forGlyphs(s, glyphs), inner, glyphs.ellipsis);
   const books = `${formatCount(props.count)} book${props.count === 1 ? '' : 's'}`;
   return (
     <Box

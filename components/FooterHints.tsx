@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { displayWidth, truncate } from './text.js';
+import { displayWidth, forGlyphs, truncate } from './text.js';
 import { useTheme } from './theme.js';
 
 /**
@@ -43,10 +43,15 @@ export function fitHints(hints: readonly HintItem[], width: number): HintItem[] 
 
 export function FooterHints(props: FooterHintsProps): ReactNode {
   const { colors, glyphs } = useTheme();
-  const shown = fitHints(props.hints, props.width);
-  if (shown.length === 0 && props.hints[0]) {
+  const hints = props.hints.map((h) => ({
+    keys: forGlyphs(h.keys, glyphs),
+    label: forGlyphs(h.label, glyphs),
+    disabledReason: h.disabledReason ? forGlyphs(h.disabledReason, glyphs) : null,
+  }));
+  const shown = fitHints(hints, props.width);
+  if (shown.length === 0 && hints[0]) {
     // Not even one hint fits: show the first one cut, so the line is never silently empty.
-    return <Text color={colors.muted}>{truncate(hintText(props.hints[0]), props.width, glyphs.ellipsis)}</Text>;
+    return <Text color={colors.muted}>{truncate(hintText(hints[0]), props.width, glyphs.ellipsis)}</Text>;
   }
   return (
     <Box>

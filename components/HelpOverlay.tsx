@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { displayWidth, fitCell, formatCount, truncate } from './text.js';
+import { displayWidth, fitCell, forGlyphs, formatCount, truncate } from './text.js';
 import { useTheme } from './theme.js';
 
 /**
@@ -86,7 +86,7 @@ export function HelpOverlay(props: HelpOverlayProps): ReactNode {
           if (line.kind === 'title') {
             return (
               <Text key={i} bold color={colors.accent} wrap="truncate-end">
-                {truncate(line.text, inner, glyphs.ellipsis)}
+                {truncate(forGlyphs(line.text, glyphs), inner, glyphs.ellipsis)}
               </Text>
             );
           }
@@ -100,7 +100,7 @@ export function HelpOverlay(props: HelpOverlayProps): ReactNode {
                 {fitCell(e.keys, keysW, glyphs.ellipsis)}
               </Text>
               {'  '}
-              {truncate(reason + e.description, descW, glyphs.ellipsis)}
+              {truncate(forGlyphs(reason + e.description, glyphs), descW, glyphs.ellipsis)}
             </Text>
           );
         })}

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { displayWidth, truncate } from './text.js';
+import { displayWidth, forGlyphs, truncate } from './text.js';
 import { useTheme, type ColourToken } from './theme.js';
 
 /**
@@ -23,10 +23,11 @@ export interface KeyValueListProps {
 
 export function KeyValueList(props: KeyValueListProps): ReactNode {
   const { colors, glyphs } = useTheme();
-  const labelW = Math.max(0, ...props.items.map((i) => displayWidth(i.label))) + 1; // + ':'
+  const items = props.items.map((i) => ({ ...i, label: forGlyphs(i.label, glyphs), value: forGlyphs(i.value, glyphs) }));
+  const labelW = Math.max(0, ...items.map((i) => displayWidth(i.label))) + 1; // + ':'
   return (
     <Box flexDirection="column">
-      {props.items.map((item, i) => {
+      {items.map((item, i) => {
         const label = item.label + ':';
         const pad = ' '.repeat(Math.max(0, labelW - displayWidth(label)) + 1);
         const valueW = props.width === undefined ? Number.POSITIVE_INFINITY : props.width - labelW - 1;

@@ -1,6 +1,6 @@
 import { Text } from 'ink';
 import type { ReactNode } from 'react';
-import { displayWidth, formatDuration, truncate } from './text.js';
+import { displayWidth, forGlyphs, formatDuration, truncate } from './text.js';
 import { useTheme, type ColourToken } from './theme.js';
 
 /**
@@ -41,10 +41,11 @@ export function StatusBar(props: StatusBarProps): ReactNode {
   const poll = props.lastPollAgeMs === null ? 'not polled' : `polled ${formatDuration(props.lastPollAgeMs)} ago`;
   const fixed = displayWidth(badgeText) + displayWidth(sep + data + sep + poll);
   const rest = Math.max(0, props.width - fixed);
-  const message = props.message?.text ?? '';
+  const message = forGlyphs(props.message?.text ?? '', glyphs);
+  const dbPath = forGlyphs(props.dbPath, glyphs);
   // The path gets all the room when there is no message, else at most 40% of it (≥ 12 columns).
-  const pathRoom = message === '' ? rest : Math.min(displayWidth(props.dbPath), Math.max(12, Math.floor(rest * 0.4)));
-  const path = truncate(props.dbPath, Math.min(pathRoom, rest), glyphs.ellipsis, 'start');
+  const pathRoom = message === '' ? rest : Math.min(displayWidth(dbPath), Math.max(12, Math.floor(rest * 0.4)));
+  const path = truncate(dbPath, Math.min(pathRoom, rest), glyphs.ellipsis, 'start');
   const messageRoom = Math.max(0, rest - displayWidth(path) - displayWidth(sep));
   const shownMessage = message === '' || messageRoom === 0 ? '' : truncate(message, messageRoom, glyphs.ellipsis);
   return (

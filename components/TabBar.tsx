@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import { useTheme, type ColourToken } from './theme.js';
-import { displayWidth, truncate } from './text.js';
+import { displayWidth, forGlyphs, truncate } from './text.js';
 
 /**
  * The numbered tab strip: "[1 Health]  2 Stuck (3)  3 Queue …". Tab n is switched to with the
@@ -29,8 +29,8 @@ export function TabBar(props: TabBarProps): ReactNode {
   const parts: ReactNode[] = [];
   props.tabs.forEach((tab, i) => {
     const active = tab.id === props.activeId;
-    const label = `${i + 1} ${tab.title}`;
-    const badge = tab.badge ? ` (${tab.badge.text})` : '';
+    const label = `${i + 1} ${forGlyphs(tab.title, glyphs)}`;
+    const badge = tab.badge ? ` (${forGlyphs(tab.badge.text, glyphs)})` : '';
     const text = (active ? '[' : ' ') + label;
     const close = active ? ']' : ' ';
     const w = displayWidth(text + badge + close) + 1;

@@ -1,6 +1,6 @@
 import { Box, Text, useInput, type Key } from 'ink';
 import { useRef, useState, type ReactNode } from 'react';
-import { displayWidth, singleLine, truncate } from './text.js';
+import { displayWidth, forGlyphs, singleLine, truncate } from './text.js';
 import { useTheme } from './theme.js';
 
 /**
@@ -93,10 +93,10 @@ export function TextPrompt(props: TextPromptProps): ReactNode {
     { isActive: props.isActive ?? true },
   );
 
-  const label = `${props.label}: `;
+  const label = `${forGlyphs(props.label, glyphs)}: `;
   const room = Math.max(1, props.width - displayWidth(label) - 1); // 1 for the cursor
   // Keep the end of a long value visible: that is where the typing happens.
-  const shown = truncate(value, room, glyphs.ellipsis, 'start');
+  const shown = truncate(forGlyphs(value, glyphs), room, glyphs.ellipsis, 'start');
   return (
     <Box flexDirection="column" width={props.width}>
       <Text wrap="truncate-end">
@@ -104,7 +104,7 @@ export function TextPrompt(props: TextPromptProps): ReactNode {
         {value === '' && props.placeholder ? (
           <Text color={colors.muted}>
             <Text inverse> </Text>
-            {truncate(props.placeholder, room, glyphs.ellipsis)}
+            {truncate(forGlyphs(props.placeholder, glyphs), room, glyphs.ellipsis)}
           </Text>
         ) : (
           <Text>

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { displayWidth, fitCell, formatCount, truncate, type Align } from './text.js';
+import { displayWidth, fitCell, forGlyphs, formatCount, truncate, type Align } from './text.js';
 import { useTheme, type ColourToken, type Glyphs } from './theme.js';
 import { tableBodyRows } from './windowing.js';
 
@@ -121,12 +121,12 @@ export function WindowedTable<Row>(props: WindowedTableProps<Row>): ReactNode {
   const rows = props.rows.slice(0, capacity);
 
   const cellsOf = (texts: readonly string[]): string =>
-    texts.map((t, i) => fitCell(t, visible[i]?.w ?? 0, glyphs.ellipsis, visible[i]?.col.align)).join(' ');
+    texts.map((t, i) => fitCell(forGlyphs(t, glyphs), visible[i]?.w ?? 0, glyphs.ellipsis, visible[i]?.col.align)).join(' ');
 
   const header = ' '.repeat(POINTER_WIDTH) + cellsOf(visible.map((v) => v.col.header));
   const indicator = scrollIndicator(props.windowStart, rows.length, props.totalRows, glyphs);
   const captionWidth = Math.max(0, width - displayWidth(indicator) - 1);
-  const caption = truncate(props.caption ?? '', captionWidth, glyphs.ellipsis);
+  const caption = truncate(forGlyphs(props.caption ?? '', glyphs), captionWidth, glyphs.ellipsis);
   const footer = truncate(caption + ' '.repeat(Math.max(1, width - displayWidth(caption) - displayWidth(indicator))) + indicator, width, glyphs.ellipsis);
 
   return (
@@ -138,7 +138,7 @@ export function WindowedTable<Row>(props: WindowedTableProps<Row>): ReactNode {
         <Box flexDirection="column" height={capacity}>
           {props.totalRows <= 0 && rows.length === 0 ? (
             <Text color={colors.muted} wrap="truncate-end">
-              {'  ' + truncate(props.emptyText ?? 'No rows', width - POINTER_WIDTH, glyphs.ellipsis)}
+              {'  ' + truncate(forGlyphs(props.emptyText ?? 'No rows', glyphs), width - POINTER_WIDTH, glyphs.ellipsis)}
             </Text>
           ) : (
             rows.map((row) => {
@@ -151,7 +151,7 @@ export function WindowedTable<Row>(props: WindowedTableProps<Row>): ReactNode {
                     const tone = v.col.tone?.(row);
                     return (
                       <Text key={v.col.id} color={tone ? colors[tone] : undefined}>
-                        {(i > 0 ? ' ' : '') + fitCell(v.col.cell(row), v.w, glyphs.ellipsis, v.col.align)}
+                        {(i > 0 ? ' ' : '') + fitCell(forGlyphs(v.col.cell(row), glyphs), v.w, glyphs.ellipsis, v.col.align)}
                       </Text>
                     );
                   })}

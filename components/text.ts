@@ -45,6 +45,38 @@ export function singleLine(s: string): string {
   return s.replace(/[\t\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 }
 
+const ASCII_PUNCTUATION: Record<string, string> = {
+  '‘': "'",
+  '’': "'",
+  '“': '"',
+  '”': '"',
+  '–': '-',
+  '—': '-',
+  '…': '...',
+  '\u00a0': ' ',
+};
+
+/**
+ * `s` in 7-bit ASCII, for the ASCII theme: a terminal that is not in UTF-8 mode shows other
+ * characters as several garbage cells and breaks every column after them. Accents are dropped
+ * ("Brontë" → "Bronte"), typographic punctuation is replaced, anything else becomes "?".
+ */
+export function toAscii(s: string): string {
+  let out = '';
+  for (const ch of s.normalize('NFKD')) {
+    const cp = ch.codePointAt(0) ?? 0;
+    if (cp < 0x80) out += ch;
+    else if (cp >= 0x0300 && cp <= 0x036f) continue; // combining accent left by NFKD
+    else out += ASCII_PUNCTUATION[ch] ?? '?';
+  }
+  return out;
+}
+
+/** `s` as the glyph set can show it: unchanged for Unicode, `toAscii` for the ASCII theme. */
+export function forGlyphs(s: string, glyphs: { readonly ascii: boolean }): string {
+  return glyphs.ascii ? toAscii(s) : s;
+}
+
 /** Terminal columns `s` occupies (plain text, no escape codes). */
 export function displayWidth(s: string): number {
   let w = 0;

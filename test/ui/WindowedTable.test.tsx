@@ -99,6 +99,17 @@ describe('WindowedTable', () => {
     expect(frame).not.toMatch(/[…–↑↓›]/);
   });
 
+  it('writes book data in ASCII in the ASCII theme, so columns stay aligned', () => {
+    const rows: Book[] = [
+      { id: 1, title: 'Wuthering Heights — Brontë', state: 'failed', priority: 1 },
+      { id: 2, title: '源氏物語', state: 'failed', priority: 2 },
+    ];
+    const frame = lastFrameStripped(table({ rows, totalRows: 2 }, true));
+    expect(frame).toContain('Wuthering Heights - Bronte');
+    expect(frame).toContain('????');
+    expect([...frame].every((ch) => (ch.codePointAt(0) ?? 0) < 128)).toBe(true);
+  });
+
   it('says so when there are no rows', () => {
     const frame = lastFrameStripped(table({ rows: [], totalRows: 0, emptyText: 'Nothing is stuck' }));
     expect(frame).toContain('Nothing is stuck');

@@ -52,6 +52,12 @@ describe('keymap registry', () => {
     }
   });
 
+  it('descriptions and labels are plain ASCII (they read the same in any locale)', () => {
+    for (const b of bindings) {
+      expect([...b.description, ...b.label].every((ch) => (ch.codePointAt(0) ?? 0) < 128), b.id).toBe(true);
+    }
+  });
+
   it('every key is a known key name, a single character, or ctrl-<letter>', () => {
     for (const b of bindings) {
       for (const k of b.keys) {
@@ -130,7 +136,7 @@ describe('matchBinding (pure)', () => {
     expect(matchBinding('3', NO_KEY, 'queue')).toBe('global.tab.queue');
   });
 
-  it('a tab scope wins nothing over another tab: the same key means each tab’s own action', () => {
+  it('a tab scope wins nothing over another tab: the same key means each tab\'s own action', () => {
     expect(matchBinding('x', NO_KEY, 'stuck')).toBe('stuck.reject');
     expect(matchBinding('x', NO_KEY, 'batch')).toBe('batch.reject');
     expect(matchBinding('x', NO_KEY, 'queue')).toBeNull();
@@ -209,7 +215,7 @@ describe('matchBinding through Ink', () => {
 });
 
 describe('footer and help come from the registry', () => {
-  it('footer shows the scope’s own hints, then global ones, with read-only reasons', () => {
+  it('footer shows the scope\'s own hints, then global ones, with read-only reasons', () => {
     const hints = footerHints('queue', { readOnly: true, hasSelection: true }, unicodeGlyphs);
     const labels = hints.map((h) => h.label);
     expect(labels.indexOf('raise')).toBeLessThan(labels.indexOf('help'));

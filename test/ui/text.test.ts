@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayWidth, fitCell, formatCount, formatDuration, truncate } from '../../components/text.js';
+import { displayWidth, fitCell, forGlyphs, formatCount, formatDuration, toAscii, truncate } from '../../components/text.js';
 
 describe('text width helpers', () => {
   it('counts wide characters as two columns and combining marks as none', () => {
@@ -22,6 +22,13 @@ describe('text width helpers', () => {
     expect(fitCell('42', 5, '…', 'right')).toBe('   42');
     expect(fitCell('a\nb', 5, '…')).toBe('a b  ');
     expect(fitCell('ab', 6, '…', 'center')).toBe('  ab  ');
+  });
+
+  it('toAscii keeps text legible in a non-UTF-8 terminal', () => {
+    expect(toAscii('Jane Eyre — Charlotte Brontë’s “novel”…')).toBe('Jane Eyre - Charlotte Bronte\'s "novel"...');
+    expect(toAscii('源氏物語')).toBe('????');
+    expect(forGlyphs('Brontë', { ascii: false })).toBe('Brontë');
+    expect(forGlyphs('Brontë', { ascii: true })).toBe('Bronte');
   });
 
   it('formats counts and durations', () => {
