@@ -97,7 +97,11 @@ export const KEY_SEQUENCES = {
 export type KeyName = keyof typeof KEY_SEQUENCES;
 
 export interface SendOptions extends WaitOptions {
-  /** How long to wait for a key that changes nothing (default 60 ms; Esc always gets ≥ 60). */
+  /**
+   * How long to wait for a frame before deciding the key changed nothing (default 150 ms).
+   * Keys that do change the screen return as soon as the frame appears; for a callback or a
+   * slow change, assert with `waitForFrame` / `vi.waitFor` rather than right after this.
+   */
   readonly settleMs?: number;
 }
 
@@ -129,14 +133,14 @@ export async function sendKeysWith(
   for (const k of keys) {
     const data = k in KEY_SEQUENCES ? KEY_SEQUENCES[k as KeyName] : k;
     // A lone Esc is only delivered after Ink's ~20 ms escape timeout.
-    const settle = Math.max(opts.settleMs ?? 60, data === KEY_SEQUENCES.esc ? 60 : 0);
+    const settle = Math.max(opts.settleMs ?? 150, data === KEY_SEQUENCES.esc ? 60 : 0);
     await sendOne(instance, data, settle, opts.timeoutMs ?? 3000);
   }
 }
 
 /** Type `text` one character per keypress. */
 export async function typeText(instance: InkInstance, text: string, opts: SendOptions = {}): Promise<void> {
-  for (const ch of text) await sendOne(instance, ch, opts.settleMs ?? 60, opts.timeoutMs ?? 3000);
+  for (const ch of text) await sendOne(instance, ch, opts.settleMs ?? 150, opts.timeoutMs ?? 3000);
 }
 
 /** Wait until `useInput` handlers are subscribed (they attach in an effect after first render). */

@@ -22,24 +22,24 @@ describe('ConfirmDialog', () => {
     expect(frame).toContain('This affects exactly 1 book.');
     expect(frame).toContain('y/Enter confirm');
     await sendKeys(i, 'y');
-    expect(onConfirm).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(onConfirm).toHaveBeenCalledTimes(1));
   });
 
   it('Enter confirms and n or Esc cancel below the threshold', async () => {
     const a = mount(100, 'books in state failed');
     await waitForInputReady(a.i);
     await sendKeys(a.i, 'enter');
-    expect(a.onConfirm).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(a.onConfirm).toHaveBeenCalledTimes(1));
 
     const b = mount(3, 'books in state failed');
     await waitForInputReady(b.i);
     await sendKeys(b.i, 'n');
-    expect(b.onCancel).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(b.onCancel).toHaveBeenCalledTimes(1));
 
     const c = mount(3, 'books in state failed');
     await waitForInputReady(c.i);
     await sendKeys(c.i, 'esc');
-    expect(c.onCancel).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(c.onCancel).toHaveBeenCalledTimes(1));
     expect(b.onConfirm).not.toHaveBeenCalled();
     expect(c.onConfirm).not.toHaveBeenCalled();
   });
@@ -62,7 +62,7 @@ describe('ConfirmDialog', () => {
     await sendKeys(i, 'backspace', 'backspace');
     await typeText(i, '34');
     await sendKeys(i, 'enter');
-    expect(onConfirm).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(onConfirm).toHaveBeenCalledTimes(1));
   });
 
   it('accepts the count written with separators', () => {

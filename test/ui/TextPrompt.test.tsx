@@ -28,7 +28,7 @@ describe('TextPrompt', () => {
     expect(lastFrameStripped(i)).toContain('Reason: bad OCR');
     expect(onChange).toHaveBeenLastCalledWith('bad OCR');
     await sendKeys(i, 'enter');
-    expect(onSubmit).toHaveBeenCalledWith('bad OCR');
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledWith('bad OCR'));
   });
 
   it('cancels on Esc without submitting', async () => {
@@ -36,7 +36,7 @@ describe('TextPrompt', () => {
     await waitForInputReady(i);
     expect(lastFrameStripped(i)).toContain('Reason: draft');
     await sendKeys(i, 'esc');
-    expect(onCancel).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(onCancel).toHaveBeenCalledTimes(1));
     expect(onSubmit).not.toHaveBeenCalled();
   });
 
@@ -53,7 +53,7 @@ describe('TextPrompt', () => {
     await waitForText(i, 'Priority must be 1 to 10');
     expect(onSubmit).not.toHaveBeenCalled();
     await sendKeys(i, 'backspace', 'enter');
-    expect(onSubmit).toHaveBeenCalledWith('1');
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledWith('1'));
   });
 
   it('ignores keys while inactive', async () => {

@@ -1,0 +1,50 @@
+/** Audit: who did what, newest first; follow mode keeps the newest on screen. */
+import { Text } from 'ink';
+import type { ReactNode } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { WindowedTable, type TableColumn } from '../components/WindowedTable.js';
+import { tableBodyRows } from '../components/windowing.js';
+import { useTheme, type Glyphs } from '../components/theme.js';
+import { useAudit } from '../store/context.js';
+import type { AuditRow } from '../src/store/audit.js';
+import { formatTime, shortId } from '../src/cli/format.js';
+import { describeAuditFilter } from '../store/sources.js';
+import { auditSummary } from './describe.js';
+import { visibleSlice } from './list-window.js';
+
+function columns(glyphs: Glyphs): readonly TableColumn<AuditRow>[] {
+  return [
+    { id: 'id', header: '#', cell: (r) => String(r.id), width: 6, align: 'right' },
+    { id: 'at', header: 'AT', cell: (r) => formatTime(r.at).slice(5), width: 14 },
+    { id: 'action', header: 'ACTION', cell: (r) => r.action, width: 16, tone: (r) => (r.action.includes('REJECT') ? 'critical' : r.action.includes('APPROV') ? 'ok' : undefined) },
+    { id: 'actor', header: 'ACTOR', cell: (r) => r.actor, width: 14 },
+    { id: 'book', header: 'BOOK', cell: (r) => (r.pipeline_id ? shortId(r.pipeline_id) : r.count !== null ? `${r.count} books` : '-'), width: 9 },
+    { id: 'what', header: 'WHAT', cell: (r) => auditSummary(r, glyphs.arrowRight), flex: 1, minWidth: 8 },
+  ];
+}
+
+export function AuditTab(props: { width: number; height: number }): ReactNode {
+  const rows = useAudit(useShallow((s) => s.rows));
+  const [selectedId, windowStart, total, follow, filter, loaded, error] = useAudit(
+    useShallow((s) => [s.selectedId, s.windowStart, s.total, s.follow, s.filter, s.loaded, s.error]),
+  );
+  const { colors, glyphs } = useTheme();
+  if (!loaded) return <Text color={error ? colors.critical : colors.muted}>{error ? `Could not read the audit log: ${error}` : 'Reading the audit log…'}</Text>;
+  const shown = visibleSlice(rows, rows.findIndex((r) => r.id === selectedId), tableBodyRows(props.height), windowStart);
+  const f = describeAuditFilter(filter);
+  const caption = [follow ? 'FOLLOWING' : 'newest first', f ? `filter: ${f}` : ''].filter(Boolean).join('  ');
+  return (
+    <WindowedTable
+      columns={columns(glyphs)}
+      rows={shown.rows}
+      rowId={(r) => r.id}
+      windowStart={shown.windowStart}
+      totalRows={total}
+      selectedId={selectedId}
+      width={props.width}
+      height={props.height}
+      emptyText={f ? `No entry matches ${f}` : 'The audit log is empty'}
+      caption={error ? `refresh failed: ${error}` : caption}
+    />
+  );
+}

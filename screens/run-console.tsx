@@ -1,0 +1,56 @@
+/**
+ * Opens the console on a terminal. `bin/` imports this lazily, after mapping NO_COLOR, and only
+ * when stdout and stdin are TTYs (Ink never renders into a pipe).
+ *
+ * One exit path: q / Ctrl-C (or a signal) → controller.quit() stops the poller and unmounts Ink;
+ * then, here, the database is closed and the alternate screen left, so the shell gets back the
+ * terminal as it was.
+ */
+import { render } from 'ink';
+import type { Actor } from '../src/domain/actor.js';
+import { createServices, type Services } from '../src/services.js';
+import { detectTheme, ThemeProvider } from '../components/theme.js';
+import { createConsoleStores } from '../store/stores.js';
+import { ConsoleController } from './controller.js';
+import { ConsoleApp } from './App.js';
+import { openTerminalSession } from './terminal.js';
+
+export interface ConsoleOptions {
+  dbPath: string;
+  actor: Actor;
+  refreshSeconds: number;
+  readOnly: boolean;
+  /** Already-open services (the demo); closed by the caller. Default: open `dbPath` here. */
+  services?: Services;
+}
+
+export async function runConsole(options: ConsoleOptions): Promise<number> {
+  const services = options.services ?? createServices(options.dbPath, { readonly: options.readOnly });
+  const controller = new ConsoleController({
+    services,
+    stores: createConsoleStores(),
+    actor: options.actor,
+    readOnly: options.readOnly,
+    refreshMs: Math.max(100, Math.round(options.refreshSeconds * 1000)),
+  });
+  const session = openTerminalSession({ stdout: process.stdout, onSignal: () => controller.quit() });
+  try {
+    const instance = render(
+      <ThemeProvider theme={detectTheme(process.env)}>
+        <ConsoleApp controller={controller} dbPath={services.dbPath} readOnly={options.readOnly} />
+      </ThemeProvider>,
+      // Not `incrementalRendering`: in Ink 6.8 its diff moves the cursor up one line too few when
+      // the previous frame ended with a newline (always, at height rows - 1), so every update
+      // is drawn one row lower and the screen scrolls (seen under tmux 3.3). Standard rendering
+      // rewrites the frame only when it changed; idle refreshes change nothing and write nothing.
+      { incrementalRendering: false, maxFps: 10, exitOnCtrlC: false, patchConsole: true },
+    );
+    controller.poller.start();
+    await instance.waitUntilExit();
+    return 0;
+  } finally {
+    controller.poller.stop();
+    if (!options.services) services.close();
+    session.close();
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * What the console reads beyond the ops reports: keyset windows over the queue (claim order) and
+ * the audit log (newest first). Only the visible window is ever fetched, so a queue of a million
+ * books scrolls as fast as one of ten.
+ *
+ * Forward pages of the unfiltered queue come from `WorkQueue.window`; the console also needs to
+ * page backwards (k, PgUp, G) and to filter, which the domain does not offer, so those queries
+ * are here, written in the same order and through the same partial index.
+ */
+import type { Services } from '../src/services.js';
+import type { PipelineRow } from '../src/store/pipeline-row.js';
+import type { AuditRow } from '../src/store/audit.js';
+import { CLAIMABLE_STATES, isPipelineState } from '../src/domain/states.js';
+
+export interface QueueKey {
+  readonly priority: number;
+  readonly created_at: number;
+  readonly id: string;
+}
+
+export const keyOf = (r: QueueKey): QueueKey => ({ priority: r.priority, created_at: r.created_at, id: r.id });
+
+/** Counting a filtered queue stops here (shown as "10,000+"). */
+export const FILTERED_COUNT_CAP = 10_000;
+
+const claimable = CLAIMABLE_STATES.map((s) => `'${s}'`).join(', ');
+
+export interface QueueFilterSql {
+  readonly where: string;
+  readonly params: Record<string, unknown>;
+}
+
+/**
+ * The queue filter typed after `/`: a queued state name (`detected`, `needs_retry`, `approved`),
+ * `p3` for one priority, or any other text matched inside the file path (case-insensitive).
+ */
+export function queueFilterSql(text: string): QueueFilterSql {
+  const t = text.trim();
+  if (t === '') return { where: '', params: {} };
+  if (isPipelineState(t)) return { where: 'AND state = @f_state', params: { f_state: t } };
+  const p = /^p(\d{1,2})$/i.exec(t);
+  if (p) return { where: 'AND priority = @f_priority', params: { f_priority: Number(p[1]) } };
+  const escaped = t.replace(/[\\%_]/g, (c) => '\\' + c);
+  return { where: "AND source_path LIKE @f_path ESCAPE '\\'", params: { f_path: `%${escaped}%` } };
+}
+
+export class QueueSource {
+  constructor(private readonly services: Pick<Services, 'db' | 'queue'>) {}
+
+  private select(where: string, order: 'ASC' | 'DESC', params: Record<string, unknown>): PipelineRow[] {
+    return this.services.db
+      .prepare(
+        `SELECT * FROM pipelines INDEXED BY pipelines_claim WHERE state IN (${claimable}) ${where}
+         ORDER BY priority ${order}, created_at ${order}, id ${order} LIMIT @limit`,
+      )
+      .all(params) as PipelineRow[];
+  }
+
+  /** Rows after `key` (exclusive) in claim order; from the start when `key` is undefined. */
+  after(key: QueueKey | undefined, limit: number, filter = ''): PipelineRow[] {
+    if (limit <= 0) return [];
+    const f = queueFilterSql(filter);
+    if (f.where === '') return this.services.queue.window(key ? { limit, after: keyOf(key) } : { limit });
+    const keyset = key ? 'AND (priority, created_at, id) > (@kp, @kc, @ki)' : '';
+    return this.select(`${keyset} ${f.where}`, 'ASC', { ...f.params, ...keyParams(key), limit });
+  }
+
+  /** Up to `limit` rows before `key` (exclusive), returned in claim order; the last rows when undefined. */
+  before(key: QueueKey | undefined, limit: number, filter = ''): PipelineRow[] {
+    if (limit <= 0) return [];
+    const f = queueFilterSql(filter);
+    const keyset = key ? 'AND (priority, created_at, id) < (@kp, @kc, @ki)' : '';
+    return this.select(`${keyset} ${f.where}`, 'DESC', { ...f.params, ...keyParams(key), limit }).reverse();
+  }
+
+  /** Rows from `key` (inclusive) on. */
+  from(key: QueueKey, limit: number, filter = ''): PipelineRow[] {
+    if (limit <= 0) return [];
+    const f = queueFilterSql(filter);
+    return this.select(`AND (priority, created_at, id) >= (@kp, @kc, @ki) ${f.where}`, 'ASC', {
+      ...f.params,
+      ...keyParams(key),
+      limit,
+    });
+  }
+
+  /** Queued books (matching the filter, counted up to the cap). */
+  total(filter = ''): { count: number; capped: boolean } {
+    const f = queueFilterSql(filter);
+    if (f.where === '') {
+      const counts = this.services.queue.queuedByPriority();
+      return { count: Object.values(counts).reduce((a, b) => a + b, 0), capped: false };
+    }
+    const r = this.services.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM pipelines INDEXED BY pipelines_claim
+         WHERE state IN (${claimable}) ${f.where} LIMIT ${FILTERED_COUNT_CAP + 1})`,
+      )
+      .get(f.params) as { n: number };
+    return { count: Math.min(r.n, FILTERED_COUNT_CAP), capped: r.n > FILTERED_COUNT_CAP };
+  }
+
+  /** 0-based position of `key` in the (filtered) claim order: a count over the index, no rows read. */
+  positionOf(key: QueueKey, filter = ''): number {
+    const f = queueFilterSql(filter);
+    const r = this.services.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM pipelines INDEXED BY pipelines_claim WHERE state IN (${claimable})
+         AND (priority, created_at, id) < (@kp, @kc, @ki) ${f.where}`,
+      )
+      .get({ ...f.params, ...keyParams(key) }) as { n: number };
+    return r.n;
+  }
+
+  /** The book if it is queued now (a claimed or rejected book has left the queue). */
+  queued(id: string): PipelineRow | undefined {
+    return this.services.db
+      .prepare(`SELECT * FROM pipelines WHERE id = ? AND state IN (${claimable})`)
+      .get(id) as PipelineRow | undefined;
+  }
+}
+
+function keyParams(key: QueueKey | undefined): Record<string, unknown> {
+  return key ? { kp: key.priority, kc: key.created_at, ki: key.id } : {};
+}
+
+/** Audit filter: `actor:human:ana`, `action:approved`, `book:3f2a…`, or a bare word (action, actor or book id). */
+export interface AuditFilter {
+  readonly actor?: string;
+  readonly action?: string;
+  readonly pipelineId?: string;
+}
+
+export function parseAuditFilter(text: string): AuditFilter {
+  const out: { actor?: string; action?: string; pipelineId?: string } = {};
+  for (const word of text.trim().split(/\s+/).filter((w) => w !== '')) {
+    const m = /^(actor|action|book|id):(.+)$/i.exec(word);
+    if (m) {
+      const kind = m[1]!.toLowerCase();
+      if (kind === 'actor') out.actor = m[2]!;
+      else if (kind === 'action') out.action = m[2]!.toUpperCase();
+      else out.pipelineId = m[2]!.toLowerCase();
+    } else if (/^(human|auto|system|mcp):/.test(word)) out.actor = word;
+    else if (/^[0-9a-f]{8,32}$/i.test(word)) out.pipelineId = word.toLowerCase();
+    else out.action = word.toUpperCase();
+  }
+  return out;
+}
+
+export function describeAuditFilter(f: AuditFilter): string {
+  return [f.actor && `actor ${f.actor}`, f.action && `action ${f.action}`, f.pipelineId && `book ${f.pipelineId.slice(0, 8)}`]
+    .filter(Boolean)
+    .join(', ');
+}
+
+export class AuditSource {
+  constructor(private readonly services: Pick<Services, 'db' | 'audit'>) {}
+
+  private where(f: AuditFilter, params: Record<string, unknown>): string[] {
+    const w: string[] = [];
+    if (f.actor) {
+      w.push(f.actor.includes('*') ? 'actor GLOB @actor' : 'actor = @actor');
+      params.actor = f.actor;
+    }
+    if (f.action) {
+      w.push('action = @action');
+      params.action = f.action;
+    }
+    if (f.pipelineId) {
+      // A short id (as tables show it) matches by prefix, through the primary-key-like index.
+      if (f.pipelineId.length >= 32) {
+        w.push('pipeline_id = @pid');
+        params.pid = f.pipelineId;
+      } else {
+        w.push('pipeline_id >= @pid AND pipeline_id < @pid_end');
+        params.pid = f.pipelineId;
+        params.pid_end = f.pipelineId + 'g';
+      }
+    }
+    return w;
+  }
+
+  /** Newest first: entries with id <= `atOrBelow` (all when undefined). */
+  olderFrom(atOrBelow: number | undefined, limit: number, f: AuditFilter = {}): AuditRow[] {
+    if (limit <= 0) return [];
+    if (!f.pipelineId || f.pipelineId.length >= 32) {
+      return this.services.audit.query({
+        ...(f.pipelineId ? { pipelineId: f.pipelineId } : {}),
+        ...(f.actor ? { actor: f.actor } : {}),
+        ...(f.action ? { action: f.action } : {}),
+        ...(atOrBelow !== undefined ? { beforeId: atOrBelow + 1 } : {}),
+        limit,
+      });
+    }
+    const params: Record<string, unknown> = { limit };
+    const w = this.where(f, params);
+    if (atOrBelow !== undefined) {
+      w.push('id <= @below');
+      params.below = atOrBelow;
+    }
+    return this.services.db
+      .prepare(`SELECT * FROM audit ${w.length ? 'WHERE ' + w.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`)
+      .all(params) as AuditRow[];
+  }
+
+  /** Up to `limit` entries newer than `id` (exclusive), returned newest first. */
+  newerThan(id: number, limit: number, f: AuditFilter = {}): AuditRow[] {
+    if (limit <= 0) return [];
+    const params: Record<string, unknown> = { limit, above: id };
+    const w = [...this.where(f, params), 'id > @above'];
+    return (
+      this.services.db
+        .prepare(`SELECT * FROM audit WHERE ${w.join(' AND ')} ORDER BY id ASC LIMIT @limit`)
+        .all(params) as AuditRow[]
+    ).reverse();
+  }
+
+  /** Oldest entries (for G), newest first. */
+  oldest(limit: number, f: AuditFilter = {}): AuditRow[] {
+    const params: Record<string, unknown> = { limit };
+    const w = this.where(f, params);
+    return (
+      this.services.db
+        .prepare(`SELECT * FROM audit ${w.length ? 'WHERE ' + w.join(' AND ') : ''} ORDER BY id ASC LIMIT @limit`)
+        .all(params) as AuditRow[]
+    ).reverse();
+  }
+
+  /** Entries matching the filter, and how many are newer than `id` (the window's position). */
+  count(f: AuditFilter = {}, newerThan?: number): number {
+    const params: Record<string, unknown> = {};
+    const w = this.where(f, params);
+    if (newerThan !== undefined) {
+      w.push('id > @above');
+      params.above = newerThan;
+    }
+    const r = this.services.db
+      .prepare(`SELECT COUNT(*) AS n FROM audit ${w.length ? 'WHERE ' + w.join(' AND ') : ''}`)
+      .get(params) as { n: number };
+    return r.n;
+  }
+
+  get(id: number): AuditRow | undefined {
+    return this.services.audit.get(id);
+  }
+}
