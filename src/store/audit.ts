@@ -84,12 +84,13 @@ const dec = (v: string | null): unknown => {
   }
 };
 
-function rowHash(prev: string | null, r: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'>): string {
+/** The chain hash of one row: sha256(prev_hash || canonical row). Exported for bulk generators. */
+export function auditRowHash(prev: string | null, r: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'>): string {
   const canonical = JSON.stringify([
     r.at, r.action, r.actor, r.pipeline_id, r.batch_id, r.reason, r.before_value, r.after_value,
     r.filter_json, r.ids_json, r.count, r.confidence, r.details_json,
   ]);
-  return crypto.createHash('sha256').update(prev ?? '').update('\n').update(canonical).digest('hex');
+  return crypto.createHash('sha256').update(`${prev ?? ''}\n${canonical}`).digest('hex');
 }
 
 export class AuditLog {
@@ -129,7 +130,7 @@ export class AuditLog {
       details_json: enc(entry.details),
     };
     const prev = this.lastHash.get()?.hash ?? null;
-    const hash = rowHash(prev, row);
+    const hash = auditRowHash(prev, row);
     const info = this.insertStmt.run({ ...row, prev_hash: prev, hash });
     return Number(info.lastInsertRowid);
   }
@@ -195,7 +196,7 @@ export class AuditLog {
     let checked = 0;
     for (const r of this.db.prepare('SELECT * FROM audit ORDER BY id').iterate() as IterableIterator<AuditRow>) {
       checked++;
-      if (rowHash(r.prev_hash, r) !== r.hash) modified.push(r.id);
+      if (auditRowHash(r.prev_hash, r) !== r.hash) modified.push(r.id);
       if (prev !== undefined && r.prev_hash !== prev) gaps.push(r.id);
       prev = r.hash;
     }

@@ -1,0 +1,116 @@
+/**
+ * The audit table is append-only in the database itself (not just in the code), and its hash
+ * chain makes an edit made behind the triggers' back evident.
+ */
+import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { immediate } from '../../src/store/db.js';
+import { auditToJson, parseSince } from '../../src/store/audit.js';
+import { tempDbPath } from '../helpers/tmp.js';
+import { openTest, seed } from './helpers.js';
+
+function withRows(dbPath = tempDbPath()) {
+  const s = openTest(dbPath);
+  const p = seed(s, 'pending_approval');
+  const ids = immediate(s.db, () => [
+    s.audit.append({ action: 'QUEUED', actor: 'human:a', pipeline_id: p.id, after: 'detected' }),
+    s.audit.append({ action: 'APPROVED', actor: 'human:b', pipeline_id: p.id, before: 'pending_approval', after: 'approved' }),
+    s.audit.append({ action: 'BATCH_QUEUED', actor: 'auto:rule', ids: ['x', 'y'], filter: { dir: '/d' } }),
+  ]);
+  return { s, p, ids, dbPath };
+}
+
+describe('audit is append-only in the database', () => {
+  it('rejects UPDATE of any row', () => {
+    const { s, ids } = withRows();
+    expect(() => s.db.prepare(`UPDATE audit SET reason = 'edited' WHERE id = ?`).run(ids[0])).toThrow(/append-only/);
+    expect(s.audit.get(ids[0]!)!.reason).toBeNull();
+  });
+
+  it('rejects DELETE unless the retention gate is open', () => {
+    const { s, ids } = withRows();
+    expect(() => s.db.prepare('DELETE FROM audit WHERE id = ?').run(ids[0])).toThrow(/append-only/);
+    expect(() => s.db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
+    expect(s.db.prepare('SELECT COUNT(*) FROM audit').pluck().get()).toBe(3);
+    immediate(s.db, () => {
+      s.db.prepare('UPDATE audit_gate SET open = 1 WHERE id = 1').run();
+      s.db.prepare('DELETE FROM audit WHERE id = ?').run(ids[0]);
+      s.db.prepare('UPDATE audit_gate SET open = 0 WHERE id = 1').run();
+    });
+    expect(s.db.prepare('SELECT COUNT(*) FROM audit').pluck().get()).toBe(2);
+  });
+
+  it('rejects INSERT OR REPLACE (and a plain INSERT) reusing an existing id', () => {
+    const { s, ids } = withRows();
+    const original = s.audit.get(ids[1]!);
+    expect(() =>
+      s.db
+        .prepare(`INSERT OR REPLACE INTO audit (id, at, action, actor, hash) VALUES (?, 1, 'APPROVED', 'human:evil', 'x')`)
+        .run(ids[1]),
+    ).toThrow(/append-only/);
+    expect(() =>
+      s.db.prepare(`INSERT INTO audit (id, at, action, actor, hash) VALUES (?, 1, 'APPROVED', 'human:evil', 'x')`).run(ids[1]),
+    ).toThrow();
+    expect(s.audit.get(ids[1]!)).toEqual(original);
+  });
+
+  it('refuses append outside a transaction, and bad action or actor spellings', () => {
+    const { s } = withRows();
+    expect(() => s.audit.append({ action: 'QUEUED', actor: 'human:a' })).toThrow(/inside the transaction/);
+    expect(() => immediate(s.db, () => s.audit.append({ action: 'queued', actor: 'human:a' }))).toThrow(/CHECK/);
+    expect(() => immediate(s.db, () => s.audit.append({ action: 'QUEUED', actor: 'alice' }))).toThrow(/CHECK/);
+  });
+});
+
+describe('hash chain', () => {
+  it('verifies a clean chain', () => {
+    const { s } = withRows();
+    expect(s.audit.verify()).toEqual({ checked: 3, modified: [], gaps: [] });
+  });
+
+  it('detects a row edited through a raw connection after dropping the trigger', () => {
+    const { s, ids, dbPath } = withRows();
+    s.close();
+    const raw = new Database(dbPath);
+    raw.exec('DROP TRIGGER audit_no_update');
+    raw.prepare(`UPDATE audit SET actor = 'human:mallory' WHERE id = ?`).run(ids[1]);
+    raw.close();
+    const again = openTest(dbPath);
+    expect(again.audit.verify()).toEqual({ checked: 3, modified: [ids[1]], gaps: [] });
+    again.close();
+  });
+
+  it('detects a deleted row as a gap', () => {
+    const { s, ids, dbPath } = withRows();
+    s.close();
+    const raw = new Database(dbPath);
+    raw.exec('DROP TRIGGER audit_no_delete');
+    raw.prepare('DELETE FROM audit WHERE id = ?').run(ids[1]);
+    raw.close();
+    const again = openTest(dbPath);
+    expect(again.audit.verify()).toEqual({ checked: 2, modified: [], gaps: [ids[2]] });
+    again.close();
+  });
+});
+
+describe('audit queries', () => {
+  it('filters by book, actor (exact or glob), action and since; newest first', () => {
+    const { s, p, ids } = withRows();
+    expect(s.audit.query({ pipelineId: p.id }).map((r) => r.id)).toEqual([ids[1], ids[0]]);
+    expect(s.audit.query({ actor: 'human:*' }).map((r) => r.id)).toEqual([ids[1], ids[0]]);
+    expect(s.audit.query({ actor: 'auto:rule' }).map((r) => r.id)).toEqual([ids[2]]);
+    expect(s.audit.query({ action: 'approved' }).map((r) => r.id)).toEqual([ids[1]]);
+    expect(s.audit.query({ since: s.clock() + 1 })).toEqual([]);
+    expect(s.audit.query({ limit: 1 }).map((r) => r.id)).toEqual([ids[2]]);
+    const doc = auditToJson(s.audit.get(ids[2]!)!);
+    expect(doc).toMatchObject({ action: 'BATCH_QUEUED', ids: ['x', 'y'], count: 2, filter: { dir: '/d' } });
+  });
+
+  it('parses --since durations and dates', () => {
+    const now = Date.UTC(2026, 0, 10);
+    expect(parseSince('7d', now)).toBe(now - 7 * 86_400_000);
+    expect(parseSince('30m', now)).toBe(now - 30 * 60_000);
+    expect(parseSince('2026-01-01', now)).toBe(Date.UTC(2026, 0, 1));
+    expect(() => parseSince('soon', now)).toThrow(/invalid --since/);
+  });
+});

@@ -1,0 +1,109 @@
+/** Shared set-up for store tests: services over a temp file with a clock the test moves. */
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { ROOT } from '../helpers/cli.js';
+import { createServices, type Services } from '../../src/services.js';
+import type { PipelineState } from '../../src/domain/states.js';
+import type { PipelineRow } from '../../src/store/pipeline-row.js';
+import { tempDbPath } from '../helpers/tmp.js';
+
+export interface TestClock {
+  (): number;
+  set(ms: number): void;
+  advance(ms: number): void;
+}
+
+export function testClock(start = Date.UTC(2026, 0, 1)): TestClock {
+  let now = start;
+  const c = (() => now) as TestClock;
+  c.set = (ms) => (now = ms);
+  c.advance = (ms) => (now += ms);
+  return c;
+}
+
+export function openTest(dbPath = tempDbPath(), clock: TestClock = testClock()): Services & { clockCtl: TestClock } {
+  const s = createServices(dbPath, { clock });
+  return Object.assign(s, { clockCtl: clock });
+}
+
+let counter = 0;
+/** A pipeline created directly in `state` (history gets its insert row from the trigger). */
+export function seed(s: Services, state: PipelineState, extra: { priority?: number } = {}): PipelineRow {
+  counter++;
+  return s.pipelines.insert({
+    source_path: `/books/b${counter}.epub`,
+    content_hash: null,
+    state,
+    actor: 'system:test',
+    ...(extra.priority !== undefined ? { priority: extra.priority } : {}),
+  });
+}
+
+/** Every row of every table, for before/after comparisons. */
+export function dumpAll(dbPath: string): Record<string, unknown[]> {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const tables = db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+      .pluck()
+      .all() as string[];
+    const out: Record<string, unknown[]> = {};
+    for (const t of tables) {
+      out[t] = (db.prepare(`SELECT * FROM "${t}"`).all() as unknown[]).map((r) => JSON.stringify(r)).sort();
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+export function historyOf(s: Services, id: string) {
+  return s.db.prepare('SELECT * FROM state_history WHERE pipeline_id = ? ORDER BY id').all(id) as {
+    from_state: string | null;
+    to_state: string;
+    actor: string;
+    duration_ms: number | null;
+    at: number;
+    details: string | null;
+  }[];
+}
+
+export function countsOf(s: Services): Record<string, number> {
+  const rows = s.db.prepare('SELECT state, priority, n FROM pipeline_counts WHERE n != 0').all() as {
+    state: string;
+    priority: number;
+    n: number;
+  }[];
+  return Object.fromEntries(rows.map((r) => [`${r.state}/${r.priority}`, r.n]));
+}
+
+/** pipeline_counts recomputed from the table: must always equal the maintained one. */
+export function countsFromTable(s: Services): Record<string, number> {
+  const rows = s.db.prepare('SELECT state, priority, COUNT(*) AS n FROM pipelines GROUP BY state, priority').all() as {
+    state: string;
+    priority: number;
+    n: number;
+  }[];
+  return Object.fromEntries(rows.map((r) => [`${r.state}/${r.priority}`, r.n]));
+}
+
+/** Runs dist/test/store/child.js once per argument list, all at the same time. */
+const CHILD = path.join(ROOT, 'dist/test/store/child.js');
+
+export function runChildren(args: string[][]): Promise<{ code: number; stdout: string; stderr: string }[]> {
+  const procs = args.map((a) => spawn(process.execPath, [CHILD, ...a], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  return Promise.all(
+    procs.map(
+      (p) =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+          let stdout = '';
+          let stderr = '';
+          p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+          p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          p.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+        }),
+    ),
+  );
+}
+
