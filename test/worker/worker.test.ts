@@ -1,0 +1,177 @@
+/**
+ * The Worker class in-process (as the console's demo uses it): retries with backoff and the
+ * attempts limit, stage timeouts that really cancel, the single validation fallback and
+ * rejection, duplicates found at hashing, and a lost lease abandoning the book.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServices, type Services } from '../../src/services.js';
+import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
+import { WorkerConfigSchema, type WorkerConfigInput } from '../../src/config/worker.js';
+import { TransientError } from '../../src/domain/errors.js';
+import type { Classification, Classifier } from '../../src/ingest/types.js';
+import { tempDir } from '../helpers/tmp.js';
+import { sampleBook, writeTxt, writeLibrary } from '../fixtures/books.js';
+import { history, libraryCounts } from './support.js';
+
+const open: Services[] = [];
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+});
+
+function setup(): { dir: string; db: string; services: Services } {
+  const dir = tempDir('ap-worker-unit-');
+  const db = path.join(dir, 'pipeline.db');
+  const services = createServices(db);
+  open.push(services);
+  return { dir, db, services };
+}
+
+async function enqueue(services: Services, file: string): Promise<string> {
+  const r = await services.enqueuer.enqueueFile(file, { actor: 'human:tester' });
+  return r.pipeline.id;
+}
+
+async function drain(services: Services, config: WorkerConfigInput = {}, options: Partial<WorkerOptions> = {}) {
+  const w = new Worker(services, { drain: true, pollIntervalMs: 20, config: WorkerConfigSchema.parse(config), ...options });
+  await w.start();
+  return w.finished;
+}
+
+const fixed = (c: Classification): Classifier => ({ name: 'fixed', classify: async () => c });
+
+describe('Worker', () => {
+  it('retries a transient failure with backoff, counts attempts, and fails at max_attempts', async () => {
+    const { dir, db, services } = setup();
+    const id = await enqueue(services, writeTxt(dir, sampleBook(3, 'fiction', 3)));
+    const flaky: Classifier = {
+      name: 'flaky',
+      classify: async () => {
+        throw new TransientError('model server overloaded', 'overloaded');
+      },
+    };
+    const config = { max_attempts: 2, backoff: { base_ms: 60_000, max_ms: 120_000 } };
+    const before = Date.now();
+    const s1 = await drain(services, config, { classifier: flaky });
+    expect(s1.outcomes).toEqual({ needs_retry: 1 });
+    let p = services.pipelines.require(id);
+    expect(p.state).toBe('needs_retry');
+    expect(p.attempts).toBe(1);
+    expect(p.lease_owner).toBeNull();
+    // base 60 s with jitter in [0.5, 1]
+    expect(p.next_attempt_at!).toBeGreaterThanOrEqual(before + 30_000);
+    expect(p.next_attempt_at!).toBeLessThanOrEqual(Date.now() + 60_000);
+    expect(JSON.parse(p.error_json!)).toMatchObject({ code: 'overloaded', stage: 'classifying', permanent: false, attempt: 1 });
+
+    // Not claimable while it waits: a drain leaves it alone.
+    const s2 = await drain(services, config, { classifier: flaky });
+    expect(s2.claimed).toBe(0);
+    expect(s2.waitingForRetry).toBe(1);
+
+    // Time passes (the backoff is over); the second attempt fails too, which is the last one.
+    services.db.prepare('UPDATE pipelines SET next_attempt_at = ? WHERE id = ?').run(Date.now() - 1, id);
+    const s3 = await drain(services, config, { classifier: flaky });
+    expect(s3.outcomes).toEqual({ failed: 1 });
+    p = services.pipelines.require(id);
+    expect(p.state).toBe('failed');
+    expect(p.attempts).toBe(2);
+    const err = JSON.parse(p.error_json!) as { code: string; message: string };
+    expect(err.code).toBe('max_attempts');
+    expect(err.message).toMatch(/model server overloaded.*gave up after 2 of 2 attempts/);
+    expect(history(db, id).map((h) => h.to_state).filter((s) => s === 'hashing')).toHaveLength(2);
+  });
+
+  it('a stage timeout really cancels the stage and retries the book', async () => {
+    const { dir, services } = setup();
+    const id = await enqueue(services, writeTxt(dir, sampleBook(4, 'fiction', 3)));
+    let sawAbort = false;
+    const hanging: Classifier = {
+      name: 'hanging',
+      classify: (_input, options) =>
+        new Promise((_resolve, reject) => {
+          options?.signal?.addEventListener('abort', () => {
+            sawAbort = true;
+            reject(options.signal!.reason);
+          });
+        }),
+    };
+    const stats = await drain(services, { stage_timeouts_ms: { classifying: 100 } }, { classifier: hanging });
+    expect(stats.outcomes).toEqual({ needs_retry: 1 });
+    expect(sawAbort).toBe(true);
+    const p = services.pipelines.require(id);
+    expect(JSON.parse(p.error_json!)).toMatchObject({ code: 'stage_timeout', stage: 'classifying' });
+    expect(JSON.parse(p.error_json!).message).toMatch(/timed out after 100 ms/);
+  });
+
+  it('re-runs processing once with the fallback strategy when validation fails', async () => {
+    const { dir, db, services } = setup();
+    // One chapter: the fiction strategy wants >= 2; its fallback (conservative) accepts 1.
+    const id = await enqueue(services, writeTxt(dir, sampleBook(5, 'fiction', 1)));
+    await drain(services, {}, { classifier: fixed({ bookType: 'fiction', confidence: 0.9, reasons: ['test'] }) });
+    const p = services.pipelines.require(id);
+    expect(p.state, p.error_json ?? '').toBe('pending_approval');
+    const strategy = JSON.parse(p.strategy_json!) as { name: string; fallback_from: string; previous_failures: string[] };
+    expect(strategy).toMatchObject({ name: 'conservative', fallback_from: 'fiction' });
+    expect(strategy.previous_failures.join(' ')).toMatch(/chapter/);
+    const states = history(db, id).map((h) => h.to_state);
+    expect(states.slice(-5)).toEqual(['processing', 'validating', 'processing', 'validating', 'pending_approval']);
+    const books = services.db.prepare('SELECT strategy FROM books WHERE pipeline_id = ?').get(id) as { strategy: string };
+    expect(books.strategy).toBe('conservative');
+    expect(libraryCounts(db, id).chunks).toBeGreaterThan(0);
+  });
+
+  it('rejects with the reasons when the fallback fails validation too, leaving no library rows', async () => {
+    const { dir, db, services } = setup();
+    const file = path.join(dir, 'tiny.txt');
+    fs.writeFileSync(file, 'A very short note about the harbour and the keeper who lived there for years. '.repeat(3));
+    const id = await enqueue(services, file);
+    await drain(services, {}, { classifier: fixed({ bookType: 'fiction', confidence: 0.9, reasons: ['test'] }) });
+    const p = services.pipelines.require(id);
+    expect(p.state).toBe('rejected');
+    const err = JSON.parse(p.error_json!) as { code: string; message: string; failures: string[]; previous_failures: string[] };
+    expect(err.code).toBe('validation_failed');
+    expect(err.message).toMatch(/strategy 'conservative' \(fallback after 'fiction'\)/);
+    expect(err.failures.join(' ')).toMatch(/words/);
+    expect(err.previous_failures.length).toBeGreaterThan(0);
+    expect(libraryCounts(db, id)).toEqual({ books: 0, chapters: 0, chunks: 0, embedded: 0 });
+    const audit = services.audit.query({ pipelineId: id, action: 'REJECTED' });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.actor).toMatch(/^system:worker:/);
+  });
+
+  it('marks a book duplicate at hashing when its content now matches another live book', async () => {
+    const { dir, services } = setup();
+    const [a, b] = writeLibrary(path.join(dir, 'lib'), 2, { seed: 9 });
+    const idA = await enqueue(services, a!.path);
+    const idB = await enqueue(services, b!.path);
+    fs.copyFileSync(a!.path, b!.path); // B's file was replaced by a copy of A after it was queued
+    await drain(services);
+    expect(services.pipelines.require(idA).state).toBe('pending_approval');
+    const pb = services.pipelines.require(idB);
+    expect(pb.state).toBe('duplicate');
+    expect(pb.duplicate_of).toBe(idA);
+    expect(services.audit.query({ pipelineId: idB, action: 'DUPLICATE_DETECTED' })).toHaveLength(1);
+  });
+
+  it('abandons a book whose lease was taken away, writing nothing more', async () => {
+    const { dir, db, services } = setup();
+    const id = await enqueue(services, writeTxt(dir, sampleBook(6, 'fiction', 3)));
+    const w = new Worker(services, { leaseMs: 1500, pollIntervalMs: 20, stageDelaysMs: { processing: 30_000 } });
+    const abandoned = new Promise<string>((resolve) => w.on('book:abandoned', (e) => resolve(e.pipelineId)));
+    const reachedProcessing = new Promise<void>((resolve) => w.on('stage:start', (e) => e.stage === 'processing' && resolve()));
+    await w.start();
+    await reachedProcessing;
+    // An operator's recovery revoked the lease and moved the book on.
+    services.db
+      .prepare(`UPDATE pipelines SET state = 'needs_retry', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, last_actor = 'human:op' WHERE id = ?`)
+      .run(id);
+    expect(await abandoned).toBe(id);
+    await w.stop({ graceMs: 0 });
+    const p = services.pipelines.require(id);
+    expect(p.state).toBe('needs_retry');
+    expect(p.lease_owner).toBeNull();
+    expect(libraryCounts(db, id).books).toBe(0);
+    expect(history(db, id).at(-1)!.actor).toBe('human:op');
+  });
+});
