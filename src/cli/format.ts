@@ -65,6 +65,12 @@ export function formatTime(ms: number | null | undefined): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+/** A timestamp as local "MM-DD HH:MM:SS" (tables that must fit 80 columns; JSON keeps ms). */
+export function formatShortTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '-';
+  return formatTime(ms).slice(5);
+}
+
 /** How long ago, e.g. "3 min ago". */
 export function formatAge(ms: number | null | undefined, now: number): string {
   if (ms === null || ms === undefined) return '-';

@@ -7,16 +7,9 @@ import { positionals, stringFlag, wholeNumberFlag } from '../util.js';
 import { auditToJson, parseSince, type AuditQuery, type AuditRow } from '../../store/audit.js';
 import { parseActor } from '../../domain/actor.js';
 import { InputError } from '../../domain/errors.js';
-import { formatCount, shortId, table } from '../format.js';
+import { formatCount, formatShortTime, shortId, table } from '../format.js';
 
 const USAGE = 'audit [--last N] [--actor A] [--action X] [--book-id ID] [--since 7d]';
-
-/** "11-24 19:39:45": the year is left out to keep the table within 80 columns (JSON has ms). */
-function compactTime(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
 
 const unquote = (v: string | null): string => {
   if (v === null) return '';
@@ -78,7 +71,7 @@ const command: Command = {
     ctx.out.line(
       table(rows, [
         { header: 'ID', value: (r) => String(r.id), align: 'right' },
-        { header: 'AT', value: (r) => compactTime(r.at) },
+        { header: 'AT', value: (r) => formatShortTime(r.at) },
         { header: 'ACTION', value: (r) => r.action, max: 18 },
         { header: 'ACTOR', value: (r) => r.actor, max: 16 },
         { header: 'BOOK', value: (r) => (r.pipeline_id ? shortId(r.pipeline_id) : '-') },

@@ -88,7 +88,10 @@ const command: Command = {
     let matches: ((rel: string) => boolean) | undefined;
     if (pattern !== undefined) {
       try {
-        matches = picomatch(pattern, { basename: true, dot: true });
+        // A pattern without a slash matches the file name anywhere ("*.epub"); one with a slash
+        // matches the path under DIR ("tech/**/*.pdf"). (picomatch's own `basename` option
+        // breaks patterns that contain a slash, so the choice is made here.)
+        matches = picomatch(pattern, { basename: !pattern.includes('/'), dot: true });
       } catch (err) {
         throw new InputError(`invalid --pattern '${pattern}': ${(err as Error).message}`);
       }

@@ -6,7 +6,7 @@ import type { Command } from '../command.js';
 import { historyToJson, positionals, readHistory } from '../util.js';
 import { pipelineToJson } from '../../store/pipeline-row.js';
 import { isClaimableState } from '../../domain/states.js';
-import { formatAge, formatConfidence, formatSeconds, formatTime, shortId, table } from '../format.js';
+import { formatAge, formatConfidence, formatSeconds, formatShortTime, formatTime, shortId, table } from '../format.js';
 
 const USAGE = 'status ID';
 
@@ -56,15 +56,11 @@ const command: Command = {
         [
           { header: 'FROM', value: (h) => h.from_state ?? '-' },
           { header: 'TO', value: (h) => h.to_state },
-          { header: 'AT', value: (h) => formatTime(h.at) },
+          { header: 'AT', value: (h) => formatShortTime(h.at) },
           { header: 'TOOK', value: (h) => formatSeconds(h.duration_ms === null ? null : h.duration_ms / 1000), align: 'right' },
           { header: 'ACTOR', value: (h) => h.actor, flex: true },
         ],
-        78,
-      )
-        .split('\n')
-        .map((l) => '  ' + l)
-        .join('\n'),
+      ),
     );
     return 0;
   },
