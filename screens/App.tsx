@@ -72,7 +72,7 @@ function Root(props: ConsoleAppProps): ReactNode {
     controller.setLayout({ listRows: tableBodyRows(bodyHeight), helpLines: helpVisibleLines(bodyHeight) });
   }, [controller, bodyHeight]);
 
-  useInput((input, key) => controller.handleKey(input, key), { isActive: isRawModeSupported === true });
+  useInput((input, key) => controller.handleKey(input, key, overlay.kind), { isActive: isRawModeSupported === true });
 
   const reserved = overlayLines(overlay);
   const contentHeight = Math.max(1, bodyHeight - reserved);

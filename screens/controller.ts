@@ -118,7 +118,7 @@ export class ConsoleController {
   setLayout(layout: ConsoleLayout): void {
     const changed = layout.listRows !== this.layout.listRows;
     this.layout = layout;
-    if (changed && this.poller.running) this.reloadActive();
+    if (changed && this.poller.hasPolled) this.reloadActive();
   }
 
   get listRows(): number {
@@ -219,10 +219,13 @@ export class ConsoleController {
    * Root input handler. Confirm and prompt overlays read their own keys (ConfirmDialog,
    * TextPrompt); here only the bindings marked `inOverlays` (Ctrl-C) pass through them.
    */
-  handleKey(input: string, key: Key): void {
-    const scope = this.activeScope();
+  handleKey(input: string, key: Key, overlayAtRender: Overlay['kind'] = this.ui.overlay.kind): void {
     const name = keyNameOf(input, key);
     if (name === null) return;
+    // A dialog that handled this very key may already have closed itself (Esc, Enter): the key
+    // was its, so judge by what was on screen when the key arrived.
+    const dialogOpen = overlayAtRender === 'confirm' || overlayAtRender === 'prompt';
+    const scope = dialogOpen ? overlayAtRender : this.activeScope();
     const binding = bindingsFor(scope).find((b) => b.keys.includes(name));
     if (!binding) return;
     if ((scope === 'confirm' || scope === 'prompt') && binding.inOverlays !== true) return;

@@ -68,6 +68,11 @@ export class Poller {
     this.timer = null;
   }
 
+  /** At least one poll ran (so a layout change should reload the windows). */
+  get hasPolled(): boolean {
+    return this.lastPollAt !== null;
+  }
+
   get running(): boolean {
     return this.timer !== null;
   }
