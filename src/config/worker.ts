@@ -16,6 +16,7 @@
  *     "lease_seconds": 30, "poll_interval_seconds": 1, "concurrency": 1,
  *     "shutdown_grace_ms": 10000,
  *     "lease_rescue": { "interval_seconds": 15, "max_auto_recoveries": 3 },
+ *     "watch": { "stable_ms": 2000, "rescan_seconds": 10 },
  *     "maintenance": { "enabled": true, "schedule": "0 * * * * *" }
  *   }
  * }
@@ -86,6 +87,15 @@ export const WorkerConfigSchema = z
       })
       .strict()
       .default({ interval_seconds: 15, max_auto_recoveries: 3 }),
+    watch: z
+      .object({
+        /** A new file is queued once its size and mtime stayed unchanged this long. */
+        stable_ms: z.number().int().min(0).default(2_000),
+        /** Full rescan period, the fallback for events fs.watch misses. */
+        rescan_seconds: z.number().positive().default(10),
+      })
+      .strict()
+      .default({ stable_ms: 2_000, rescan_seconds: 10 }),
     maintenance: z
       .object({
         enabled: z.boolean().default(true),

@@ -116,6 +116,8 @@ const command: Command = {
         watcher = new FolderWatcher(services, String(f.watch), {
           logger,
           actor: ctx.actor,
+          stableMs: config.watch.stable_ms,
+          rescanMs: config.watch.rescan_seconds * 1000,
           onQueued: () => worker.poke(),
         });
         watcher.start();
