@@ -55,7 +55,7 @@ export interface ConsoleLayout {
   readonly helpLines: number;
 }
 
-const READ_ONLY_HINT = 'read-only: the console was opened with --read-only';
+const READ_ONLY_HINT = 'refused (read-only)';
 
 export class ConsoleController {
   readonly services: Services;
