@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawnCli } from '../helpers/cli.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeLibrary } from '../fixtures/books.js';
 import { collect, exitOf, pipelines, waitFor } from './support.js';
@@ -22,6 +22,7 @@ describe('worker --watch', () => {
     // books[0] is an EPUB: half of one is a corrupt zip, so queuing it half-written would fail it.
     fs.copyFileSync(books[1]!.path, path.join(inbox, path.basename(books[1]!.path)));
     const db = path.join(dir, 'pipeline.db');
+    expect(runCli(['init', '--db', db]).code).toBe(0);
     const config = path.join(dir, 'config.json');
     fs.writeFileSync(config, JSON.stringify({ worker: { watch: { stable_ms: 1000, rescan_seconds: 0.2 } } }));
     const w = spawnCli(['worker', '--db', db, '--config', config, '--watch', inbox, '--poll-interval', '0.1']);
