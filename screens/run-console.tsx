@@ -52,5 +52,7 @@ export async function runConsole(options: ConsoleOptions): Promise<number> {
     controller.poller.stop();
     if (!options.services) services.close();
     session.close();
+    // Stop reading the terminal: keys typed from now on belong to the shell, not to us.
+    process.stdin.pause();
   }
 }
