@@ -56,7 +56,7 @@ export class StuckDetector implements StuckDetectorContract {
   private readonly leaseExpired: Statement<{ now: number; limit: number }, Candidate>;
   private readonly overThreshold: Statement<{ state: string; cutoff: number; limit: number }, Candidate>;
   private readonly countOver: Statement<{ state: string; cutoff: number }, { n: number }>;
-  private readonly countLeaseOnly: Statement<{ now: number; state: string; cutoff: number }, { n: number }>;
+  private readonly countLeaseOnly: Statement<Record<string, number>, { n: number }>;
   private readonly stats: Statement<[], { state: string; samples: number; median_ms: number | null; p95_ms: number | null; max_ms: number | null }>;
 
   constructor(private readonly ctx: OpsContext) {
@@ -72,9 +72,11 @@ export class StuckDetector implements StuckDetectorContract {
     this.countOver = db.prepare(`
       SELECT COUNT(*) AS n FROM pipelines INDEXED BY pipelines_state_entered
       WHERE state = @state AND state_entered_at < @cutoff`);
+    // Expired leases not already over threshold: one index-only pass (pipelines_lease_stuck).
     this.countLeaseOnly = db.prepare(`
-      SELECT COUNT(*) AS n FROM pipelines INDEXED BY pipelines_lease_expiry
-      WHERE lease_owner IS NOT NULL AND lease_expires_at < @now AND state = @state AND state_entered_at >= @cutoff`);
+      SELECT COUNT(*) AS n FROM pipelines INDEXED BY pipelines_lease_stuck
+      WHERE lease_owner IS NOT NULL AND lease_expires_at < @now AND state IN (${working})
+        AND state_entered_at >= CASE state ${WORKING_STATES.map((s) => `WHEN '${s}' THEN @c_${s}`).join(' ')} END`);
     this.stats = db.prepare('SELECT state, samples, median_ms, p95_ms, max_ms FROM state_stats');
   }
 
@@ -151,11 +153,12 @@ export class StuckDetector implements StuckDetectorContract {
   count(): number {
     const now = this.ctx.clock();
     let n = 0;
+    const params: Record<string, number> = { now };
     for (const t of this.thresholds()) {
       const cutoff = now - Math.round(t.threshold_seconds * 1000);
+      params[`c_${t.state}`] = cutoff;
       n += this.countOver.get({ state: t.state, cutoff })!.n;
-      n += this.countLeaseOnly.get({ now, state: t.state, cutoff })!.n;
     }
-    return n;
+    return n + this.countLeaseOnly.get(params)!.n;
   }
 }

@@ -219,4 +219,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX state_history_finished ON state_history(at, to_state) WHERE to_state IN ('complete', 'failed');
   `,
+  // 3 (ops): expired leases with their state and entry time, so counting stuck books whose lease
+  // expired never visits the table (a crashed fleet can leave thousands).
+  `
+  CREATE INDEX pipelines_lease_stuck ON pipelines(lease_expires_at, state, state_entered_at) WHERE lease_owner IS NOT NULL;
+  `,
 ];
