@@ -32,6 +32,7 @@ Without a terminal, prints the health summary.
 
 Commands:
 ${names}
+  ${'demo'.padEnd(16)} a sample library, workers and the console on a temporary database
 
 Global flags: --db PATH, --json, --actor human:<user>, --help
 Run 'agentic-pipeline <command> --help' for a command's flags.
@@ -65,10 +66,40 @@ async function main(argv: string[]): Promise<number> {
     const ctx = createContext(args);
     return runConsole({ dbPath: ctx.dbPath, actor: ctx.actor, refreshSeconds: refresh, readOnly: Boolean(args.flags.readOnly) });
   }
+  if (first === 'demo') return demo(argv.slice(1));
   const entry = COMMANDS[first];
   if (!entry) throw new InputError(`unknown command '${first}' (run 'agentic-pipeline --help' for the list)`);
   const command = (await entry.load()).default;
   return runCommand(command, argv.slice(1));
+}
+
+const DEMO_FLAGS = {
+  refresh: { type: 'number', default: 1, description: 'seconds between refreshes' },
+  keep: { type: 'boolean', default: false, description: 'keep the temporary database (its path is printed)' },
+  books: { type: 'number', default: 24, description: 'how many sample books to generate' },
+  workers: { type: 'number', default: 2, description: 'workers to run in this process' },
+} as const;
+
+/** The demo lives outside the command registry: it opens the console, and src/ never imports Ink. */
+async function demo(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, DEMO_FLAGS);
+  if (args.flags.help) {
+    process.stdout.write(formatHelp('agentic-pipeline demo [--keep] [--refresh S]', 'a sample library, workers and the console on a temporary database', DEMO_FLAGS));
+    return 0;
+  }
+  if (!process.stdout.isTTY || !process.stdin.isTTY) throw new InputError('demo opens the console: run it in a terminal');
+  const refresh = Number(args.flags.refresh);
+  if (!(refresh > 0)) throw new InputError('--refresh must be a number of seconds above 0');
+  const { runDemo } = await import('../screens/run-demo.js');
+  const ctx = createContext(args);
+  ctx.close();
+  return runDemo({
+    actor: ctx.actor,
+    refreshSeconds: refresh,
+    keep: Boolean(args.flags.keep),
+    books: Math.max(1, Math.floor(Number(args.flags.books))),
+    workers: Math.max(1, Math.floor(Number(args.flags.workers))),
+  });
 }
 
 async function runCommand(command: Awaited<ReturnType<(typeof COMMANDS)[string]['load']>>['default'], argv: string[]): Promise<number> {

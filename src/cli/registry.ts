@@ -26,5 +26,4 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   'batch-retry': { summary: 'retry books matching a filter (dry run unless --execute)', load: () => import('./commands/batch-retry.js') },
   'batch-priority': { summary: 're-prioritise books matching a filter (dry run unless --execute)', load: () => import('./commands/batch-priority.js') },
   maintain: { summary: 'aging, retention, duration statistics, automatic recovery (for cron)', load: () => import('./commands/maintain.js') },
-  demo: { summary: 'a sample library, workers and the console on a temporary database', load: () => import('./commands/demo.js') },
 };

@@ -1,6 +1,0 @@
-// Placeholder until this command is built; the registry needs every module to exist.
-import type { Command } from '../command.js';
-import { notBuilt } from '../not-built.js';
-
-const command: Command = notBuilt('demo');
-export default command;
