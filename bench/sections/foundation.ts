@@ -40,6 +40,7 @@ async function claimer(dbPath: string, seconds: number): Promise<void> {
   s.queue.register(worker);
   process.stdout.write('ready\n');
   await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+  process.stdin.destroy(); // an open stdin pipe would keep this process alive after the report
   const r: ClaimerReport = { claims: 0, transitions: 0, busy: 0, errors: 0, seconds: 0, firstError: null };
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
@@ -92,7 +93,7 @@ function runClaimers(dbPath: string, processes: number, seconds: number): Promis
     };
   });
   return Promise.all(outputs.map((o) => o.ready)).then(() => {
-    for (const c of children) c.stdin.write('go\n');
+    for (const c of children) c.stdin.end('go\n');
     return Promise.all(outputs.map((o) => o.done));
   });
 }
