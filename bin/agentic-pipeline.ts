@@ -62,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const refresh = Number(args.flags.refresh);
     if (!(refresh > 0)) throw new InputError('--refresh must be a number of seconds above 0');
+    useProductionReact();
     const { runConsole } = await import('../screens/run-console.js');
     const ctx = createContext(args);
     return runConsole({ dbPath: ctx.dbPath, actor: ctx.actor, refreshSeconds: refresh, readOnly: Boolean(args.flags.readOnly) });
@@ -71,6 +72,11 @@ async function main(argv: string[]): Promise<number> {
   if (!entry) throw new InputError(`unknown command '${first}' (run 'agentic-pipeline --help' for the list)`);
   const command = (await entry.load()).default;
   return runCommand(command, argv.slice(1));
+}
+
+/** React's development build re-checks every render (about 2x slower frames); users get production. */
+function useProductionReact(): void {
+  process.env.NODE_ENV ??= 'production';
 }
 
 const DEMO_FLAGS = {
@@ -90,6 +96,7 @@ async function demo(argv: string[]): Promise<number> {
   if (!process.stdout.isTTY || !process.stdin.isTTY) throw new InputError('demo opens the console: run it in a terminal');
   const refresh = Number(args.flags.refresh);
   if (!(refresh > 0)) throw new InputError('--refresh must be a number of seconds above 0');
+  useProductionReact();
   const { runDemo } = await import('../screens/run-demo.js');
   const ctx = createContext(args);
   ctx.close();
