@@ -175,3 +175,40 @@ describe('Worker', () => {
     expect(history(db, id).at(-1)!.actor).toBe('human:op');
   });
 });
+
+describe('lease rescue', () => {
+  it('moves expired working books to needs_retry with an audit row, keeps attempts, and fails them past the caps', async () => {
+    const { dir, services } = setup();
+    const { rescueExpiredLeases } = await import('../../src/worker/lease-rescue.js');
+    const lib = writeLibrary(path.join(dir, 'lib'), 3, { seed: 13 });
+    const ids: string[] = [];
+    for (const b of lib) ids.push(await enqueue(services, b.path));
+    for (let i = 0; i < 3; i++) services.queue.claimNext('dead-worker', 60_000);
+    const live = services.queue.claimNext('live-worker', 60_000); // nothing left: all three held by the dead one
+    expect(live).toBeUndefined();
+    // Not expired yet: nothing to rescue.
+    expect(rescueExpiredLeases(services)).toEqual([]);
+    const [a, b, c] = ids as [string, string, string];
+    const expire = services.db.prepare('UPDATE pipelines SET lease_expires_at = ?, attempts = ?, auto_recoveries = ? WHERE id = ?');
+    expire.run(Date.now() - 1000, 1, 0, a);
+    expire.run(Date.now() - 1000, 5, 0, b); // out of attempts
+    expire.run(Date.now() - 1000, 2, 3, c); // rescued three times already
+    const rescued = rescueExpiredLeases(services, { maxAutoRecoveries: 3 });
+    expect(rescued.map((r) => [r.id, r.to]).sort()).toEqual([[a, 'needs_retry'], [b, 'failed'], [c, 'failed']].sort());
+    const pa = services.pipelines.require(a);
+    expect(pa).toMatchObject({ state: 'needs_retry', attempts: 1, auto_recoveries: 1, lease_owner: null, next_attempt_at: null });
+    expect(JSON.parse(services.pipelines.require(b).error_json!).code).toBe('max_attempts');
+    expect(JSON.parse(services.pipelines.require(c).error_json!).code).toBe('too_many_recoveries');
+    for (const id of ids) {
+      const audit = services.audit.query({ pipelineId: id, action: 'STUCK_RECOVERED' });
+      expect(audit).toHaveLength(1);
+      expect(audit[0]!.actor).toBe('system:lease-rescue');
+    }
+    // Idempotent: a second pass finds nothing.
+    expect(rescueExpiredLeases(services)).toEqual([]);
+    // The rescued book is claimable again, and the claim counts one more attempt.
+    const again = services.queue.claimNext('live-worker', 60_000)!;
+    expect(again.pipeline.id).toBe(a);
+    expect(again.pipeline.attempts).toBe(2);
+  });
+});
