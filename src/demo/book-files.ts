@@ -1,5 +1,5 @@
 /**
- * Copied from test/fixtures (tests are not shipped to users) so the demo can write real books.
+ * Shipped in src/ (not test/) because the demo writes real books on a user's machine; test/fixtures re-exports it.
  * Builders that write real book files (and realistically broken ones) into a directory at test
  * time, so no binary fixture is ever committed and every format path runs on genuine bytes.
  */

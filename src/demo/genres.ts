@@ -1,5 +1,5 @@
 /**
- * Copied from test/fixtures (tests are not shipped to users) so the demo can write real books.
+ * Shipped in src/ (not test/) because the demo writes real books on a user's machine; test/fixtures re-exports it.
  * Deterministic generated book text per genre. Each genre has its own vocabulary and sentence
  * shapes (dialogue for fiction, code for tutorials, prices and hours for travel guides…) so the
  * classifier has something real to tell apart; fill-ins vary per seed so no two chunks repeat.
