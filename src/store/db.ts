@@ -40,6 +40,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('journal_size_limit = 67108864');
+    // Checkpoint every ~40 MB of WAL instead of every 4 MB: each checkpoint fsyncs the main file,
+    // and with a few dozen pages dirtied per claim the default ran ~30 of them a second on a
+    // 1M-book file (measured: 0.8-1.0k → 1.4k claims/s). Commits are unchanged (WAL, NORMAL).
+    db.pragma('wal_autocheckpoint = 10000');
     migrate(db);
   } else {
     const version = db.pragma('user_version', { simple: true }) as number;

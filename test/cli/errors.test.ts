@@ -20,17 +20,14 @@ const ids: string[] = [];
   }
   moveTo(db, ids[1]!, TO_PENDING);
 }
-// Two ids sharing a first character make an ambiguous prefix; find the shortest such prefix.
+// Two pipelines whose ids share a prefix make an ambiguous prefix.
+const ambiguous = 'abcd';
 const s = createServices(db);
+for (const id of ['abcd' + '0'.repeat(28), 'abcd' + '1'.repeat(28)]) {
+  s.pipelines.insert({ id, source_path: `/books/${id}.epub`, state: 'detected', actor: 'system:test' });
+}
 const all = s.db.prepare('SELECT id FROM pipelines').pluck().all() as string[];
 s.close();
-let ambiguous = '';
-for (let n = 1; n < 32 && !ambiguous; n++) {
-  const seen = new Map<string, number>();
-  for (const id of all) seen.set(id.slice(0, n), (seen.get(id.slice(0, n)) ?? 0) + 1);
-  ambiguous = [...seen].find(([, c]) => c > 1)?.[0] ?? '';
-  if (!ambiguous) break;
-}
 const unknownId = (() => {
   for (const c of '0123456789abcdef') if (!all.some((id) => id.startsWith(c))) return c.repeat(8);
   return 'f'.repeat(32);
