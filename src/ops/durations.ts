@@ -4,6 +4,7 @@
  * `sample_window` history rows through the state_history_learning index (from_state, at).
  */
 import type { Statement } from 'better-sqlite3';
+import { workingList } from '../store/migrations.js';
 import { immediate } from '../store/db.js';
 import { WORKING_STATES } from '../domain/states.js';
 import type { OpsContext } from './core.js';
@@ -30,7 +31,7 @@ export class DurationStats {
       SELECT COUNT(*) AS samples, CAST(ROUND(median(d)) AS INTEGER) AS median_ms,
              CAST(ROUND(percentile_cont(d, 0.95)) AS INTEGER) AS p95_ms, MAX(d) AS max_ms
       FROM (SELECT duration_ms AS d FROM state_history INDEXED BY state_history_learning
-            WHERE from_state = @state AND duration_ms IS NOT NULL AND to_state NOT IN (${EARLY_EXITS})
+            WHERE from_state = @state AND from_state IN (${workingList}) AND duration_ms IS NOT NULL AND to_state NOT IN (${EARLY_EXITS})
             ORDER BY at DESC LIMIT @window)`);
     this.upsert = ctx.db.prepare(`
       INSERT INTO state_stats (state, samples, median_ms, p95_ms, max_ms, computed_at)

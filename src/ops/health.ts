@@ -12,6 +12,7 @@ import { formatSeconds, shortId } from '../cli/format.js';
 import type { Alert, HealthReport, HealthService as HealthServiceContract, HealthStatus, Severity, StuckBook, WorkerLiveness } from './types.js';
 import type { OpsContext } from './core.js';
 import { sqlList } from './core.js';
+import { workingList } from '../store/migrations.js';
 import type { StuckDetector } from './stuck-detector.js';
 
 const HOUR = 3_600_000;
@@ -80,7 +81,7 @@ export class HealthService implements HealthServiceContract {
     this.avgState = db.prepare(`
       SELECT AVG(d) AS avg, COUNT(*) AS n FROM (
         SELECT duration_ms AS d FROM state_history INDEXED BY state_history_learning
-        WHERE from_state = @state AND at >= @since AND duration_ms IS NOT NULL AND to_state NOT IN (${EARLY_EXITS})
+        WHERE from_state = @state AND from_state IN (${workingList}) AND at >= @since AND duration_ms IS NOT NULL AND to_state NOT IN (${EARLY_EXITS})
         ORDER BY at DESC LIMIT 200)`);
     this.oldestIn = db.prepare('SELECT MIN(state_entered_at) AS t FROM pipelines INDEXED BY pipelines_state_entered WHERE state = @state');
     this.workers = db.prepare(`

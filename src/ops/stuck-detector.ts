@@ -6,7 +6,7 @@
  * were seen (`state_stats`, refreshed by the durations job), else the built-in default. Waiting
  * books (queued, pending approval) are never stuck.
  *
- * Every query is an index range: (a) over pipelines_lease_expiry, (b) one range per working state
+ * Every query is an index range: (a) over pipelines_lease_stuck, (b) one range per working state
  * over pipelines_state_entered (`state = ? AND state_entered_at < now - threshold`).
  */
 import type { Statement } from 'better-sqlite3';
@@ -62,7 +62,7 @@ export class StuckDetector implements StuckDetectorContract {
   constructor(private readonly ctx: OpsContext) {
     const db = ctx.db;
     this.leaseExpired = db.prepare(`
-      SELECT ${COLUMNS} FROM pipelines INDEXED BY pipelines_lease_expiry
+      SELECT ${COLUMNS} FROM pipelines INDEXED BY pipelines_lease_stuck
       WHERE lease_owner IS NOT NULL AND lease_expires_at < @now AND state IN (${working})
       ORDER BY lease_expires_at LIMIT @limit`);
     this.overThreshold = db.prepare(`

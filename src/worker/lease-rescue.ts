@@ -46,7 +46,7 @@ export function rescueExpiredLeases(services: Services, options: RescueOptions =
     const now = clock();
     const expired = db
       .prepare(
-        `SELECT * FROM pipelines INDEXED BY pipelines_lease_expiry
+        `SELECT * FROM pipelines INDEXED BY pipelines_lease_stuck
          WHERE lease_owner IS NOT NULL AND lease_expires_at < @now AND state IN (${working})
          ORDER BY lease_expires_at LIMIT @limit`,
       )
