@@ -72,6 +72,9 @@ export const OpsConfigSchema = z
         /** high_failure_rate when more than this share of the last `failure_window` finished books failed. */
         failure_rate: z.number().min(0).max(1).default(0.2),
         failure_window: z.number().int().positive().default(100),
+        /** No failure-rate alert until this many books have finished: 3 broken files out of the
+         *  first 3 finished is a fresh library, not an outage. */
+        failure_min_finished: z.number().int().nonnegative().default(10),
         /** queue_backup when more books than this are queued. */
         queue_backup: z.number().int().nonnegative().default(100),
         /** worker_idle when the queue is not empty and no worker heartbeat for this long. */

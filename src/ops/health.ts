@@ -172,7 +172,7 @@ export class HealthService implements HealthServiceContract {
           stuckCount === 1 ? `1 pipeline stuck (${what})` : `${stuckCount} pipelines stuck (longest: ${what})`,
       });
     }
-    if (failureRate !== null && failureRate > cfg.failure_rate) {
+    if (failureRate !== null && fin.n >= cfg.failure_min_finished && failureRate > cfg.failure_rate) {
       alerts.push({
         severity: 'warning',
         code: 'high_failure_rate',

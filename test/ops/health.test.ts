@@ -82,6 +82,25 @@ describe('health report', () => {
     s.close();
   });
 
+  it('high_failure_rate waits for failure_min_finished finished books (a fresh library with broken files is not an outage)', () => {
+    const { s, clock } = setup();
+    s.queue.register('w1');
+    const finish = (state: 'complete' | 'failed') => {
+      const b = addWorking(s, 'embedding', MIN, 5 * MIN);
+      clock.advance(1000);
+      s.db.prepare(`UPDATE pipelines SET state = ?, state_entered_at = ?, lease_owner = NULL WHERE id = ?`).run(state, clock(), b.id);
+    };
+    for (let i = 0; i < 3; i++) finish('failed');
+    let r = s.ops.health.report();
+    expect(r.failure_rate).toBe(1);
+    expect(r.alerts.map((a) => a.code)).not.toContain('high_failure_rate');
+    for (let i = 0; i < 7; i++) finish('complete');
+    r = s.ops.health.report();
+    expect(r.finished_window).toBe(10);
+    expect(r.alerts.map((a) => a.code)).toContain('high_failure_rate');
+    s.close();
+  });
+
   it('high_failure_rate above 20% of the last 100 finished, not at 20%', () => {
     const { s, clock } = setup();
     s.queue.register('w1');
