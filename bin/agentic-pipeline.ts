@@ -39,9 +39,31 @@ Run 'agentic-pipeline <command> --help' for a command's flags.
 `;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const first = argv[0];
-  if (first === undefined || first.startsWith('-')) {
+/** Flags before the command that take a value (`--db PATH`), so PATH is not taken for the command. */
+const VALUE_FLAGS_BEFORE_COMMAND = new Set(['--db', '--actor', '--refresh', '--config']);
+
+/**
+ * Finds the command wherever it stands: `agentic-pipeline --db x.db status ID` and
+ * `agentic-pipeline status ID --db x.db` mean the same. Returns the command (if any) and the
+ * remaining arguments in their order.
+ */
+function splitCommand(argv: readonly string[]): { command: string | undefined; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a.startsWith('-')) {
+      if (VALUE_FLAGS_BEFORE_COMMAND.has(a)) i++;
+      continue;
+    }
+    return { command: a, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+  }
+  return { command: undefined, rest: [...argv] };
+}
+
+async function main(rawArgv: string[]): Promise<number> {
+  const { command: first, rest } = splitCommand(rawArgv);
+  const argv = first === undefined ? rest : [first, ...rest];
+  if (first === undefined) {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(usage());
       return 0;

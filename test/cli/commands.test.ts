@@ -264,3 +264,21 @@ describe('--json prints exactly one document and nothing else', () => {
     expect(fs.existsSync(db)).toBe(true);
   });
 });
+
+describe('global flags', () => {
+  it('may stand before the command: `--db X --json status ID` is the same as `status ID --db X --json`', () => {
+    const lib = library({ 'g.txt': 'book G' });
+    const db = dbIn();
+    const queued = runCliJson<Doc>(['--db', db, 'process', path.join(lib, 'g.txt')]);
+    expect(queued.code, queued.stderr).toBe(0);
+    const before = runCliJson<Doc>(['--db', db, '--actor', 'human:ops', 'status', queued.doc.id.slice(0, 8)]);
+    const after = runCliJson<Doc>(['status', queued.doc.id.slice(0, 8), '--db', db]);
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.doc.id).toBe(queued.doc.id);
+    expect(after.doc.id).toBe(queued.doc.id);
+    // A value of --db is never taken for the command.
+    const missing = runCli(['--db', path.join(lib, 'status'), 'list']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/database not found/);
+  });
+});
