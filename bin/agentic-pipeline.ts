@@ -4,6 +4,7 @@
  * --json, never Ink), or — with no command, on a terminal — the console. React and Ink are only
  * imported on the console path.
  */
+import fs from 'node:fs';
 import { COMMANDS } from '../src/cli/registry.js';
 import { formatHelp, parseArgs } from '../src/cli/args.js';
 import { createContext } from '../src/cli/context.js';
@@ -84,8 +85,8 @@ async function main(rawArgv: string[]): Promise<number> {
     }
     const refresh = Number(args.flags.refresh);
     if (!(refresh > 0)) throw new InputError('--refresh must be a number of seconds above 0');
-    useProductionReact();
-    const { runConsole } = await import('../screens/run-console.js');
+    prepareInteractiveUi();
+    const { runConsole } = await loadConsole();
     const ctx = createContext(args);
     return runConsole({ dbPath: ctx.dbPath, actor: ctx.actor, refreshSeconds: refresh, readOnly: Boolean(args.flags.readOnly) });
   }
@@ -96,9 +97,29 @@ async function main(rawArgv: string[]): Promise<number> {
   return runCommand(command, argv.slice(1));
 }
 
-/** React's development build re-checks every render (about 2x slower frames); users get production. */
-function useProductionReact(): void {
+type ConsoleModule = typeof import('../screens/run-console.js');
+
+/**
+ * The console from its one-file bundle (dist/console, built by scripts/bundle-console.mjs: about
+ * 300 ms faster to load), else from the plain modules.
+ */
+async function loadConsole(): Promise<ConsoleModule> {
+  const bundled = new URL('../console/run-console.js', import.meta.url);
+  if (fs.existsSync(bundled)) return (await import(bundled.href)) as ConsoleModule;
+  return import('../screens/run-console.js');
+}
+
+/**
+ * Environment for the interactive console, set before Ink and React are imported:
+ * - React's development build re-checks every render (about 2x slower frames); users get production.
+ * - Ink reads CI / CONTINUOUS_INTEGRATION at import and then draws only the last frame on exit.
+ *   We only get here on a real terminal (stdin and stdout are TTYs), so a CI variable left in a
+ *   shell (or set by a CI job that drives a terminal, like our tmux test) must not blank the screen.
+ */
+function prepareInteractiveUi(): void {
   process.env.NODE_ENV ??= 'production';
+  delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
 }
 
 const DEMO_FLAGS = {
@@ -118,7 +139,7 @@ async function demo(argv: string[]): Promise<number> {
   if (!process.stdout.isTTY || !process.stdin.isTTY) throw new InputError('demo opens the console: run it in a terminal');
   const refresh = Number(args.flags.refresh);
   if (!(refresh > 0)) throw new InputError('--refresh must be a number of seconds above 0');
-  useProductionReact();
+  prepareInteractiveUi();
   const { runDemo } = await import('../screens/run-demo.js');
   const ctx = createContext(args);
   ctx.close();
