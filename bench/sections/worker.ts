@@ -1,10 +1,14 @@
 /**
- * Worker throughput and queue overhead.
+ * Worker throughput, start-up and queue overhead.
  *
  * - books/s through the whole pipeline (hashing → … → pending_approval, real stages in the
- *   thread pool) with 1 and with 4 `worker --drain` processes on small real files (300 each),
- *   wall time from spawning the processes to the last exit (process start-up included).
- * - Queue overhead per book: claim + the six lease-checked transitions + a heartbeat every
+ *   thread pool) with 1, 2 and 4 `worker --drain` processes on the same 1,000 small real books
+ *   (all five formats), each run on its own fresh database; wall time from spawning the
+ *   processes to the last exit (process start-up included). The note gives the rate between the
+ *   first claim and the last exit (start-up excluded).
+ * - Start-up per process: from spawn to that process's first claim (the `claimed` history row
+ *   carries the worker id, which carries the pid), median over the processes of each run.
+ * - Queue overhead per book: claim + the five lease-checked transitions + a heartbeat every
  *   book, with no stage work, on this section's copy of the generated database (ms/book).
  */
 import { spawn } from 'node:child_process';
@@ -19,17 +23,26 @@ import type { PipelineState } from '../../src/domain/states.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(ROOT, 'dist/bin/agentic-pipeline.js');
-const BOOKS = 300;
+const BOOKS = 1000;
+const PROCESSES = [1, 2, 4];
 
-function runWorker(db: string): Promise<{ code: number | null; stderr: string }> {
+interface WorkerRun {
+  pid: number;
+  spawnedAt: number;
+  code: number | null;
+  stderr: string;
+}
+
+function runWorker(db: string): Promise<WorkerRun> {
   return new Promise((resolve) => {
+    const spawnedAt = Date.now();
     const child = spawn(process.execPath, [CLI, 'worker', '--drain', '--db', db, '--log-level', 'warn', '--poll-interval', '0.05'], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stderr }));
+    child.on('exit', (code) => resolve({ pid: child.pid ?? -1, spawnedAt, code, stderr }));
   });
 }
 
@@ -46,26 +59,69 @@ async function queueFolder(db: string, dir: string): Promise<void> {
   }
 }
 
-async function throughput(ctx: BenchContext, processes: number): Promise<BenchResult> {
-  const dir = path.join(ctx.tmpDir, `lib-${processes}`);
-  writeLibrary(dir, BOOKS, { seed: 100 + processes, chapters: 3, wordsPerChapter: 200 });
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const plural = (n: number) => `${n} process${n > 1 ? 'es' : ''}`;
+
+async function throughput(ctx: BenchContext, dir: string, processes: number): Promise<BenchResult[]> {
   const db = path.join(ctx.tmpDir, `throughput-${processes}.db`);
   await queueFolder(db, dir);
   const t0 = performance.now();
-  const results = await Promise.all(Array.from({ length: processes }, () => runWorker(db)));
+  const runs = await Promise.all(Array.from({ length: processes }, () => runWorker(db)));
   const seconds = (performance.now() - t0) / 1000;
-  const failed = results.filter((r) => r.code !== 0);
-  const busy = results.filter((r) => /SQLITE_BUSY|database is locked/i.test(r.stderr)).length;
+  const endedAt = Date.now();
+  const failed = runs.filter((r) => r.code !== 0);
+  const busy = runs.filter((r) => /SQLITE_BUSY|database is locked/i.test(r.stderr)).length;
   const services = createServices(db);
-  const done = (services.db.prepare(`SELECT COUNT(*) AS n FROM pipelines WHERE state IN ('pending_approval', 'rejected')`).get() as { n: number }).n;
-  services.close();
-  ctx.log(`${processes} process(es): ${done}/${BOOKS} books in ${seconds.toFixed(2)} s${failed.length ? `, ${failed.length} exited non-zero` : ''}${busy ? `, ${busy} logged busy` : ''}`);
-  return {
-    name: `worker books/s, ${processes} process${processes > 1 ? 'es' : ''} (${BOOKS} small books)`,
-    value: Math.round((done / seconds) * 10) / 10,
-    unit: 'books/s',
-    note: `${done}/${BOOKS} finished; whole pipeline to pending_approval incl. process start-up${busy ? `; ${busy} busy` : ''}`,
-  };
+  let done: number;
+  const startups: number[] = [];
+  let firstClaim = Infinity;
+  try {
+    done = (services.db.prepare(`SELECT COUNT(*) AS n FROM pipelines WHERE state IN ('pending_approval', 'rejected')`).get() as { n: number }).n;
+    const firstClaims = services.db
+      .prepare(
+        `SELECT w.pid AS pid, (SELECT MIN(h.at) FROM state_history h WHERE h.actor = 'system:worker:' || w.id AND h.to_state = 'hashing') AS at
+         FROM workers w`,
+      )
+      .all() as { pid: number; at: number | null }[];
+    for (const r of runs) {
+      const at = firstClaims.find((f) => f.pid === r.pid)?.at;
+      if (at == null) continue;
+      startups.push(at - r.spawnedAt);
+      firstClaim = Math.min(firstClaim, at);
+    }
+  } finally {
+    services.close();
+  }
+  const working = (endedAt - firstClaim) / 1000;
+  const steady = Number.isFinite(working) && working > 0 ? done / working : NaN;
+  const startup = median(startups);
+  ctx.log(
+    `${plural(processes)}: ${done}/${BOOKS} books in ${seconds.toFixed(2)} s (${(done / seconds).toFixed(1)}/s; ` +
+      `${steady.toFixed(1)}/s from first claim); start-up ${startups.map((s) => s.toFixed(0)).join(', ')} ms` +
+      `${failed.length ? `; ${failed.length} exited non-zero` : ''}${busy ? `; ${busy} logged busy` : ''}`,
+  );
+  return [
+    {
+      name: `worker books/s, ${plural(processes)} (${BOOKS} small books)`,
+      value: Math.round((done / seconds) * 10) / 10,
+      unit: 'books/s',
+      note:
+        `${done}/${BOOKS} finished; whole pipeline to pending_approval, spawn to last exit; ` +
+        `${steady.toFixed(1)} books/s from first claim to last exit${busy ? `; ${busy} busy` : ''}${failed.length ? `; ${failed.length} failed` : ''}`,
+    },
+    {
+      name: `worker start-up, ${plural(processes)} (spawn to first claim)`,
+      value: Math.round(startup),
+      unit: 'ms',
+      note: `median over the processes of the run; each: ${startups.map((s) => s.toFixed(0)).join(', ')} ms`,
+    },
+  ];
 }
 
 function queueOverhead(ctx: BenchContext): BenchResult {
@@ -110,7 +166,16 @@ function queueOverhead(ctx: BenchContext): BenchResult {
 export default async function workerSection(ctx: BenchContext): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   out.push(queueOverhead(ctx));
-  out.push(await throughput(ctx, 1));
-  out.push(await throughput(ctx, 4));
+  // One library for every run (each run queues it into its own database).
+  const dir = path.join(ctx.tmpDir, 'library');
+  writeLibrary(dir, BOOKS, { seed: 101, chapters: 3, wordsPerChapter: 200 });
+  const rates: BenchResult[] = [];
+  const startups: BenchResult[] = [];
+  for (const p of PROCESSES) {
+    const [rate, startup] = await throughput(ctx, dir, p);
+    rates.push(rate!);
+    startups.push(startup!);
+  }
+  out.push(...rates, ...startups);
   return out;
 }
