@@ -17,6 +17,19 @@ describe('hashFile', () => {
     expect(result).toEqual({ hash: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
   });
 
+  it('hashes files at and around the whole-read limit (1 MB) the same way as createHash', async () => {
+    for (const n of [1, 4096, 1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1]) {
+      const bytes = randomBytes(n);
+      const path = join(dir, `edge-${n}.bin`);
+      writeFileSync(path, bytes);
+      expect(await hashFile(path)).toEqual({ hash: createHash('sha256').update(bytes).digest('hex'), size: n });
+    }
+  });
+
+  it('rejects with ENOENT for a missing file', async () => {
+    await expect(hashFile(join(dir, 'missing.bin'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('gives identical books the same hash and different books different hashes', async () => {
     const a = await hashFile(writeEpub(dir, sampleBook(1), { fileName: 'a.epub' }));
     const b = await hashFile(writeEpub(dir, sampleBook(1), { fileName: 'b.epub' }));
