@@ -13,7 +13,7 @@ import { detectTheme, ThemeProvider } from '../components/theme.js';
 import { createConsoleStores } from '../store/stores.js';
 import { ConsoleController } from './controller.js';
 import { ConsoleApp } from './App.js';
-import { openTerminalSession } from './terminal.js';
+import { HANGUP_EXIT_CODE, openTerminalSession } from './terminal.js';
 
 export interface ConsoleOptions {
   dbPath: string;
@@ -24,6 +24,12 @@ export interface ConsoleOptions {
   services?: Services;
 }
 
+/**
+ * Resolves with 0 after q / Ctrl-C. When the terminal hung up (SIGHUP), a console that opened its
+ * own database ends the process by the signal once it is closed (see `exitByHangup`); with
+ * `options.services` it resolves with HANGUP_EXIT_CODE and the caller, after its own cleanup,
+ * must call `exitByHangup()` rather than return to a normal exit.
+ */
 export async function runConsole(options: ConsoleOptions): Promise<number> {
   const services = options.services ?? createServices(options.dbPath, { readonly: options.readOnly });
   const controller = new ConsoleController({
@@ -47,7 +53,6 @@ export async function runConsole(options: ConsoleOptions): Promise<number> {
     );
     controller.poller.start();
     await instance.waitUntilExit();
-    return 0;
   } finally {
     controller.poller.stop();
     if (!options.services) services.close();
@@ -55,4 +60,7 @@ export async function runConsole(options: ConsoleOptions): Promise<number> {
     // Stop reading the terminal: keys typed from now on belong to the shell, not to us.
     process.stdin.pause();
   }
+  if (!session.hungUp) return 0;
+  if (!options.services) session.exitAfterHangup();
+  return HANGUP_EXIT_CODE;
 }

@@ -13,6 +13,7 @@ import { Worker } from '../src/worker/worker.js';
 import { silentLogger } from '../src/worker/logger.js';
 import { queueSampleLibrary, stallBook, writeSampleLibrary } from '../src/demo/sample-library.js';
 import { runConsole } from './run-console.js';
+import { exitByHangup, HANGUP_EXIT_CODE } from './terminal.js';
 
 export interface DemoOptions {
   readonly actor: Actor;
@@ -64,5 +65,6 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       process.stdout.write(`demo: removed ${dbPath} (use --keep to keep it)\n`);
     }
   }
+  if (code === HANGUP_EXIT_CODE) exitByHangup();
   return code;
 }

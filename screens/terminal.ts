@@ -61,8 +61,8 @@ export interface TerminalStream {
   readonly columns?: number;
   readonly rows?: number;
   write(data: string): unknown;
-  on?(event: 'resize', listener: () => void): unknown;
-  off?(event: 'resize', listener: () => void): unknown;
+  on?(event: 'resize' | 'error', listener: () => void): unknown;
+  off?(event: 'resize' | 'error', listener: () => void): unknown;
 }
 
 export interface TerminalSize {
@@ -107,9 +107,28 @@ export function useTerminalSize(stream: TerminalStream): TerminalSize {
 
 /** The process surface `openTerminalSession` uses; `process` fits, tests pass a fake. */
 export interface ProcessLike {
+  readonly pid: number;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   off(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeAllListeners(event: string): unknown;
+  kill(pid: number, signal: string): unknown;
   exit(code?: number): never | void;
+}
+
+/** What `runConsole` returns when the terminal hung up: 128 + SIGHUP, as a shell reports it. */
+export const HANGUP_EXIT_CODE = 129;
+
+/**
+ * End the process as an untrapped SIGHUP would, after the app has cleaned up. Not `exit()`: at
+ * exit Node's ResetStdio restores the termios of every stdio TTY, and on a hung-up TTY that fails
+ * with EIO, which Node treats as a fatal assertion ("Assertion failed ... node::ResetStdio", a
+ * native stack trace on stderr, abort). Death by the signal skips it.
+ */
+export function exitByHangup(proc: ProcessLike = process): void {
+  // Every SIGHUP listener must go (ours, and Ink's signal-exit if still there), or the signal
+  // would be handled again instead of ending the process.
+  proc.removeAllListeners('SIGHUP');
+  proc.kill(proc.pid, 'SIGHUP');
 }
 
 export type ExitSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP';
@@ -118,7 +137,9 @@ const SIGNAL_NUMBERS: Record<ExitSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTE
 
 export interface TerminalSessionOptions {
   readonly stdout: TerminalStream;
-  readonly stderr?: Pick<TerminalStream, 'write'>;
+  readonly stderr?: Pick<TerminalStream, 'write' | 'on'>;
+  /** The keyboard side of the terminal (default `process.stdin`); only its errors are used. */
+  readonly stdin?: Pick<TerminalStream, 'on'>;
   /** Default: whether `stdout` is a TTY. Never switch screens on a pipe. */
   readonly alternateScreen?: boolean;
   readonly process?: ProcessLike;
@@ -137,11 +158,16 @@ export interface TerminalSession {
   restore(): void;
   /** Restore, and remove the process handlers. Call on the normal exit path. */
   close(): void;
+  /** Whether the terminal hung up (SIGHUP: the SSH connection or the tmux session went away). */
+  readonly hungUp: boolean;
+  /** After a hang-up, once the app has cleaned up: `exitByHangup`. */
+  exitAfterHangup(): void;
 }
 
 /**
  * Enter the alternate screen (TTY only) and make sure every way out leaves it: normal exit,
- * SIGTERM/SIGINT/SIGHUP (an SSH disconnect is a SIGHUP), uncaught exceptions and unhandled
+ * SIGTERM/SIGINT, SIGHUP (an SSH disconnect: nothing is written then, the terminal is gone; see
+ * `hungUp` and `exitByHangup`), uncaught exceptions and unhandled
  * rejections (restored first, then the error is printed so it stays readable on the normal
  * screen, and the process exits 1).
  *
@@ -153,6 +179,7 @@ export function openTerminalSession(opts: TerminalSessionOptions): TerminalSessi
   const useAlt = opts.alternateScreen ?? opts.stdout.isTTY === true;
   const stderr = opts.stderr ?? process.stderr;
   let restored = false;
+  let hungUp = false;
 
   const restore = (): void => {
     if (restored) return;
@@ -162,10 +189,23 @@ export function openTerminalSession(opts: TerminalSessionOptions): TerminalSessi
   };
 
   const onExit = (): void => restore();
+  /**
+   * The terminal is gone: writing to it (leaving the alternate screen, Ink's last frame, the
+   * cursor) fails with EIO, which would surface as an uncaught 'error' and a stack trace. Nobody
+   * can see the screen any more, so mark it restored and let those late errors go.
+   */
+  const ignore = (): void => {};
+  const hangUp = (): void => {
+    hungUp = true;
+    restored = true;
+    for (const stream of [opts.stdout, opts.stdin ?? process.stdin, stderr]) stream.on?.('error', ignore);
+  };
   const signalHandlers = (Object.keys(SIGNAL_NUMBERS) as ExitSignal[]).map((signal) => {
     const handler = (): void => {
+      if (signal === 'SIGHUP') hangUp();
       restore();
       if (opts.onSignal) opts.onSignal(signal);
+      else if (signal === 'SIGHUP') exitAfterHangup();
       else proc.exit(128 + SIGNAL_NUMBERS[signal]);
     };
     return [signal, handler] as const;
@@ -174,8 +214,11 @@ export function openTerminalSession(opts: TerminalSessionOptions): TerminalSessi
     restore();
     const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
     stderr.write(`${text}\n`);
-    proc.exit(1);
+    if (hungUp) exitAfterHangup();
+    else proc.exit(1);
   };
+
+  const exitAfterHangup = (): void => exitByHangup(proc);
 
   if (useAlt) opts.stdout.write(ENTER_ALT_SCREEN);
   proc.on('exit', onExit);
@@ -185,6 +228,10 @@ export function openTerminalSession(opts: TerminalSessionOptions): TerminalSessi
 
   return {
     alternateScreen: useAlt,
+    get hungUp() {
+      return hungUp;
+    },
+    exitAfterHangup,
     restore,
     close(): void {
       restore();

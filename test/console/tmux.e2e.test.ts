@@ -5,6 +5,7 @@
  * is usable afterwards and the database holds the actions. Skipped when tmux is not installed.
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../src/services.js';
@@ -106,5 +107,43 @@ describe.skipIf(!hasTmux)('console under tmux', () => {
     } finally {
       services.close();
     }
+  });
+
+  it('exits quietly and closes the database when the terminal goes away (SIGHUP, like an SSH drop)', async () => {
+    const dir = tempDir();
+    const dbPath = path.join(dir, 'pipeline.db');
+    buildFixture(dbPath, { stuck: 1, pending: 2, queued: 2 }).services.close();
+    const errPath = path.join(dir, 'console.err');
+    const hup = 'hangup';
+    const env: NodeJS.ProcessEnv = { ...process.env, LANG: 'C.UTF-8', USER: 'tester' };
+    delete env.TMUX;
+    // exec: the console is the pane's process, so it gets the hang-up itself (no shell between).
+    const started = spawnSync(
+      'tmux',
+      ['-L', socket, 'new-session', '-d', '-s', hup, '-x', '100', '-y', '30', `exec node ${CLI} --db ${dbPath} 2>${errPath}`],
+      { env, encoding: 'utf8', cwd: ROOT },
+    );
+    expect(started.status, started.stderr).toBe(0);
+    const pid = Number(tmux('list-panes', '-t', hup, '-F', '#{pane_pid}').stdout.trim());
+    const deadline = Date.now() + 10_000;
+    while (!tmux('capture-pane', '-p', '-t', hup).stdout.includes('Health')) {
+      if (Date.now() > deadline) throw new Error('the console never drew its first frame');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(fs.existsSync(`${dbPath}-wal`)).toBe(true); // open
+
+    tmux('kill-session', '-t', hup);
+    const gone = (): boolean => {
+      const ps = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' });
+      return ps.status !== 0 || ps.stdout.trim().startsWith('Z');
+    };
+    while (!gone()) {
+      if (Date.now() > deadline + 5_000) throw new Error('the console kept running after its terminal went away');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // No "write EIO" stack, no "Assertion failed ... node::ResetStdio": nothing at all.
+    expect(fs.readFileSync(errPath, 'utf8')).toBe('');
+    // Closed cleanly: the last connection's close checkpoints and removes the WAL.
+    expect(fs.existsSync(`${dbPath}-wal`)).toBe(false);
   });
 });

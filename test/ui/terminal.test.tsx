@@ -31,7 +31,9 @@ class FakeTty extends EventEmitter implements TerminalStream {
 }
 
 class FakeProcess extends EventEmitter {
+  readonly pid = 4242;
   exit = vi.fn();
+  kill = vi.fn();
 }
 
 describe('applyNoColor', () => {
@@ -126,10 +128,32 @@ describe('openTerminalSession', () => {
     const proc2 = new FakeProcess();
     const onSignal = vi.fn();
     openTerminalSession({ stdout: tty2, process: proc2, onSignal });
-    proc2.emit('SIGHUP');
+    proc2.emit('SIGINT');
     expect(tty2.written).toContain(LEAVE_ALT_SCREEN);
-    expect(onSignal).toHaveBeenCalledWith('SIGHUP');
+    expect(onSignal).toHaveBeenCalledWith('SIGINT');
     expect(proc2.exit).not.toHaveBeenCalled();
+  });
+
+  it('on SIGHUP (the terminal is gone): writes nothing more to it, ignores its write errors, and never exit()s', () => {
+    const tty = new FakeTty(true);
+    const proc = new FakeProcess();
+    const onSignal = vi.fn();
+    const quiet = { stdin: new FakeTty(true), stderr: new FakeTty(true) };
+    const session = openTerminalSession({ stdout: tty, ...quiet, process: proc, onSignal });
+    proc.emit('SIGHUP');
+    session.close();
+    expect(tty.written).toEqual([ENTER_ALT_SCREEN]);
+    expect(onSignal).toHaveBeenCalledWith('SIGHUP');
+    expect(session.hungUp).toBe(true);
+    // A late write error (EIO) is handled, not thrown as an unhandled 'error' event.
+    expect(tty.listenerCount('error')).toBeGreaterThan(0);
+
+    // Without onSignal: die by the signal (Node's exit would assert on the dead TTY).
+    const proc2 = new FakeProcess();
+    openTerminalSession({ stdout: new FakeTty(true), ...quiet, process: proc2 });
+    proc2.emit('SIGHUP');
+    expect(proc2.exit).not.toHaveBeenCalled();
+    expect(proc2.kill).toHaveBeenCalledWith(4242, 'SIGHUP');
   });
 
   it('on an uncaught exception: leaves the alternate screen first, then prints the error, exits 1', () => {
