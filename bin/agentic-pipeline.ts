@@ -166,6 +166,13 @@ async function runCommand(command: Awaited<ReturnType<(typeof COMMANDS)[string][
   }
 }
 
+// `agentic-pipeline list | head`: once the reader has gone, further writes fail with EPIPE,
+// emitted as an 'error' event that would crash with a stack trace. Nobody is reading any more,
+// so drop the rest of the output and let the command finish (its changes are already committed).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runCli, runCliJson } from '../helpers/cli.js';
+import { runCli, runCliJson, spawnCli } from '../helpers/cli.js';
 import { createServices } from '../../src/services.js';
 import { dbIn, library, maxWidth, moveTo, TO_COMPLETE, TO_PENDING } from './setup.js';
 
@@ -280,5 +280,23 @@ describe('global flags', () => {
     const missing = runCli(['--db', path.join(lib, 'status'), 'list']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/database not found/);
+  });
+});
+
+describe('a reader that goes away (`| head`)', () => {
+  it('ends the command quietly: no EPIPE stack trace on stderr', async () => {
+    const lib = library({ 'a.epub': 'A', 'b.txt': 'B' });
+    const db = dbIn();
+    const a = processFile(db, path.join(lib, 'a.epub'));
+    processFile(db, path.join(lib, 'b.txt'));
+    for (const args of [['status', a.id], ['list'], ['audit']]) {
+      const child = spawnCli([...args, '--db', db]);
+      child.stdout!.destroy(); // the reader is gone before the first line is written
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(stderr, args[0]).toBe('');
+      expect(code, args[0]).toBe(0);
+    }
   });
 });
