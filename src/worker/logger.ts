@@ -2,8 +2,14 @@
  * Structured logs on stderr (stdout stays clean for --json and pipes): JSON lines, or
  * pino-pretty when stderr is a terminal.
  */
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import PinoPretty from 'pino-pretty';
+import type PinoPrettyModule from 'pino-pretty';
+
+/** pino-pretty (and its dependencies) load only when a terminal is attached, not in every worker. */
+function loadPinoPretty(): typeof PinoPrettyModule {
+  return createRequire(import.meta.url)('pino-pretty') as typeof PinoPrettyModule;
+}
 
 export type { Logger };
 
@@ -21,7 +27,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = { pid: process.pid, ...(options.base ?? {}) };
   if (pretty) {
     const colorize = process.env.NO_COLOR === undefined || process.env.NO_COLOR === '';
-    const stream = PinoPretty({ destination: 2, sync: true, colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+    const stream = loadPinoPretty()({ destination: 2, sync: true, colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
     return pino({ level, base }, stream);
   }
   // Synchronous writes: a SIGKILLed worker has already written every line it logged.

@@ -8,7 +8,7 @@ import { Worker as Thread } from 'node:worker_threads';
 import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PermanentError, TransientError } from '../domain/errors.js';
-import { TASKS, type SerializedError, type TaskInput, type TaskName, type TaskOutput } from './tasks.js';
+import type { SerializedError, TaskInput, TaskName, TaskOutput } from './tasks.js';
 
 export interface TaskRunner {
   run<K extends TaskName>(task: K, input: TaskInput<K>, signal?: AbortSignal): Promise<TaskOutput<K>>;
@@ -32,9 +32,15 @@ function abortReason(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted', 'AbortError');
 }
 
-/** Runs tasks on the calling thread (tests, benchmarks of queue overhead, tiny books). */
+/**
+ * Runs tasks on the calling thread (tests, benchmarks of queue overhead, tiny books). The task
+ * code (the ingest library) is imported on the first task, so a process that hands its work to
+ * a ThreadPool never loads it on its main thread.
+ */
 export class InlineRunner implements TaskRunner {
   async run<K extends TaskName>(task: K, input: TaskInput<K>, signal?: AbortSignal): Promise<TaskOutput<K>> {
+    if (signal?.aborted) throw abortReason(signal);
+    const { TASKS } = await import('./tasks.js');
     if (signal?.aborted) throw abortReason(signal);
     const fn = TASKS[task] as (i: TaskInput<K>, s?: AbortSignal) => Promise<TaskOutput<K>>;
     if (!signal) return fn(input);

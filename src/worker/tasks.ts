@@ -1,15 +1,18 @@
 /**
  * The CPU-heavy parts of the stages, as plain functions of plain data (no database, no
  * services), so they run the same inside a worker thread (see thread.ts / pool.ts) or in-process.
+ *
+ * Start-up matters (every worker process starts a pool thread that imports this): only small,
+ * dependency-free modules load eagerly; each format's extractor (htmlparser2, fflate, and pdfjs
+ * inside the PDF one) loads on the first book of that format.
  */
 import { basename } from 'node:path';
 import { hashFile } from '../ingest/hash.js';
 import { detectFormat } from '../ingest/detect.js';
-import { extractorFor } from '../ingest/extract.js';
-import { classifyHeuristically } from '../ingest/classifier.js';
+import { classifyHeuristically } from '../ingest/heuristic.js';
 import { chunkBook } from '../ingest/chunker.js';
 import { validateChunks } from '../ingest/validator.js';
-import { hashingEmbedding } from '../ingest/embedder.js';
+import { hashingEmbedding } from '../ingest/hashing-embedding.js';
 import { throwIfAborted } from '../ingest/text.js';
 import type {
   BookFormat,
@@ -18,9 +21,33 @@ import type {
   Classification,
   ClassifyInput,
   ExtractedBook,
+  Extractor,
   Strategy,
   ValidationResult,
 } from '../ingest/types.js';
+
+/** The same extractors as ingest/extract.ts's `extractorFor`, each imported on first use. */
+const EXTRACTOR_LOADERS: Record<BookFormat, () => Promise<Extractor>> = {
+  epub: () => import('../ingest/formats/epub.js').then((m) => m.epubExtractor),
+  pdf: () => import('../ingest/formats/pdf.js').then((m) => m.pdfExtractor),
+  markdown: () => import('../ingest/formats/markdown.js').then((m) => m.markdownExtractor),
+  html: () => import('../ingest/formats/html.js').then((m) => m.htmlExtractor),
+  txt: () => import('../ingest/formats/txt.js').then((m) => m.txtExtractor),
+};
+const extractors = new Map<BookFormat, Promise<Extractor>>();
+
+export function loadExtractor(format: BookFormat): Promise<Extractor> {
+  let p = extractors.get(format);
+  if (!p) {
+    const load = EXTRACTOR_LOADERS[format];
+    if (!load) return Promise.reject(new Error(`no extractor for format '${String(format)}'`));
+    p = load();
+    // A failed import is not cached, so a later book can try again.
+    p.catch(() => extractors.delete(format));
+    extractors.set(format, p);
+  }
+  return p;
+}
 
 export interface TaskMap {
   /** Streaming SHA-256 plus format detection from the file's head. */
@@ -49,7 +76,8 @@ export const TASKS: Impl = {
   },
   async extract({ path, format }, signal) {
     const fmt = format ?? (await detectFormat(path, signal ? { signal } : {}));
-    return extractorFor(fmt).extract(path, { ...(signal ? { signal } : {}), fileName: basename(path) });
+    const extractor = await loadExtractor(fmt);
+    return extractor.extract(path, { ...(signal ? { signal } : {}), fileName: basename(path) });
   },
   async classify(input, signal) {
     throwIfAborted(signal);
