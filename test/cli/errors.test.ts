@@ -68,6 +68,7 @@ const BAD: [string, string[], RegExp][] = [
   ['audit: bad since', ['audit', '--since', 'yesterday-ish'], /invalid --since/],
   ['audit: bad actor', ['audit', '--actor', 'alice'], /invalid actor 'alice'/],
   ['audit: bad action', ['audit', '--action', 'DROP TABLE'], /invalid --action/],
+  ['audit: misspelt action', ['audit', '--action', 'APPROVE'], /unknown action 'APPROVE' for --action: expected one of QUEUED, /],
   ['audit: last 0', ['audit', '--last', '0'], /--last must be a whole number/],
   ['bad --actor', ['approve', 'PENDING', '--actor', 'root'], /invalid actor 'root'/],
 ];

@@ -4,7 +4,7 @@
  */
 import type { Command } from '../command.js';
 import { positionals, stringFlag, wholeNumberFlag } from '../util.js';
-import { auditToJson, parseSince, type AuditQuery, type AuditRow } from '../../store/audit.js';
+import { AUDIT_ACTIONS, auditToJson, parseSince, type AuditQuery, type AuditRow } from '../../store/audit.js';
 import { parseActor } from '../../domain/actor.js';
 import { InputError } from '../../domain/errors.js';
 import { formatCount, formatShortTime, shortId, table } from '../format.js';
@@ -54,6 +54,11 @@ const command: Command = {
     if (action !== undefined) {
       if (!/^[A-Za-z_]+$/.test(action)) throw new InputError(`invalid --action '${action}': expected a name like APPROVED or BATCH_QUEUED`);
       q.action = action.toUpperCase();
+      // A misspelt action (APPROVE for APPROVED) would otherwise answer "No audit entries match."
+      // and look like an empty trail.
+      if (!(AUDIT_ACTIONS as readonly string[]).includes(q.action)) {
+        throw new InputError(`unknown action '${action}' for --action: expected one of ${AUDIT_ACTIONS.join(', ')}`);
+      }
     }
     const sinceText = stringFlag(ctx, 'since');
     const s = ctx.services({ readonly: true });
