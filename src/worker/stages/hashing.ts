@@ -5,8 +5,24 @@
  * in the same immediate transaction, so the unique index `pipelines_live_content` can never be
  * violated by two workers hashing copies at once.
  */
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../../store/db.js';
 import type { PipelineRow } from '../../store/pipeline-row.js';
 import type { Stage, StageContext, StageResult } from '../stage.js';
+
+/** Prepared once per connection: the lookup runs inside the commit's write transaction. */
+const liveCopyStmts = new WeakMap<Db, Statement>();
+function liveCopyStmt(db: Db): Statement {
+  let stmt = liveCopyStmts.get(db);
+  if (!stmt) {
+    stmt = db.prepare(
+      `SELECT * FROM pipelines WHERE content_hash = ? AND id <> ?
+       AND state NOT IN ('duplicate', 'rejected', 'archived', 'failed') LIMIT 1`,
+    );
+    liveCopyStmts.set(db, stmt);
+  }
+  return stmt;
+}
 
 export const hashingStage: Stage = {
   name: 'hashing',
@@ -19,12 +35,7 @@ export const hashingStage: Stage = {
       patch: { content_hash: hash, size, format },
       info: { size, format, hash: hash.slice(0, 12) },
       redirect: () => {
-        const other = db
-          .prepare(
-            `SELECT * FROM pipelines WHERE content_hash = ? AND id <> ?
-             AND state NOT IN ('duplicate', 'rejected', 'archived', 'failed') LIMIT 1`,
-          )
-          .get(hash, p.id) as PipelineRow | undefined;
+        const other = liveCopyStmt(db).get(hash, p.id) as PipelineRow | undefined;
         if (!other) return undefined;
         return {
           to: 'duplicate',
