@@ -133,7 +133,7 @@ const DEMO_FLAGS = {
 async function demo(argv: string[]): Promise<number> {
   const args = parseArgs(argv, DEMO_FLAGS);
   if (args.flags.help) {
-    process.stdout.write(formatHelp('agentic-pipeline demo [--keep] [--refresh S]', 'a sample library, workers and the console on a temporary database', DEMO_FLAGS));
+    process.stdout.write(formatHelp('demo [--keep] [--refresh S] [--books N] [--workers N]', 'A sample library, workers and the console on a temporary database.', DEMO_FLAGS));
     return 0;
   }
   if (!process.stdout.isTTY || !process.stdin.isTTY) throw new InputError('demo opens the console: run it in a terminal');

@@ -93,7 +93,40 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs): ParsedArgs
 export function formatHelp(usage: string, summary: string, specs: FlagSpecs): string {
   const rows = Object.entries({ ...specs, ...GLOBAL_FLAGS }).map(([name, s]) => {
     const flag = `--${kebab(name)}${s.shortFlag ? `, -${s.shortFlag}` : ''}${s.type === 'boolean' ? '' : ` <${s.type === 'number' ? 'n' : 'value'}>`}`;
-    return `  ${flag.padEnd(24)} ${s.description}`;
+    return wrapText(`  ${flag.padEnd(24)} ${s.description}`, HELP_WIDTH, ' '.repeat(27));
   });
-  return `Usage: agentic-pipeline ${usage}\n\n${summary}\n\nFlags:\n${rows.join('\n')}\n`;
+  const text = reflow(summary).map((line) => wrapText(line, HELP_WIDTH, '')).join('\n');
+  return `Usage: agentic-pipeline ${usage}\n\n${text}\n\nFlags:\n${rows.join('\n')}\n`;
+}
+
+/** Help is read on 80-column terminals over SSH; a line the terminal wraps loses the flag column. */
+const HELP_WIDTH = 80;
+
+/**
+ * Summaries are hand-wrapped in the source at whatever width; rejoin their lines into sentences
+ * (a line ending in '.' or ':' ends one) so they can be wrapped to the terminal again.
+ */
+function reflow(text: string): string[] {
+  const lines: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const last = lines[lines.length - 1];
+    if (last !== undefined && line !== '' && last !== '' && !/[.:]$/.test(last)) lines[lines.length - 1] = `${last} ${line}`;
+    else lines.push(line);
+  }
+  return lines;
+}
+
+/** Breaks `line` at spaces so no line exceeds `width`; continuation lines start with `indent`. */
+function wrapText(line: string, width: number, indent: string): string {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    const cut = rest.lastIndexOf(' ', width);
+    if (cut <= indent.length) break; // one word longer than the line: leave it whole
+    out.push(rest.slice(0, cut).trimEnd());
+    rest = indent + rest.slice(cut + 1).trimStart();
+  }
+  out.push(rest);
+  return out.join('\n');
 }

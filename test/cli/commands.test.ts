@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, runCliJson, spawnCli } from '../helpers/cli.js';
 import { createServices } from '../../src/services.js';
+import { COMMANDS } from '../../src/cli/registry.js';
 import { dbIn, library, maxWidth, moveTo, TO_COMPLETE, TO_PENDING } from './setup.js';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -297,6 +298,19 @@ describe('a reader that goes away (`| head`)', () => {
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(stderr, args[0]).toBe('');
       expect(code, args[0]).toBe(0);
+    }
+  });
+});
+
+describe('--help', () => {
+  it('names each command once and fits 80 columns below the usage line', () => {
+    for (const name of [...Object.keys(COMMANDS), 'demo']) {
+      const r = runCli([name, '--help']);
+      expect(r.code, name).toBe(0);
+      expect(r.stderr, name).toBe('');
+      const [usage, ...rest] = r.stdout.split('\n');
+      expect(usage, name).toMatch(new RegExp(`^Usage: agentic-pipeline ${name}( |$)`));
+      expect(maxWidth(rest.join('\n')), `${name} --help`).toBeLessThanOrEqual(80);
     }
   });
 });
