@@ -2,6 +2,7 @@
  * Human output: aligned tables that fit 80 columns, short ids, durations and ages. Shared by
  * every one-shot command so they read alike.
  */
+import { displayWidth, fitWidth, padWidth, singleLine } from './width.js';
 
 export const shortId = (id: string): string => id.slice(0, 8);
 
@@ -18,16 +19,17 @@ export interface Column<T> {
 }
 
 function cut(text: string, width: number, fromLeft: boolean): string {
-  if (text.length <= width) return text;
-  if (width <= 1) return text.slice(0, width);
-  return fromLeft ? '…' + text.slice(text.length - width + 1) : text.slice(0, width - 1) + '…';
+  if (displayWidth(text) <= width) return text;
+  if (width <= 1) return fitWidth(text, width);
+  return fromLeft ? '…' + fitWidth(text, width - 1, true) : fitWidth(text, width - 1) + '…';
 }
 
 /** Renders rows as an aligned table no wider than `width` (default 80). */
 export function table<T>(rows: readonly T[], columns: readonly Column<T>[], width = 80): string {
-  const cells = rows.map((r) => columns.map((c) => c.value(r)));
+  // Widths in terminal columns, not UTF-16 units: a CJK file name would push the row past 80.
+  const cells = rows.map((r) => columns.map((c) => singleLine(c.value(r))));
   const widths = columns.map((c, i) =>
-    Math.min(c.max ?? Infinity, Math.max(c.header.length, ...cells.map((row) => row[i]!.length))),
+    Math.min(c.max ?? Infinity, Math.max(c.header.length, ...cells.map((row) => displayWidth(row[i]!)))),
   );
   const total = widths.reduce((a, b) => a + b, 0) + 2 * (columns.length - 1);
   const flexIndex = columns.findIndex((c) => c.flex);
@@ -40,7 +42,7 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[], widt
         const c = columns[i]!;
         const w = widths[i]!;
         const t = cut(v, w, c.keep ? c.keep === 'end' : Boolean(c.flex));
-        return c.align === 'right' ? t.padStart(w) : t.padEnd(w);
+        return padWidth(t, w, c.align === 'right');
       })
       .join('  ')
       .trimEnd();

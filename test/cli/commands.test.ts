@@ -8,6 +8,7 @@ import path from 'node:path';
 import { runCli, runCliJson, spawnCli } from '../helpers/cli.js';
 import { createServices } from '../../src/services.js';
 import { COMMANDS } from '../../src/cli/registry.js';
+import { displayWidth } from '../../components/text.js';
 import { dbIn, library, maxWidth, moveTo, TO_COMPLETE, TO_PENDING } from './setup.js';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -312,5 +313,23 @@ describe('--help', () => {
       expect(usage, name).toMatch(new RegExp(`^Usage: agentic-pipeline ${name}( |$)`));
       expect(maxWidth(rest.join('\n')), `${name} --help`).toBeLessThanOrEqual(80);
     }
+  });
+});
+
+describe('tables with CJK or odd file names', () => {
+  it('fit 80 terminal columns, one line per book', () => {
+    const long = '日本語の本のタイトル・とても長い名前の電子書籍ファイル';
+    const lib = library({ [`${long}.txt`]: 'wide', 'new\nline\ttab.txt': 'odd', 'plain.txt': 'plain' });
+    const db = dbIn();
+    for (const f of fs.readdirSync(lib)) processFile(db, path.join(lib, f));
+    const r = runCli(['list', '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(1 + 3 + 1); // header, three books, the count
+    for (const l of lines) expect(displayWidth(l), l).toBeLessThanOrEqual(80);
+    // Columns line up: SOURCE starts at the same column on every row.
+    const col = lines[0]!.indexOf('SOURCE');
+    for (const l of lines.slice(1, 4)) expect(/^ [^ ]$/.test(l.slice(col - 1, col + 1)), l).toBe(true);
+    expect(r.stdout).toContain('new line tab.txt');
   });
 });
