@@ -158,6 +158,13 @@ async function runCommand(command: Awaited<ReturnType<(typeof COMMANDS)[string][
     process.stdout.write(formatHelp(command.usage, command.summary, command.flags));
     return 0;
   }
+  // `agentic-pipeline list | head`: once the reader has gone, further writes fail with EPIPE,
+  // emitted as an 'error' event that would crash with a stack trace. Nobody is reading any more,
+  // so drop the rest of the output and let the command finish (its changes are already committed).
+  // One-shot commands only: the console's terminal session handles its own stream errors.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   const ctx = createContext(args);
   try {
     return await command.run(ctx);
@@ -165,13 +172,6 @@ async function runCommand(command: Awaited<ReturnType<(typeof COMMANDS)[string][
     ctx.close();
   }
 }
-
-// `agentic-pipeline list | head`: once the reader has gone, further writes fail with EPIPE,
-// emitted as an 'error' event that would crash with a stack trace. Nobody is reading any more,
-// so drop the rest of the output and let the command finish (its changes are already committed).
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-});
 
 main(process.argv.slice(2)).then(
   (code) => {
