@@ -61,8 +61,8 @@ export interface TerminalStream {
   readonly columns?: number;
   readonly rows?: number;
   write(data: string): unknown;
-  on?(event: 'resize' | 'error', listener: () => void): unknown;
-  off?(event: 'resize' | 'error', listener: () => void): unknown;
+  on?(event: 'resize' | 'error', listener: (err?: unknown) => void): unknown;
+  off?(event: 'resize' | 'error', listener: (err?: unknown) => void): unknown;
 }
 
 export interface TerminalSize {
@@ -139,7 +139,7 @@ export interface TerminalSessionOptions {
   readonly stdout: TerminalStream;
   readonly stderr?: Pick<TerminalStream, 'write' | 'on'>;
   /** The keyboard side of the terminal (default `process.stdin`); only its errors are used. */
-  readonly stdin?: Pick<TerminalStream, 'on'>;
+  readonly stdin?: Pick<TerminalStream, 'on' | 'off'>;
   /** Default: whether `stdout` is a TTY. Never switch screens on a pipe. */
   readonly alternateScreen?: boolean;
   readonly process?: ProcessLike;
@@ -202,7 +202,10 @@ export function openTerminalSession(opts: TerminalSessionOptions): TerminalSessi
   };
   const signalHandlers = (Object.keys(SIGNAL_NUMBERS) as ExitSignal[]).map((signal) => {
     const handler = (): void => {
-      if (signal === 'SIGHUP') hangUp();
+      if (signal === 'SIGHUP') {
+        if (hungUp) return; // already seen as a failed write (below)
+        hangUp();
+      }
       restore();
       if (opts.onSignal) opts.onSignal(signal);
       else if (signal === 'SIGHUP') exitAfterHangup();
@@ -210,6 +213,20 @@ export function openTerminalSession(opts: TerminalSessionOptions): TerminalSessi
     };
     return [signal, handler] as const;
   });
+  /**
+   * The hang-up can show as a failed write (EIO) before the SIGHUP is delivered: Ink was drawing
+   * when the connection dropped. Treat it as the hang-up it is, not as a crash.
+   */
+  const onSighup = signalHandlers.find(([signal]) => signal === 'SIGHUP')![1];
+  const terminalStreams = [opts.stdout, opts.stdin ?? process.stdin];
+  const onTerminalError = (err?: unknown): void => {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'EIO' || code === 'EPIPE' || code === 'ENOTTY') {
+      onSighup();
+    } else {
+      onFatal(err);
+    }
+  };
   const onFatal = (err: unknown): void => {
     restore();
     const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
@@ -225,6 +242,7 @@ export function openTerminalSession(opts: TerminalSessionOptions): TerminalSessi
   for (const [signal, handler] of signalHandlers) proc.on(signal, handler);
   proc.on('uncaughtException', onFatal);
   proc.on('unhandledRejection', onFatal);
+  for (const stream of terminalStreams) stream.on?.('error', onTerminalError);
 
   return {
     alternateScreen: useAlt,
@@ -239,6 +257,8 @@ export function openTerminalSession(opts: TerminalSessionOptions): TerminalSessi
       for (const [signal, handler] of signalHandlers) proc.off(signal, handler);
       proc.off('uncaughtException', onFatal);
       proc.off('unhandledRejection', onFatal);
+      // After a hang-up the streams keep an error listener (`hangUp`): late writes still fail.
+      for (const stream of terminalStreams) stream.off?.('error', onTerminalError);
     },
   };
 }

@@ -156,6 +156,19 @@ describe('openTerminalSession', () => {
     expect(proc2.kill).toHaveBeenCalledWith(4242, 'SIGHUP');
   });
 
+  it('a write failing with EIO (the terminal dropped before the SIGHUP arrived) is the hang-up, not a crash', () => {
+    const tty = new FakeTty(true);
+    const proc = new FakeProcess();
+    const onSignal = vi.fn();
+    const session = openTerminalSession({ stdout: tty, stdin: new FakeTty(true), stderr: new FakeTty(true), process: proc, onSignal });
+    tty.emit('error', Object.assign(new Error('write EIO'), { code: 'EIO' }));
+    proc.emit('SIGHUP'); // arrives afterwards: handled once
+    expect(onSignal).toHaveBeenCalledTimes(1);
+    expect(onSignal).toHaveBeenCalledWith('SIGHUP');
+    expect(session.hungUp).toBe(true);
+    expect(tty.written).toEqual([ENTER_ALT_SCREEN]);
+  });
+
   it('on an uncaught exception: leaves the alternate screen first, then prints the error, exits 1', () => {
     const tty = new FakeTty(true);
     const err = new FakeTty(false);
