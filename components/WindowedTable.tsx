@@ -26,6 +26,11 @@ export interface TableColumn<Row> {
   /** Smallest width a flex column shrinks to before columns are dropped (default 1). */
   readonly minWidth?: number;
   readonly align?: Align;
+  /**
+   * Where a value too long for the cell is cut: 'end' (default) or 'start', which keeps the end:
+   * for paths, whose file name tells books apart while the folders they share do not.
+   */
+  readonly cut?: 'end' | 'start';
   /** Colour of the cell, by meaning (e.g. `critical` for a failed state). */
   readonly tone?: (row: Row) => ColourToken | undefined;
 }
@@ -151,7 +156,7 @@ export function WindowedTable<Row>(props: WindowedTableProps<Row>): ReactNode {
                     const tone = v.col.tone?.(row);
                     return (
                       <Text key={v.col.id} color={tone ? colors[tone] : undefined}>
-                        {(i > 0 ? ' ' : '') + fitCell(forGlyphs(v.col.cell(row), glyphs), v.w, glyphs.ellipsis, v.col.align)}
+                        {(i > 0 ? ' ' : '') + fitCell(forGlyphs(v.col.cell(row), glyphs), v.w, glyphs.ellipsis, v.col.align, v.col.cut)}
                       </Text>
                     );
                   })}

@@ -125,9 +125,9 @@ export function truncate(s: string, width: number, ellipsis: string, from: 'end'
 
 export type Align = 'left' | 'right' | 'center';
 
-/** Truncate then pad `s` to exactly `width` columns. */
-export function fitCell(s: string, width: number, ellipsis: string, align: Align = 'left'): string {
-  const cut = truncate(singleLine(s), width, ellipsis);
+/** Truncate (at `from`, as `truncate`) then pad `s` to exactly `width` columns. */
+export function fitCell(s: string, width: number, ellipsis: string, align: Align = 'left', from: 'end' | 'start' = 'end'): string {
+  const cut = truncate(singleLine(s), width, ellipsis, from);
   const gap = Math.max(0, width - displayWidth(cut));
   if (align === 'right') return ' '.repeat(gap) + cut;
   if (align === 'center') {

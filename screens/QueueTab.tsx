@@ -17,7 +17,7 @@ const COLUMNS: readonly TableColumn<PipelineRow>[] = [
   { id: 'state', header: 'STATE', cell: (r) => r.state, width: 11, tone: (r) => (r.state === 'needs_retry' ? 'warning' : undefined) },
   { id: 'tries', header: 'TRIES', cell: (r) => `${r.attempts}/${r.max_attempts}`, width: 5, align: 'right' },
   { id: 'queued', header: 'QUEUED AT', cell: (r) => formatTime(r.created_at).slice(5, 16), width: 11 },
-  { id: 'path', header: 'FILE', cell: (r) => r.source_path, flex: 1, minWidth: 10 },
+  { id: 'path', header: 'FILE', cell: (r) => r.source_path, flex: 1, minWidth: 10, cut: 'start' },
 ];
 
 export function QueueTab(props: { width: number; height: number }): ReactNode {

@@ -15,7 +15,7 @@ const COLUMNS: readonly TableColumn<StuckBook>[] = [
   { id: 'for', header: 'STUCK FOR', cell: (b) => formatSeconds(b.stuck_seconds), width: 9, align: 'right', tone: () => 'warning' },
   { id: 'expected', header: 'EXPECTED', cell: (b) => (b.expected_seconds === null ? '-' : formatSeconds(b.expected_seconds)), width: 8, align: 'right' },
   { id: 'reason', header: 'REASON', cell: (b) => (b.reason === 'lease_expired' ? 'lease expired' : 'over time'), width: 13, tone: (b) => (b.reason === 'lease_expired' ? 'critical' : 'warning') },
-  { id: 'path', header: 'FILE', cell: (b) => b.source_path, flex: 1, minWidth: 10 },
+  { id: 'path', header: 'FILE', cell: (b) => b.source_path, flex: 1, minWidth: 10, cut: 'start' },
 ];
 
 export function StuckTab(props: { width: number; height: number }): ReactNode {

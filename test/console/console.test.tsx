@@ -77,6 +77,16 @@ describe('tabs show what a person reads', () => {
     expect(d).toContain(m.fx.pendingIds[0]!);
   });
 
+  it('Queue keeps the file name of a long path and cuts the folders', async () => {
+    const m = await mount({ tab: 'queue', fixture: { queued: 1 } });
+    const deep = '/library/' + 'a-very-long-folder-name/'.repeat(6) + 'the-book-to-find.epub';
+    const other = m.other();
+    other.db.transaction(() => other.pipelines.insert({ source_path: deep, priority: 1, actor: 'system:test' }))();
+    m.controller.poller.poll({ force: true });
+    const f = await waitForText(m.instance, 'the-book-to-find.epub');
+    expect(f).toMatch(/…[a-z-/]*\/the-book-to-find\.epub/);
+  });
+
   it('fits 80×24 in ASCII without colour', async () => {
     const m = await mount({ ascii: true, colour: false, fixture: { queued: 10, stuck: 1 } });
     const lines = lastFrameStripped(m.instance).split('\n');
