@@ -23,6 +23,9 @@ function requireReason(reason: string | undefined, action: string): string {
   return r;
 }
 
+/** Verbs whose participle is not verb + 'd' ("reject" + "d" read "rejectd"). */
+const PAST_PARTICIPLE: Record<string, string> = { reject: 'rejected', 'roll back': 'rolled back' };
+
 export class BookActions {
   constructor(
     private readonly db: Db,
@@ -142,7 +145,7 @@ export class BookActions {
         row.id,
         row.state,
         '',
-        `cannot ${verb} pipeline ${row.id.slice(0, 8)}: it is ${row.state}, and only ${allowed.join(', ')} can be ${verb === 'roll back' ? 'rolled back' : verb + 'd'}`,
+        `cannot ${verb} pipeline ${row.id.slice(0, 8)}: it is ${row.state}, and only ${allowed.join(', ')} can be ${PAST_PARTICIPLE[verb] ?? verb + 'd'}`,
       );
     }
   }

@@ -19,6 +19,7 @@ const ids: string[] = [];
     ids.push((JSON.parse(r.stdout) as { id: string }).id);
   }
   moveTo(db, ids[1]!, TO_PENDING);
+  moveTo(db, ids[2]!, ['hashing', 'failed']);
 }
 // Two pipelines whose ids share a prefix make an ambiguous prefix.
 const ambiguous = 'abcd';
@@ -63,6 +64,7 @@ const BAD: [string, string[], RegExp][] = [
   ['approve: unknown id', ['approve', 'UNKNOWN'], /no pipeline matches id/],
   ['reject: no reason', ['reject', 'PENDING'], /reject needs a reason/],
   ['reject: blank reason', ['reject', 'PENDING', '--reason', '   '], /reject needs a reason/],
+  ['reject: failed book', ['reject', 'FAILED', '--reason', 'x'], /cannot reject pipeline .*: it is failed, and only .* can be rejected$/m],
   ['rollback: not complete', ['rollback', 'PENDING', '--reason', 'x'], /cannot roll back pipeline .*: it is pending_approval/],
   ['rollback: no reason', ['rollback', 'ID'], /rollback needs a reason/],
   ['audit: bad since', ['audit', '--since', 'yesterday-ish'], /invalid --since/],
@@ -79,7 +81,7 @@ describe('bad input exits 2 with one line on stderr and changes nothing', () => 
   });
 
   it.each(BAD)('%s', (_name, argsTemplate, message) => {
-    const args = argsTemplate.map((x) => (x === 'ID' ? a() : x === 'PENDING' ? pending() : x === 'UNKNOWN' ? unknownId : x));
+    const args = argsTemplate.map((x) => (x === 'ID' ? a() : x === 'PENDING' ? pending() : x === 'FAILED' ? ids[2]! : x === 'UNKNOWN' ? unknownId : x));
     const before = dumpAll(db);
     const r = runCli([...args, '--db', db]);
     expect(r.code).toBe(2);
