@@ -22,13 +22,28 @@ export class DatabaseMissingError extends Error {
   override name = 'DatabaseMissingError';
 }
 
+/**
+ * Creates the missing folders above `file`, top down, one `mkdir` each. Not
+ * `mkdirSync(…, {recursive: true})`: where mkdir answers ENOENT for a folder whose parent exists
+ * (under /proc or /sys), Node's recursive mkdir retries forever at 100% CPU (Node 20), so
+ * `init --db /proc/x/pipeline.db` never returned. Here the error surfaces as one line.
+ */
+function makeParentFolders(file: string): void {
+  const missing: string[] = [];
+  for (let dir = path.dirname(file); !fs.existsSync(dir); dir = path.dirname(dir)) {
+    missing.unshift(dir);
+    if (path.dirname(dir) === dir) break;
+  }
+  for (const dir of missing) fs.mkdirSync(dir);
+}
+
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const readonly = options.readonly ?? false;
   const create = options.create ?? !readonly;
   if (file !== ':memory:') {
     if (!fs.existsSync(file)) {
       if (!create) throw new DatabaseMissingError(`database not found: ${file} (run 'agentic-pipeline init' first)`);
-      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      makeParentFolders(path.resolve(file));
     }
   }
   const db = new Database(file, { readonly, fileMustExist: !create });

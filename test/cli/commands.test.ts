@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runCli, runCliJson, spawnCli } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { CLI, runCli, runCliJson, spawnCli } from '../helpers/cli.js';
 import { createServices } from '../../src/services.js';
 import { COMMANDS } from '../../src/cli/registry.js';
 import { displayWidth } from '../../components/text.js';
@@ -331,5 +332,24 @@ describe('tables with CJK or odd file names', () => {
     const col = lines[0]!.indexOf('SOURCE');
     for (const l of lines.slice(1, 4)) expect(/^ [^ ]$/.test(l.slice(col - 1, col + 1)), l).toBe(true);
     expect(r.stdout).toContain('new line tab.txt');
+  });
+});
+
+describe('a database folder that cannot be created', () => {
+  // Under /proc, mkdir answers ENOENT although the parent exists: Node's recursive mkdir looped.
+  it.skipIf(!fs.existsSync('/proc/self'))('fails at once with one line (exit 1), not a hang', () => {
+    const r = spawnSync(process.execPath, [CLI, 'init', '--db', '/proc/agentic-nope/sub/pipeline.db'], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.error, 'the command hung').toBeUndefined();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^agentic-pipeline: .*mkdir '\/proc\/agentic-nope'/);
+  });
+
+  it('creates missing folders of a new database', () => {
+    const db = path.join(dbIn(), '..', 'a', 'b', 'pipeline.db');
+    const r = runCli(['init', '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.existsSync(db)).toBe(true);
   });
 });
