@@ -23,6 +23,7 @@ import Database from 'better-sqlite3';
 import { openDatabase } from '../src/store/db.js';
 import { auditRowHash } from '../src/store/audit.js';
 import { BOOK_TYPES, type PipelineState } from '../src/domain/states.js';
+import { createRng } from '../src/demo/genres.js';
 
 export interface GenerateOptions {
   dbPath: string;
@@ -44,17 +45,6 @@ export interface GenerateReport {
   byState: Record<string, number>;
 }
 
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -166,7 +156,7 @@ export function generate(options: GenerateOptions): GenerateReport {
   if (!Number.isInteger(n) || n < 1) throw new Error('--pipelines must be a whole number above 0');
   const auditPer = options.auditPerPipeline ?? 3;
   if (!Number.isInteger(auditPer) || auditPer < 0 || auditPer > 100) throw new Error('--audit-per-pipeline must be 0..100');
-  const r = rng(options.seed ?? 1);
+  const r = createRng(options.seed ?? 1);
   const now = options.now ?? Date.now();
   const target = path.resolve(options.dbPath);
   if (fs.existsSync(target) && !options.force) throw new Error(`${target} exists (use --force to replace it)`);

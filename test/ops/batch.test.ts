@@ -3,6 +3,7 @@ import { addBook, auditCount, DAY, setup } from './helpers.js';
 import { BOOK_TYPES, type PipelineState } from '../../src/domain/states.js';
 import { effectiveStates, matchesFilter } from '../../src/ops/batch-filter.js';
 import type { BatchFilter, BatchOperation } from '../../src/ops/types.js';
+import { createRng } from '../../src/demo/genres.js';
 
 /** SQLite GLOB semantics in JS (* ? [..]), independent of the SQL under test. */
 function glob(text: string, pattern: string): boolean {
@@ -22,20 +23,10 @@ function glob(text: string, pattern: string): boolean {
   return new RegExp(re + '$').test(text);
 }
 
-function rand(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('batch filter exactness over 10,000 books', () => {
   const { s, clock } = setup();
-  const r = rand(42);
+  const r = createRng(42);
   const states: PipelineState[] = ['pending_approval', 'pending_approval', 'detected', 'needs_retry', 'failed', 'approved', 'rejected', 'complete'];
   const dirs = ['tech', 'fiction', 'ref', 'misc'];
   const now = clock();

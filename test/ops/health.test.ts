@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { addBook, addWorking, DAY, HOUR, MIN, setup } from './helpers.js';
 
+/** Finishes a fresh working book one second later: one more finished run for the failure rate. */
+function finisher({ s, clock }: Pick<ReturnType<typeof setup>, 's' | 'clock'>) {
+  return (state: 'complete' | 'failed') => {
+    const b = addWorking(s, 'embedding', MIN, 5 * MIN);
+    clock.advance(1000);
+    s.db.prepare(`UPDATE pipelines SET state = ?, state_entered_at = ?, lease_owner = NULL WHERE id = ?`).run(state, clock(), b.id);
+  };
+}
+
 describe('health report', () => {
   it('is healthy on an empty database, with zeroed counts', () => {
     const { s } = setup();
@@ -85,11 +94,7 @@ describe('health report', () => {
   it('high_failure_rate waits for failure_min_finished finished books (a fresh library with broken files is not an outage)', () => {
     const { s, clock } = setup();
     s.queue.register('w1');
-    const finish = (state: 'complete' | 'failed') => {
-      const b = addWorking(s, 'embedding', MIN, 5 * MIN);
-      clock.advance(1000);
-      s.db.prepare(`UPDATE pipelines SET state = ?, state_entered_at = ?, lease_owner = NULL WHERE id = ?`).run(state, clock(), b.id);
-    };
+    const finish = finisher({ s, clock });
     for (let i = 0; i < 3; i++) finish('failed');
     let r = s.ops.health.report();
     expect(r.failure_rate).toBe(1);
@@ -104,11 +109,7 @@ describe('health report', () => {
   it('high_failure_rate above 20% of the last 100 finished, not at 20%', () => {
     const { s, clock } = setup();
     s.queue.register('w1');
-    const finish = (state: 'complete' | 'failed') => {
-      const b = addWorking(s, 'embedding', MIN, 5 * MIN);
-      clock.advance(1000);
-      s.db.prepare(`UPDATE pipelines SET state = ?, state_entered_at = ?, lease_owner = NULL WHERE id = ?`).run(state, clock(), b.id);
-    };
+    const finish = finisher({ s, clock });
     for (let i = 0; i < 8; i++) finish('complete');
     finish('failed');
     finish('failed');
