@@ -8,6 +8,7 @@ import { InputError } from '../domain/errors.js';
 import type { PipelineState } from '../domain/states.js';
 import { isPipelineState, MAX_PRIORITY, MIN_PRIORITY, STATES } from '../domain/states.js';
 import { assertPriority } from '../store/queue.js';
+import type { StateHistoryRow } from '../store/pipeline-row.js';
 
 /**
  * The command's positional arguments, exactly `names.length` of them (the last ones may be
@@ -65,15 +66,8 @@ export function parseState(value: string, flag = '--state'): PipelineState {
   return s;
 }
 
-export interface HistoryRow {
-  id: number;
-  from_state: string | null;
-  to_state: string;
-  at: number;
-  duration_ms: number | null;
-  actor: string;
-  details: string | null;
-}
+/** The history columns the CLI shows (everything but pipeline_id). */
+export type HistoryRow = Omit<StateHistoryRow, 'pipeline_id'>;
 
 /** A pipeline's state history, oldest first (walks the (pipeline_id, id) index). */
 export function readHistory(db: Db, pipelineId: string, limit = 1000): HistoryRow[] {

@@ -37,6 +37,19 @@ export interface PipelineRow {
   transition_note: string | null;
 }
 
+/** One state_history row (written by the trigger on every state change). */
+export interface StateHistoryRow {
+  id: number;
+  pipeline_id: string;
+  from_state: string | null;
+  to_state: string;
+  at: number;
+  /** Time spent in from_state, ms. */
+  duration_ms: number | null;
+  actor: string;
+  details: string | null;
+}
+
 /** Columns a transition or update may set besides state (never id, version, timestamps). */
 export type PipelinePatch = Partial<
   Omit<PipelineRow, 'id' | 'state' | 'version' | 'created_at' | 'updated_at' | 'state_entered_at' | 'last_actor' | 'transition_note'>

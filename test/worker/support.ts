@@ -1,6 +1,7 @@
 /** Shared helpers for the worker tests: reading the database a worker wrote, waiting on it. */
 import Database from 'better-sqlite3';
 import type { PipelineRow } from '../../src/store/pipeline-row.js';
+import type { StateHistoryRow } from '../../src/store/pipeline-row.js';
 
 export function readDb(file: string): Database.Database {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -21,16 +22,7 @@ export function pipelines(file: string): PipelineRow[] {
   return withDb(file, (db) => db.prepare('SELECT * FROM pipelines ORDER BY source_path').all() as PipelineRow[]);
 }
 
-export interface HistoryRow {
-  id: number;
-  pipeline_id: string;
-  from_state: string | null;
-  to_state: string;
-  at: number;
-  duration_ms: number | null;
-  actor: string;
-  details: string | null;
-}
+export type HistoryRow = StateHistoryRow;
 
 export function history(file: string, pipelineId?: string): HistoryRow[] {
   return withDb(file, (db) =>
