@@ -9,8 +9,9 @@
  */
 import type { Services } from '../src/services.js';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
-import type { AuditRow } from '../src/store/audit.js';
+import { auditChainSql, type AuditRow } from '../src/store/audit.js';
 import { CLAIMABLE_STATES, isPipelineState } from '../src/domain/states.js';
+import { PIPELINE_COLUMNS } from '../src/store/pipeline-row.js';
 
 export interface QueueKey {
   readonly priority: number;
@@ -50,7 +51,7 @@ export class QueueSource {
   private select(where: string, order: 'ASC' | 'DESC', params: Record<string, unknown>): PipelineRow[] {
     return this.services.db
       .prepare(
-        `SELECT * FROM pipelines INDEXED BY pipelines_claim WHERE state IN (${claimable}) ${where}
+        `SELECT ${PIPELINE_COLUMNS} FROM pipelines INDEXED BY pipelines_claim WHERE state IN (${claimable}) ${where}
          ORDER BY priority ${order}, created_at ${order}, id ${order} LIMIT @limit`,
       )
       .all(params) as PipelineRow[];
@@ -115,7 +116,7 @@ export class QueueSource {
   /** The book if it is queued now (a claimed or rejected book has left the queue). */
   queued(id: string): PipelineRow | undefined {
     return this.services.db
-      .prepare(`SELECT * FROM pipelines WHERE id = ? AND state IN (${claimable})`)
+      .prepare(`SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE id = ? AND state IN (${claimable})`)
       .get(id) as PipelineRow | undefined;
   }
 }
@@ -158,21 +159,24 @@ export class AuditSource {
 
   private where(f: AuditFilter, params: Record<string, unknown>): string[] {
     const w: string[] = [];
+    // With a book, its trail (a short walk from the pipeline row) drives the query; '+' keeps
+    // the planner from scanning the actor/action indexes instead.
+    const plus = f.pipelineId ? '+' : '';
     if (f.actor) {
-      w.push(f.actor.includes('*') ? 'actor GLOB @actor' : 'actor = @actor');
+      w.push(f.actor.includes('*') ? `${plus}actor GLOB @actor` : `${plus}actor = @actor`);
       params.actor = f.actor;
     }
     if (f.action) {
-      w.push('action = @action');
+      w.push(`${plus}action = @action`);
       params.action = f.action;
     }
     if (f.pipelineId) {
-      // A short id (as tables show it) matches by prefix, through the primary-key-like index.
+      // A short id (as tables show it) matches by prefix, through the pipelines primary key.
       if (f.pipelineId.length >= 32) {
-        w.push('pipeline_id = @pid');
+        w.push(`id IN (${auditChainSql('id = @pid')})`);
         params.pid = f.pipelineId;
       } else {
-        w.push('pipeline_id >= @pid AND pipeline_id < @pid_end');
+        w.push(`id IN (${auditChainSql('id >= @pid AND id < @pid_end')})`);
         params.pid = f.pipelineId;
         params.pid_end = f.pipelineId + 'g';
       }

@@ -9,6 +9,7 @@ import type { PipelineState } from '../domain/states.js';
 import { isPipelineState, MAX_PRIORITY, MIN_PRIORITY, STATES } from '../domain/states.js';
 import { assertPriority } from '../store/queue.js';
 import type { StateHistoryRow } from '../store/pipeline-row.js';
+import { readHistoryRows } from '../store/history.js';
 
 /**
  * The command's positional arguments, exactly `names.length` of them (the last ones may be
@@ -69,14 +70,9 @@ export function parseState(value: string, flag = '--state'): PipelineState {
 /** The history columns the CLI shows (everything but pipeline_id). */
 export type HistoryRow = Omit<StateHistoryRow, 'pipeline_id'>;
 
-/** A pipeline's state history, oldest first (walks the (pipeline_id, id) index). */
+/** A pipeline's state history, oldest first. */
 export function readHistory(db: Db, pipelineId: string, limit = 1000): HistoryRow[] {
-  return db
-    .prepare(
-      `SELECT id, from_state, to_state, at, duration_ms, actor, details FROM state_history
-       WHERE pipeline_id = ? ORDER BY id LIMIT ?`,
-    )
-    .all(pipelineId, limit) as HistoryRow[];
+  return readHistoryRows(db, pipelineId, limit);
 }
 
 export function historyToJson(h: HistoryRow): Record<string, unknown> {

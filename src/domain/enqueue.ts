@@ -16,6 +16,7 @@ import type { Actor } from './actor.js';
 import { InputError } from './errors.js';
 import { DEFAULT_PRIORITY } from './states.js';
 import { hashFile } from '../ingest/hash.js';
+import { PIPELINE_COLUMNS } from '../store/pipeline-row.js';
 
 export type EnqueueOutcome = 'queued' | 'requeued' | 'duplicate' | 'already_queued';
 
@@ -94,7 +95,7 @@ export class Enqueuer {
           return { outcome: 'already_queued' as const, pipeline: live, duplicateOf: live.id, auditId: null };
         }
         const existingDup = this.db
-          .prepare(`SELECT * FROM pipelines WHERE content_hash = ? AND source_path = ? AND state = 'duplicate' LIMIT 1`)
+          .prepare(`SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE content_hash = ? AND source_path = ? AND state = 'duplicate' LIMIT 1`)
           .get(input.hash, input.path) as PipelineRow | undefined;
         if (existingDup) {
           return { outcome: 'already_queued' as const, pipeline: existingDup, duplicateOf: live.id, auditId: null };

@@ -12,6 +12,8 @@ import { immediate } from '../store/db.js';
 import type { Actor } from '../domain/actor.js';
 import { InputError } from '../domain/errors.js';
 import type { PipelineState } from '../domain/states.js';
+import { canTransition } from '../domain/states.js';
+import type { AuditEntryInput } from '../store/audit.js';
 import type { PipelineRow } from '../store/pipeline-row.js';
 import type {
   BatchFilter,
@@ -130,6 +132,7 @@ export class BatchService implements BatchServiceContract {
           result.audit_id = batchId;
         }
         const cur = current(chunk.map((b) => b.id));
+        const eligible: { b: BatchPreviewBook; c: Current }[] = [];
         for (const b of chunk) {
           if (skippedIds.has(b.id)) continue;
           const c = cur.get(b.id);
@@ -138,6 +141,13 @@ export class BatchService implements BatchServiceContract {
             result.skipped.push({ id: b.id, why: w ?? 'no longer exists' });
             continue;
           }
+          eligible.push({ b, c });
+        }
+        if (op.kind === 'approve' || op.kind === 'reject') {
+          this.applyTransitionSet(op, eligible, actor, batchId, result);
+          return;
+        }
+        for (const { b, c } of eligible) {
           const outcome = this.applyOne(op, b, c, actor, batchId);
           if (typeof outcome === 'string') {
             result.skipped.push({ id: b.id, why: outcome });
@@ -149,6 +159,54 @@ export class BatchService implements BatchServiceContract {
       });
     }
     return result;
+  }
+
+  /**
+   * Approve and reject, set-based: one UPDATE moves the chunk's books (each still at its
+   * previewed version), then their audit rows are appended in order. Per book this costs its own
+   * row, its history row and its audit row, all written by a handful of statements per chunk.
+   */
+  private applyTransitionSet(
+    op: Extract<BatchOperation, { kind: 'approve' | 'reject' }>,
+    eligible: readonly { b: BatchPreviewBook; c: Current }[],
+    actor: Actor | string,
+    batchId: number,
+    result: BatchResult,
+  ): void {
+    const to: PipelineState = op.kind === 'approve' ? 'approved' : 'rejected';
+    const movable = eligible.filter(({ b, c }) => {
+      if (canTransition(c.state, to)) return true;
+      result.skipped.push({ id: b.id, why: `is ${c.state}, which cannot move to ${to}` });
+      return false;
+    });
+    const froms = [...new Set(movable.map(({ c }) => c.state))];
+    const items = movable.map(({ b }) => ({ id: b.id, version: b.version }));
+    const moved = new Map(
+      (op.kind === 'approve'
+        ? this.ctx.pipelines.transitionManyInTx(items, {
+            from: froms, to, actor, note: `batch ${batchId}`, patch: { approved_by: actor },
+          })
+        : this.ctx.pipelines.transitionManyInTx(items, {
+            from: froms, to, actor, note: op.reason, releaseLease: true, patch: { next_attempt_at: null },
+          })
+      ).map((r) => [r.id, r]),
+    );
+    const action = AUDIT_ACTION[op.kind];
+    const entries: AuditEntryInput[] = [];
+    for (const { b, c } of movable) {
+      const after = moved.get(b.id);
+      if (!after) {
+        result.skipped.push({ id: b.id, why: 'changed during the batch' });
+        continue;
+      }
+      entries.push({
+        action, actor, pipeline_id: b.id, batch_id: batchId, confidence: c.confidence,
+        before: c.state, after: after.state, ...(op.kind === 'reject' ? { reason: op.reason } : {}),
+      });
+      result.affected++;
+      result.affected_ids.push(b.id);
+    }
+    this.ctx.audit.appendMany(entries);
   }
 
   /** One book inside the chunk's transaction. Returns a skip reason, or the audit id. */

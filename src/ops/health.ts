@@ -85,9 +85,12 @@ export class HealthService implements HealthServiceContract {
         ORDER BY at DESC LIMIT 200)`);
     this.oldestIn = db.prepare('SELECT MIN(state_entered_at) AS t FROM pipelines INDEXED BY pipelines_state_entered WHERE state = @state');
     this.workers = db.prepare(`
-      SELECT w.id, w.pid, w.host, w.started_at, w.heartbeat_at, w.stopped_at,
-        (SELECT COUNT(*) FROM pipelines INDEXED BY pipelines_lease_owner WHERE lease_owner = w.id) AS active_books
-      FROM workers w INDEXED BY workers_heartbeat WHERE w.heartbeat_at >= @since
+      SELECT w.id, w.pid, w.host, w.started_at, w.heartbeat_at, w.stopped_at, COALESCE(l.n, 0) AS active_books
+      FROM workers w INDEXED BY workers_heartbeat
+      -- Leased rows are few (the fleet's concurrency), and the lease index covers lease_owner.
+      LEFT JOIN (SELECT lease_owner, COUNT(*) AS n FROM pipelines INDEXED BY pipelines_lease_stuck
+                 WHERE lease_owner IS NOT NULL GROUP BY lease_owner) l ON l.lease_owner = w.id
+      WHERE w.heartbeat_at >= @since
       ORDER BY w.heartbeat_at DESC LIMIT 50`);
     this.lastHeartbeat = db.prepare('SELECT MAX(heartbeat_at) AS t FROM workers');
   }

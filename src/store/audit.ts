@@ -61,6 +61,8 @@ export interface AuditRow {
   details_json: string | null;
   prev_hash: string | null;
   hash: string;
+  /** The previous audit row of the same pipeline (its trail; not part of the hash). */
+  pipeline_prev_id?: number | null;
 }
 
 export interface AuditQuery {
@@ -93,6 +95,22 @@ export function auditRowHash(prev: string | null, r: Omit<AuditRow, 'id' | 'hash
   return crypto.createHash('sha256').update(`${prev ?? ''}\n${canonical}`).digest('hex');
 }
 
+/**
+ * The ids of the audit rows of the pipelines matching `seed` (a WHERE over pipelines), newest
+ * first: a walk from each pipeline's newest row along pipeline_prev_id, stepping over rows that
+ * retention deleted (audit_chain_gaps). Each step is a rowid probe, so a book's trail costs its
+ * length, not the table's size. Use as `id IN (…)`.
+ */
+export function auditChainSql(seed: string): string {
+  return `WITH RECURSIVE chain(aid, depth) AS (
+      SELECT last_audit_id, 0 FROM pipelines WHERE ${seed}
+      UNION ALL
+      SELECT COALESCE(a.pipeline_prev_id, CASE WHEN a.id IS NULL THEN g.prev_id END), c.depth + 1
+      FROM chain c LEFT JOIN audit a ON a.id = c.aid LEFT JOIN audit_chain_gaps g ON g.id = c.aid
+      WHERE c.aid IS NOT NULL AND c.depth < 100000000)
+    SELECT aid FROM chain WHERE aid IS NOT NULL`;
+}
+
 export class AuditLog {
   private readonly insertStmt: Statement;
   private readonly lastHash: Statement<[], { hash: string }>;
@@ -103,19 +121,42 @@ export class AuditLog {
   ) {
     this.insertStmt = db.prepare(`
       INSERT INTO audit (at, action, actor, pipeline_id, batch_id, reason, before_value, after_value,
-        filter_json, ids_json, count, confidence, details_json, prev_hash, hash)
+        filter_json, ids_json, count, confidence, details_json, prev_hash, hash, pipeline_prev_id)
       VALUES (@at, @action, @actor, @pipeline_id, @batch_id, @reason, @before_value, @after_value,
-        @filter_json, @ids_json, @count, @confidence, @details_json, @prev_hash, @hash)`);
+        @filter_json, @ids_json, @count, @confidence, @details_json, @prev_hash, @hash,
+        (SELECT last_audit_id FROM pipelines WHERE id = @pipeline_id))`);
     this.lastHash = db.prepare('SELECT hash FROM audit ORDER BY id DESC LIMIT 1');
   }
 
   /** Appends one row; returns its id. Call inside the transaction of the action it records. */
   append(entry: AuditEntryInput): number {
+    return this.appendMany([entry])[0]!;
+  }
+
+  /**
+   * Appends rows in order (one chain read for all of them, which is what makes a batch's
+   * thousands of per-book rows cheap); returns their ids. Call inside the action's transaction.
+   */
+  appendMany(entries: readonly AuditEntryInput[]): number[] {
     if (!this.db.inTransaction) {
       throw new Error('AuditLog.append must run inside the transaction of the action it records');
     }
-    const row = {
-      at: this.clock(),
+    const at = this.clock();
+    let prev = this.lastHash.get()?.hash ?? null;
+    const ids: number[] = [];
+    for (const entry of entries) {
+      const row = this.toRow(entry, at);
+      const hash = auditRowHash(prev, row);
+      const info = this.insertStmt.run({ ...row, prev_hash: prev, hash });
+      ids.push(Number(info.lastInsertRowid));
+      prev = hash;
+    }
+    return ids;
+  }
+
+  private toRow(entry: AuditEntryInput, at: number) {
+    return {
+      at,
       action: entry.action,
       actor: entry.actor,
       pipeline_id: entry.pipeline_id ?? null,
@@ -129,10 +170,6 @@ export class AuditLog {
       confidence: entry.confidence ?? null,
       details_json: enc(entry.details),
     };
-    const prev = this.lastHash.get()?.hash ?? null;
-    const hash = auditRowHash(prev, row);
-    const info = this.insertStmt.run({ ...row, prev_hash: prev, hash });
-    return Number(info.lastInsertRowid);
   }
 
   get(id: number): AuditRow | undefined {
@@ -148,20 +185,23 @@ export class AuditLog {
     const limit = Math.max(1, Math.min(q.limit ?? 50, 100_000));
     const where: string[] = [];
     const params: Record<string, unknown> = { limit };
+    // With a book, its trail (a short walk) drives the query; '+' keeps the planner from
+    // scanning the actor/action indexes instead.
+    const plus = q.pipelineId ? '+' : '';
     if (q.pipelineId) {
-      where.push('pipeline_id = @pipeline_id');
+      where.push(`id IN (${auditChainSql('id = @pipeline_id')})`);
       params.pipeline_id = q.pipelineId;
     }
     if (q.actor) {
       if (q.actor.includes('*')) {
-        where.push('actor GLOB @actor');
+        where.push(`${plus}actor GLOB @actor`);
       } else {
-        where.push('actor = @actor');
+        where.push(`${plus}actor = @actor`);
       }
       params.actor = q.actor;
     }
     if (q.action) {
-      where.push('action = @action');
+      where.push(`${plus}action = @action`);
       params.action = q.action.toUpperCase();
     }
     if (q.since !== undefined) {

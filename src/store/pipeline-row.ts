@@ -35,7 +35,25 @@ export interface PipelineRow {
   approved_by: string | null;
   last_actor: string;
   transition_note: string | null;
+  /** content_hash while the book is live, else null (trigger-maintained; unique). */
+  live_hash?: string | null;
+  /** Newest state_history / audit row of this book: the heads of its trails (trigger-maintained). */
+  last_history_id?: number | null;
+  last_audit_id?: number | null;
 }
+
+/**
+ * The columns a pipeline row is read and returned with: everything but the trigger-maintained
+ * bookkeeping (live_hash, last_history_id, last_audit_id), which RETURNING would show as it was
+ * before the triggers ran.
+ */
+export const PIPELINE_COLUMNS = [
+  'id', 'source_path', 'content_hash', 'size', 'format', 'state', 'priority', 'base_priority', 'book_type',
+  'confidence', 'profile_json', 'strategy_json', 'result_json', 'error_json', 'attempts', 'max_attempts',
+  'next_attempt_at', 'lease_owner', 'lease_token', 'lease_expires_at', 'heartbeat_at', 'auto_recoveries',
+  'duplicate_of', 'version', 'created_at', 'updated_at', 'state_entered_at', 'completed_at', 'approved_by',
+  'last_actor', 'transition_note',
+].join(', ');
 
 /** One state_history row (written by the trigger on every state change). */
 export interface StateHistoryRow {
@@ -48,11 +66,13 @@ export interface StateHistoryRow {
   duration_ms: number | null;
   actor: string;
   details: string | null;
+  /** The book's previous history row. */
+  prev_id?: number | null;
 }
 
 /** Columns a transition or update may set besides state (never id, version, timestamps). */
 export type PipelinePatch = Partial<
-  Omit<PipelineRow, 'id' | 'state' | 'version' | 'created_at' | 'updated_at' | 'state_entered_at' | 'last_actor' | 'transition_note'>
+  Omit<PipelineRow, 'id' | 'state' | 'version' | 'created_at' | 'updated_at' | 'state_entered_at' | 'last_actor' | 'transition_note' | 'live_hash' | 'last_history_id' | 'last_audit_id'>
 >;
 
 export const PATCHABLE_COLUMNS = new Set<string>([

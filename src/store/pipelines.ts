@@ -20,6 +20,7 @@ import {
   LeaseLostError,
   NotFoundError,
 } from '../domain/errors.js';
+import { PIPELINE_COLUMNS } from './pipeline-row.js';
 
 export function newPipelineId(): string {
   return crypto.randomBytes(16).toString('hex');
@@ -76,14 +77,14 @@ export class PipelineStore {
     readonly db: Db,
     readonly clock: Clock,
   ) {
-    this.byId = db.prepare('SELECT * FROM pipelines WHERE id = ?');
+    this.byId = db.prepare(`SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE id = ?`);
     this.byPrefix = db.prepare('SELECT id FROM pipelines WHERE id >= ? AND id < ? ORDER BY id LIMIT 4');
     this.insertStmt = db.prepare(`
       INSERT INTO pipelines (id, source_path, content_hash, size, format, state, priority, base_priority,
         max_attempts, duplicate_of, created_at, updated_at, state_entered_at, last_actor, transition_note)
       VALUES (@id, @source_path, @content_hash, @size, @format, @state, @priority, @priority,
         @max_attempts, @duplicate_of, @now, @now, @now, @actor, @note)
-      RETURNING *`);
+      RETURNING ${PIPELINE_COLUMNS}`);
   }
 
   get(id: string): PipelineRow | undefined {
@@ -149,6 +150,17 @@ export class PipelineStore {
   transitionInTx(req: TransitionRequest): PipelineRow {
     const froms: readonly PipelineState[] = typeof req.from === 'string' ? [req.from] : req.from;
     if (!isPipelineState(req.to)) throw new InputError(`unknown state '${req.to}'`);
+    // Fast path (every worker step): one guarded UPDATE. Only when it changes nothing is the row
+    // read, to say exactly why (missing, lease lost, wrong state, changed).
+    if (froms.length === 1 && canTransition(froms[0]!, req.to)) {
+      const row = this.update(req.id, froms[0]!, req.to, this.transitionPatch(req), {
+        actor: req.actor,
+        note: req.note ?? null,
+        leaseToken: req.leaseToken,
+        ...(req.expectedVersion !== undefined ? { version: req.expectedVersion } : {}),
+      });
+      if (row) return row;
+    }
     const current = this.byId.get(req.id);
     if (!current) throw new NotFoundError(req.id);
     if (req.leaseToken !== undefined && current.lease_token !== req.leaseToken) {
@@ -168,14 +180,7 @@ export class PipelineStore {
     if (req.expectedVersion !== undefined && current.version !== req.expectedVersion) {
       throw new IllegalTransitionError(req.id, current.state, req.to, `pipeline ${req.id.slice(0, 8)} changed since it was read`);
     }
-    const patch: Record<string, unknown> = { ...(req.patch ?? {}) };
-    if (req.releaseLease) {
-      patch.lease_owner = null;
-      patch.lease_token = null;
-      patch.lease_expires_at = null;
-    }
-    if (req.to === 'complete' && patch.completed_at === undefined) patch.completed_at = this.clock();
-    const row = this.update(req.id, current.state, req.to, patch, {
+    const row = this.update(req.id, current.state, req.to, this.transitionPatch(req), {
       actor: req.actor,
       note: req.note ?? null,
       leaseToken: req.leaseToken,
@@ -186,6 +191,62 @@ export class PipelineStore {
       throw new IllegalTransitionError(req.id, current.state, req.to, `pipeline ${req.id.slice(0, 8)} changed during the transition`);
     }
     return row;
+  }
+
+  private transitionPatch(req: Pick<TransitionRequest, 'patch' | 'releaseLease' | 'to'>): Record<string, unknown> {
+    const patch: Record<string, unknown> = { ...(req.patch ?? {}) };
+    if (req.releaseLease) {
+      patch.lease_owner = null;
+      patch.lease_token = null;
+      patch.lease_expires_at = null;
+    }
+    if (req.to === 'complete' && patch.completed_at === undefined) patch.completed_at = this.clock();
+    return patch;
+  }
+
+  /**
+   * Set-based transition for batches: moves every listed book that is still at its expected
+   * version and in one of `from` to `to`, in one statement (history rows by trigger), and
+   * returns the moved rows. A book whose version or state moved is left alone for the caller to
+   * report. Call inside a transaction.
+   */
+  transitionManyInTx(
+    items: readonly { id: string; version: number }[],
+    req: { from: readonly PipelineState[]; to: PipelineState; actor: Actor | string; note?: string | null; patch?: PipelinePatch; releaseLease?: boolean },
+  ): Pick<PipelineRow, 'id' | 'state' | 'confidence'>[] {
+    if (!isPipelineState(req.to)) throw new InputError(`unknown state '${req.to}'`);
+    const froms = req.from.filter((f) => canTransition(f, req.to));
+    if (items.length === 0 || froms.length === 0) return [];
+    const patch = this.transitionPatch(req);
+    const keys = Object.keys(patch).filter((k) => patch[k] !== undefined).sort();
+    for (const k of keys) {
+      if (!PATCHABLE_COLUMNS.has(k)) throw new Error(`column ${k} cannot be patched`);
+    }
+    const cacheKey = `many|${froms.join(',')}|${keys.join(',')}`;
+    let stmt = this.patchCache.get(cacheKey);
+    if (!stmt) {
+      const sets = [
+        'updated_at = @now', 'version = version + 1', 'state = @to', 'state_entered_at = @now',
+        'last_actor = @actor', 'transition_note = @note', ...keys.map((k) => `${k} = @p_${k}`),
+      ];
+      // The listed (id, version) pairs drive the statement: one primary-key probe per book.
+      stmt = this.db.prepare(`
+        UPDATE pipelines SET ${sets.join(', ')}
+        FROM (SELECT value ->> 0 AS pid, value ->> 1 AS ver FROM json_each(@pairs)) AS x
+        WHERE pipelines.id = x.pid AND pipelines.version = x.ver
+          AND +pipelines.state IN (${froms.map((f) => `'${f}'`).join(', ')})
+        RETURNING pipelines.id, pipelines.state, pipelines.confidence`);
+      this.patchCache.set(cacheKey, stmt);
+    }
+    const params: Record<string, unknown> = {
+      pairs: JSON.stringify(items.map((i) => [i.id, i.version])),
+      now: this.clock(),
+      to: req.to,
+      actor: req.actor,
+      note: req.note ?? null,
+    };
+    for (const k of keys) params[`p_${k}`] = patch[k];
+    return stmt.all(params) as Pick<PipelineRow, 'id' | 'state' | 'confidence'>[];
   }
 
   /**
@@ -234,7 +295,7 @@ export class PipelineStore {
         ...(guard.leaseToken !== undefined ? ['lease_token = @lease_token'] : []),
         ...(guard.version !== undefined ? ['version = @version'] : []),
       ];
-      stmt = this.db.prepare(`UPDATE pipelines SET ${sets.join(', ')} WHERE ${where.join(' AND ')} RETURNING *`);
+      stmt = this.db.prepare(`UPDATE pipelines SET ${sets.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${PIPELINE_COLUMNS}`);
       this.patchCache.set(cacheKey, stmt);
     }
     const params: Record<string, unknown> = { id, from, now: this.clock() };
@@ -263,7 +324,7 @@ export class PipelineStore {
       params.bc = options.before.created_at;
       params.bi = options.before.id;
     }
-    const sql = `SELECT * FROM pipelines ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+    const sql = `SELECT ${PIPELINE_COLUMNS} FROM pipelines ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY ${options.state ? 'state_entered_at DESC, id DESC' : 'created_at DESC, id DESC'} LIMIT @limit`;
     return this.db.prepare(sql).all(params) as PipelineRow[];
   }
@@ -281,17 +342,14 @@ export class PipelineStore {
   /** The live pipeline holding this content, if any (not duplicate/rejected/archived/failed). */
   findLiveByHash(hash: string): PipelineRow | undefined {
     return this.db
-      .prepare(
-        `SELECT * FROM pipelines WHERE content_hash = ?
-         AND state NOT IN ('duplicate', 'rejected', 'archived', 'failed') LIMIT 1`,
-      )
+      .prepare(`SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE live_hash = ?`)
       .get(hash) as PipelineRow | undefined;
   }
 
   /** All pipelines with this content, newest first. */
   findByHash(hash: string): PipelineRow[] {
     return this.db
-      .prepare('SELECT * FROM pipelines WHERE content_hash = ? ORDER BY created_at DESC, id DESC LIMIT 100')
+      .prepare(`SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE content_hash = ? ORDER BY created_at DESC, id DESC LIMIT 100`)
       .all(hash) as PipelineRow[];
   }
 }

@@ -16,6 +16,7 @@ import type { PipelineRow } from './pipeline-row.js';
 import type { Clock } from '../domain/clock.js';
 import { CLAIMABLE_STATES, MAX_PRIORITY, MIN_PRIORITY } from '../domain/states.js';
 import { InputError } from '../domain/errors.js';
+import { PIPELINE_COLUMNS } from './pipeline-row.js';
 
 const claimable = CLAIMABLE_STATES.map((s) => `'${s}'`).join(', ');
 
@@ -62,9 +63,11 @@ export class WorkQueue {
       WHERE id = (SELECT id FROM pipelines INDEXED BY pipelines_claim WHERE ${CLAIMABLE_WHERE}
                   ORDER BY priority, created_at, id LIMIT 1)
         AND ${CLAIMABLE_WHERE}
-      RETURNING *`);
+      RETURNING ${PIPELINE_COLUMNS}`);
+    // Leased rows are few (the fleet's concurrency): a scan of the lease index, which carries
+    // lease_owner, finds a worker's books without an index of its own to update on every claim.
     this.heartbeatLeases = db.prepare(
-      'UPDATE pipelines SET lease_expires_at = @expires, heartbeat_at = @now WHERE lease_owner = @worker',
+      'UPDATE pipelines INDEXED BY pipelines_lease_stuck SET lease_expires_at = @expires, heartbeat_at = @now WHERE lease_owner = @worker',
     );
     this.heartbeatWorker = db.prepare('UPDATE workers SET heartbeat_at = @now WHERE id = @worker');
     this.registerWorker = db.prepare(`
@@ -75,7 +78,7 @@ export class WorkQueue {
         info_json = excluded.info_json`);
     this.stopWorker = db.prepare('UPDATE workers SET stopped_at = @now, heartbeat_at = @now WHERE id = @worker');
     this.releaseWorkerLeases = db.prepare(
-      'UPDATE pipelines SET lease_expires_at = @now WHERE lease_owner = @worker',
+      'UPDATE pipelines INDEXED BY pipelines_lease_stuck SET lease_expires_at = @now WHERE lease_owner = @worker',
     );
   }
 
@@ -162,7 +165,7 @@ export class WorkQueue {
     }
     return this.db
       .prepare(
-        `SELECT * FROM pipelines INDEXED BY pipelines_claim WHERE state IN (${claimable}) ${keyset}
+        `SELECT ${PIPELINE_COLUMNS} FROM pipelines INDEXED BY pipelines_claim WHERE state IN (${claimable}) ${keyset}
          ORDER BY priority, created_at, id LIMIT @limit`,
       )
       .all(params) as PipelineRow[];

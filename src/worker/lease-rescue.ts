@@ -16,6 +16,7 @@ import type { Services } from '../services.js';
 import { immediate } from '../store/db.js';
 import type { PipelineRow } from '../store/pipeline-row.js';
 import { WORKING_STATES } from '../domain/states.js';
+import { PIPELINE_COLUMNS } from '../store/pipeline-row.js';
 
 export const LEASE_RESCUE_ACTOR = 'system:lease-rescue';
 
@@ -46,7 +47,7 @@ export function rescueExpiredLeases(services: Services, options: RescueOptions =
     const now = clock();
     const expired = db
       .prepare(
-        `SELECT * FROM pipelines INDEXED BY pipelines_lease_stuck
+        `SELECT ${PIPELINE_COLUMNS} FROM pipelines INDEXED BY pipelines_lease_stuck
          WHERE lease_owner IS NOT NULL AND lease_expires_at < @now AND state IN (${working})
          ORDER BY lease_expires_at LIMIT @limit`,
       )
@@ -60,7 +61,7 @@ export function rescueExpiredLeases(services: Services, options: RescueOptions =
         state_entered_at = @now, updated_at = @now, version = version + 1,
         last_actor = @actor, transition_note = @note
       WHERE id = @id AND state = @from AND lease_token IS @token AND lease_expires_at < @now
-      RETURNING *`);
+      RETURNING ${PIPELINE_COLUMNS}`);
     const out: RescuedBook[] = [];
     for (const row of expired) {
       const maxAttempts = options.maxAttempts ?? row.max_attempts;

@@ -638,7 +638,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (extended < held.length) {
         // Some lease is gone (rescued or taken): stop working on those books now.
         const rows = this.services.db
-          .prepare('SELECT id, lease_token FROM pipelines WHERE lease_owner = ?')
+          .prepare('SELECT id, lease_token FROM pipelines INDEXED BY pipelines_lease_stuck WHERE lease_owner = ?')
           .all(this.id) as { id: string; lease_token: string | null }[];
         const tokens = new Map(rows.map((r) => [r.id, r.lease_token]));
         for (const b of held) {

@@ -166,13 +166,14 @@ describe('batch apply', () => {
     const { s } = setup({ batch: { chunk_size: 1 } });
     const books = Array.from({ length: 3 }, (_, i) => addBook(s, { state: 'pending_approval', created_at: s.clock() - (10 - i) * 1000 }));
     const preview = s.ops.batch.preview({}, { kind: 'approve' });
-    // Simulate a concurrent writer between the first and second chunk by wrapping audit.append.
-    const append = s.audit.append.bind(s.audit);
+    // Simulate a concurrent writer between the first and second chunk by wrapping the audit
+    // appends (call 1: the batch row; call 2: the first chunk's per-book rows).
+    const appendMany = s.audit.appendMany.bind(s.audit);
     let calls = 0;
-    s.audit.append = (e) => {
-      const id = append(e);
+    s.audit.appendMany = (e) => {
+      const ids = appendMany(e);
       if (++calls === 2) s.db.prepare('UPDATE pipelines SET version = version + 1 WHERE id = ?').run(books[2]!.id);
-      return id;
+      return ids;
     };
     const r = s.ops.batch.apply(preview, 'human:alice');
     expect(r.affected).toBe(2);

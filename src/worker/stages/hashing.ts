@@ -9,6 +9,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../store/db.js';
 import type { PipelineRow } from '../../store/pipeline-row.js';
 import type { Stage, StageContext, StageResult } from '../stage.js';
+import { PIPELINE_COLUMNS } from '../../store/pipeline-row.js';
 
 /** Prepared once per connection: the lookup runs inside the commit's write transaction. */
 const liveCopyStmts = new WeakMap<Db, Statement>();
@@ -16,8 +17,8 @@ function liveCopyStmt(db: Db): Statement {
   let stmt = liveCopyStmts.get(db);
   if (!stmt) {
     stmt = db.prepare(
-      `SELECT * FROM pipelines WHERE content_hash = ? AND id <> ?
-       AND state NOT IN ('duplicate', 'rejected', 'archived', 'failed') LIMIT 1`,
+      // live_hash is set only while a book is live (trigger-maintained, uniquely indexed).
+      `SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE live_hash = ? AND id <> ? LIMIT 1`,
     );
     liveCopyStmts.set(db, stmt);
   }
