@@ -69,6 +69,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     }
   }
   db.pragma('cache_size = -65536');
+  // Statement journals (every multi-row statement with triggers keeps one, to undo itself on a
+  // constraint error) stay in memory instead of spilling to a temp file past 64 KiB: measured,
+  // a set-based batch of 250 books wrote each changed page to disk once more without this.
+  db.pragma('temp_store = MEMORY');
   return db;
 }
 

@@ -58,6 +58,9 @@ export class WorkQueue {
         lease_owner = @worker, lease_token = @token,
         lease_expires_at = @now + @lease_ms, heartbeat_at = @now,
         attempts = attempts + 1, next_attempt_at = NULL,
+        -- Aging raised the priority for the wait; the wait is over. A book that comes back to
+        -- the queue starts from what a person set and ages again from its new entry time.
+        priority = base_priority,
         state_entered_at = @now, updated_at = @now, version = version + 1,
         last_actor = @actor, transition_note = 'claimed'
       WHERE id = (SELECT id FROM pipelines INDEXED BY pipelines_claim WHERE ${CLAIMABLE_WHERE}

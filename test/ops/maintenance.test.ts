@@ -33,6 +33,20 @@ describe('priority aging', () => {
     expect(auditCount(s)).toBe(n);
     s.close();
   });
+
+  it('a claimed book leaves its aged priority behind: back in the queue it starts from its base', () => {
+    const { s } = setup();
+    const now = s.clock();
+    const old = addBook(s, { priority: 6, state_entered_at: now - 49 * HOUR });
+    s.ops.aging.run();
+    expect(s.pipelines.require(old.id).priority).toBe(1);
+    const claim = s.queue.claimNext('w1', 60_000)!;
+    expect(claim.pipeline).toMatchObject({ id: old.id, priority: 6, base_priority: 6 });
+    s.pipelines.transition({ id: old.id, from: 'hashing', to: 'needs_retry', actor: 'system:test', leaseToken: claim.leaseToken, releaseLease: true });
+    expect(s.queue.queuedByPriority()[6]).toBe(1);
+    expect(s.queue.queuedByPriority()[1]).toBe(0);
+    s.close();
+  });
 });
 
 describe('audit retention', () => {
