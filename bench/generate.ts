@@ -9,12 +9,17 @@
  *   prepared statements, and renamed into place (WAL mode) only when complete;
  * - secondary indexes and triggers of pipelines / state_history / audit are dropped first and
  *   recreated at the end from their own SQL in sqlite_master (so indexes and triggers other
- *   migrations add are kept too);
+ *   migrations add are kept too); the history indexes are recreated just before history is
+ *   written, which fills them faster than sorting afterwards;
  * - history rows are inserted by one INSERT … SELECT joining each pipeline with the path of
- *   states that led to its state (what the history trigger would have written);
+ *   states that led to its state (what the history trigger would have written), with dense ids
+ *   in (pipeline, step) order: each book's rows are consecutive, so its prev_id chain and its
+ *   last_history_id are known when the book row is written;
+ * - `live_hash` is content_hash unless the state is dead, as the live-hash triggers set it;
  * - `pipeline_counts` is recomputed from the table at the end;
  * - audit rows are hash-chained exactly as AuditLog.append chains them (`audit verify` passes),
- *   with ids in time order within each chunk.
+ *   with ids in time order within each chunk; a book's rows all fall in its chunk, so the chunk's
+ *   book rows are written after its audit ids are known (last_audit_id, pipeline_prev_id).
  * Ids and content hashes are unique by construction (the row number is part of each).
  */
 import fs from 'node:fs';
@@ -24,6 +29,7 @@ import { openDatabase } from '../src/store/db.js';
 import { auditRowHash } from '../src/store/audit.js';
 import { BOOK_TYPES, type PipelineState } from '../src/domain/states.js';
 import { createRng } from '../src/demo/genres.js';
+import { DEAD_STATES } from '../src/store/migrations.js';
 
 export interface GenerateOptions {
   dbPath: string;
@@ -133,11 +139,14 @@ const REASONS = ['scanned images only', 'wrong language', 'not a book', 'poor OC
 const WORKERS = ['gen-worker-1', 'gen-worker-2', 'gen-worker-3', 'gen-worker-4'];
 const CLAIMABLE = new Set(['detected', 'needs_retry', 'approved']);
 const WORKING = new Set(['hashing', 'classifying', 'selecting_strategy', 'processing', 'validating', 'embedding']);
+const DEAD = new Set<string>(DEAD_STATES);
 
 const DAY = 86_400_000;
 const CHUNK = 20_000;
 
 interface AuditEvent {
+  /** The book's index within its chunk. */
+  book: number;
   at: number;
   action: string;
   actor: string;
@@ -178,8 +187,14 @@ export function generate(options: GenerateOptions): GenerateReport {
 
   const TABLES = ['pipelines', 'state_history', 'audit'];
   // Every secondary index is dropped and rebuilt afterwards: one sort per index beats keeping
-  // them during the load (measured: keeping even the nearly-ascending ones was slower).
+  // them during the load (measured: keeping even the nearly-ascending ones was slower; at 1M books
+  // keeping audit_actor and audit_action cost 5.5 s of load for 3.6 s of sorting saved).
   const KEEP = new Set<string>();
+  // Except the history indexes, rebuilt just before the history INSERT … SELECT and filled by it:
+  // their keys arrive as a few near-ascending runs (one per state, by time), cheap to insert, while
+  // sorting 5.4M learning keys that tie on their first (text) column took ~11 s (measured at 1M
+  // books: history + learning index 17.5 s sorted afterwards, 13.1 s filled during the insert).
+  const WITH_HISTORY = new Set<string>(['state_history_learning', 'state_history_finished']);
   const saved = (
     db
       .prepare(
@@ -191,14 +206,15 @@ export function generate(options: GenerateOptions): GenerateReport {
   for (const o of saved) db.exec(`DROP ${o.type.toUpperCase()} ${o.name}`);
   log(`dropped ${saved.filter((o) => o.type === 'index').length} indexes and ${saved.filter((o) => o.type === 'trigger').length} triggers for the load`);
 
-  const insertPipeline = db.prepare(`INSERT INTO pipelines (id, source_path, content_hash, size, format, state,
+  // last_audit_id is the final parameter (set once the chunk's audit ids are known).
+  const insertPipeline = db.prepare(`INSERT INTO pipelines (rowid, id, source_path, content_hash, size, format, state,
     priority, base_priority, book_type, confidence, result_json, error_json, attempts, max_attempts, next_attempt_at,
     lease_owner, lease_token, lease_expires_at, heartbeat_at, duplicate_of, version, created_at, updated_at,
-    state_entered_at, completed_at, approved_by, last_actor, transition_note)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    state_entered_at, completed_at, approved_by, last_actor, transition_note, live_hash, last_history_id, last_audit_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const insertAudit = db.prepare(`INSERT INTO audit (id, at, action, actor, pipeline_id, batch_id, reason,
-    before_value, after_value, filter_json, ids_json, count, confidence, details_json, prev_hash, hash)
-    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?)`);
+    before_value, after_value, filter_json, ids_json, count, confidence, details_json, prev_hash, hash, pipeline_prev_id)
+    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?)`);
 
   const randHex = (bytes: number) => {
     let s = '';
@@ -211,6 +227,7 @@ export function generate(options: GenerateOptions): GenerateReport {
   const recentFrom = Math.floor(n * 0.88);
   const gap = (now - 60_000 - start) / n;
   let auditId = 0;
+  let historyId = 0;
   let prevHash: string | null = null;
   let auditRows = 0;
   let lastComplete: { id: string; hash: string } | undefined;
@@ -219,6 +236,7 @@ export function generate(options: GenerateOptions): GenerateReport {
   for (let from = 0; from < n; from += CHUNK) {
     const to = Math.min(n, from + CHUNK);
     const events: AuditEvent[] = [];
+    const books: unknown[][] = [];
     db.transaction(() => {
       for (let i = from; i < to; i++) {
         const state = (i < recentFrom ? pick(r, OLD_MIX) : pick(r, RECENT_MIX)) as PipelineState;
@@ -278,20 +296,23 @@ export function generate(options: GenerateOptions): GenerateReport {
         const done = state === 'complete' || state === 'archived';
         const completedAt = done ? stepAt(FULL.length - 1) : null;
         const last = steps[steps.length - 1]!;
-        insertPipeline.run(
-          id, `/library/${bookType ?? 'incoming'}/${seq8(i)}.${EXT[format]}`, hash,
+        historyId += steps.length;
+        const book = books.length;
+        books.push([
+          i + 1, id, `/library/${bookType ?? 'incoming'}/${seq8(i)}.${EXT[format]}`, hash,
           20_000 + Math.floor(r() * 30_000_000), format, state, priority, priority, bookType, confidence,
           done ? `{"chapters":${5 + ((r() * 40) | 0)},"chunks":${50 + ((r() * 900) | 0)}}` : null, error,
           attempts, 5, nextAttempt, leaseOwner, leaseToken, leaseExpires, heartbeat, duplicateOf, steps.length - 1,
           created, entered, entered, completedAt, approvedAt !== null ? approver : null,
           actorOf(last, approver, worker), state === 'duplicate' && duplicateOf ? `same content as ${duplicateOf.slice(0, 8)}` : null,
-        );
+          DEAD.has(state) ? null : hash, historyId, null,
+        ]);
         if (state === 'complete') lastComplete = { id, hash };
 
         if (auditPer > 0) {
           const ev = (at: number, action: string, actor: string, extra: Partial<AuditEvent> = {}) =>
             events.push({
-              at, action, actor, pipeline_id: id, reason: null, before_value: null, after_value: null,
+              book, at, action, actor, pipeline_id: id, reason: null, before_value: null, after_value: null,
               confidence: null, details_json: null, ...extra,
             });
           const own: number = events.length;
@@ -325,9 +346,24 @@ export function generate(options: GenerateOptions): GenerateReport {
           if (events.length - own > auditPer) events.length = own + auditPer;
         }
       }
-      // Audit ids follow time within the chunk; the chain runs through every row in id order.
+      // Audit ids follow time within the chunk; the chain runs through every row in id order, and
+      // each book's trail through its own rows (pipeline_prev_id, newest in last_audit_id).
       events.sort((a, b) => a.at - b.at);
-      for (const e of events) {
+      const lastAudit = new Float64Array(books.length); // 0: none yet
+      const bookPrev = new Float64Array(events.length);
+      for (let k = 0; k < events.length; k++) {
+        const e = events[k]!;
+        bookPrev[k] = lastAudit[e.book]!;
+        lastAudit[e.book] = auditId + 1 + k;
+      }
+      const lastAuditCol = books[0]!.length - 1;
+      for (let b = 0; b < books.length; b++) {
+        const row = books[b]!;
+        if (lastAudit[b]) row[lastAuditCol] = lastAudit[b];
+        insertPipeline.run(row);
+      }
+      for (let k = 0; k < events.length; k++) {
+        const e = events[k]!;
         const row = {
           at: e.at, action: e.action, actor: e.actor, pipeline_id: e.pipeline_id, batch_id: null, reason: e.reason,
           before_value: e.before_value, after_value: e.after_value, filter_json: null, ids_json: null, count: null,
@@ -335,7 +371,7 @@ export function generate(options: GenerateOptions): GenerateReport {
         };
         const h = auditRowHash(prevHash, row);
         insertAudit.run(++auditId, e.at, e.action, e.actor, e.pipeline_id, e.reason, e.before_value, e.after_value,
-          e.confidence, e.details_json, prevHash, h);
+          e.confidence, e.details_json, prevHash, h, bookPrev[k] || null);
         prevHash = h;
       }
       auditRows += events.length;
@@ -344,23 +380,28 @@ export function generate(options: GenerateOptions): GenerateReport {
   }
 
   // History: what the trigger would have written, one INSERT … SELECT over a small path table.
-  db.exec(`CREATE TEMP TABLE gen_path (final TEXT, step INTEGER, from_state TEXT, to_state TEXT, frac REAL, prev_frac REAL, actor_kind TEXT)`);
-  const insPath = db.prepare('INSERT INTO gen_path VALUES (?, ?, ?, ?, ?, ?, ?)');
+  // Into the empty table in (book, step) order, the rows take ids 1, 2, 3, …: a book's rows get
+  // last_history_id - len + 1 … last_history_id (set at insert, above), which prev_id follows.
+  // (Letting SQLite number them measured ~1 s faster at 1M books than explicit ids.)
+  db.exec(`CREATE TEMP TABLE gen_path (final TEXT, step INTEGER, len INTEGER, from_state TEXT, to_state TEXT, frac REAL, prev_frac REAL, actor_kind TEXT)`);
+  const insPath = db.prepare('INSERT INTO gen_path VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   for (const [final, steps] of Object.entries(PATHS)) {
     const fr = FRACTIONS[final]!;
     steps.forEach((to, k) => {
       const kind = to === 'detected' || to === 'duplicate' ? 'ops' : to === 'approved' || to === 'rejected' ? 'approver' : to === 'archived' ? 'curator' : 'worker';
-      insPath.run(final, k, k === 0 ? null : steps[k - 1]!, to, fr[k]!, k === 0 ? null : fr[k - 1]!, kind);
+      insPath.run(final, k, steps.length, k === 0 ? null : steps[k - 1]!, to, fr[k]!, k === 0 ? null : fr[k - 1]!, kind);
     });
   }
   db.exec('CREATE INDEX temp.gen_path_final ON gen_path(final, step)');
   const historyStarted = performance.now();
+  for (const o of saved.filter((x) => x.type === 'index' && WITH_HISTORY.has(x.name))) db.exec(o.sql);
   const history = db.transaction(
     () =>
       db
         .prepare(
-          `INSERT INTO state_history (pipeline_id, from_state, to_state, at, duration_ms, actor, details)
-           SELECT p.id, g.from_state, g.to_state,
+          `INSERT INTO state_history (prev_id, pipeline_id, from_state, to_state, at, duration_ms, actor, details)
+           SELECT CASE WHEN g.step = 0 THEN NULL ELSE p.last_history_id - g.len + g.step END,
+                  p.id, g.from_state, g.to_state,
                   p.created_at + CAST((p.state_entered_at - p.created_at) * g.frac AS INTEGER),
                   CASE WHEN g.prev_frac IS NULL THEN NULL
                        ELSE CAST((p.state_entered_at - p.created_at) * g.frac AS INTEGER)
@@ -373,7 +414,17 @@ export function generate(options: GenerateOptions): GenerateReport {
         )
         .run().changes,
   )();
-  log(`${history.toLocaleString('en-US')} history rows (${((performance.now() - historyStarted) / 1000).toFixed(1)} s)`);
+  // Cheap guard on the numbering: a sample of books must own their first and last rows.
+  const ends = db.prepare(
+    `SELECT (SELECT COUNT(*) FROM state_history h WHERE h.id = p.last_history_id AND h.pipeline_id = p.id AND h.to_state = p.state)
+          + (SELECT COUNT(*) FROM state_history h WHERE h.id = p.last_history_id - g.len + 1 AND h.pipeline_id = p.id AND h.prev_id IS NULL)
+     FROM pipelines p JOIN gen_path g ON g.final = p.state AND g.step = 0 WHERE p.rowid = ?`,
+  ).pluck();
+  for (let k = 0; k <= 1000; k++) {
+    if (ends.get(1 + Math.floor(((n - 1) * k) / 1000)) !== 2) throw new Error('history ids are not in (book, step) order');
+  }
+  if (history !== historyId) throw new Error(`expected ${historyId} history rows, wrote ${history}`);
+  log(`${history.toLocaleString('en-US')} history rows, with their indexes (${((performance.now() - historyStarted) / 1000).toFixed(1)} s)`);
 
   db.transaction(() => {
     db.exec('DELETE FROM pipeline_counts');
@@ -386,7 +437,7 @@ export function generate(options: GenerateOptions): GenerateReport {
   })();
 
   const indexStarted = performance.now();
-  for (const o of saved.filter((x) => x.type === 'index')) db.exec(o.sql);
+  for (const o of saved.filter((x) => x.type === 'index' && !WITH_HISTORY.has(x.name))) db.exec(o.sql);
   log(`recreated indexes (${((performance.now() - indexStarted) / 1000).toFixed(1)} s)`);
   for (const o of saved.filter((x) => x.type === 'trigger')) db.exec(o.sql);
   db.exec('DROP TABLE temp.gen_path');
