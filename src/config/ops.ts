@@ -129,7 +129,7 @@ export const OpsConfigSchema = z
     batch: z
       .object({
         /** Books per immediate transaction when a batch is applied. */
-        chunk_size: z.number().int().min(1).max(5000).default(250),
+        chunk_size: z.number().int().min(1).max(5000).default(1000),
         default_max: z.number().int().positive().default(50),
       })
       .strict()

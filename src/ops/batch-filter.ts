@@ -90,6 +90,12 @@ export function effectiveStates(filter: BatchFilter, kind: BatchOperation['kind'
 export interface FilterSql {
   where: string;
   params: Record<string, unknown>;
+  /**
+   * `INDEXED BY …` for `FROM pipelines`, or ''. The approval queue's type/confidence index is
+   * partial on state = 'pending_approval' (so approving a book does not move its entry), and
+   * without statistics the planner would not pick it on its own.
+   */
+  index: string;
 }
 
 /** WHERE clause (without the keyword) and its parameters for a validated filter and state set. */
@@ -103,7 +109,8 @@ export function filterToSql(filter: BatchFilter, states: readonly PipelineState[
         return `@${prefix}${i}`;
       })
       .join(', ');
-  where.push(`state IN (${inList('s', states)})`);
+  // States are validated names, written as literals so the planner can match partial indexes.
+  where.push(states.length === 1 ? `state = '${states[0]}'` : `state IN (${states.map((st) => `'${st}'`).join(', ')})`);
   if (filter.book_types) where.push(`book_type IN (${inList('t', filter.book_types)})`);
   if (filter.min_confidence !== undefined) {
     where.push('confidence >= @min_confidence');
@@ -138,7 +145,10 @@ export function filterToSql(filter: BatchFilter, states: readonly PipelineState[
     });
     where.push(`(${ors.join(' OR ')})`);
   }
-  return { where: where.join(' AND '), params };
+  const byTypeOrConfidence =
+    filter.book_types !== undefined || filter.min_confidence !== undefined || filter.max_confidence !== undefined;
+  const approvalQueue = states.length === 1 && states[0] === 'pending_approval' && byTypeOrConfidence && !filter.ids;
+  return { where: where.join(' AND '), params, index: approvalQueue ? 'INDEXED BY pipelines_approval_queue' : '' };
 }
 
 /** The same filter in JavaScript (what tests compare the SQL against; also handy for one row). */

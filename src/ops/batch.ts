@@ -2,7 +2,7 @@
  * Batch operations over a filter: preview (a dry run: count and rows) and apply.
  *
  * Apply touches exactly the previewed books, in immediate transactions of `chunk_size` books
- * (default 250) so workers' claims interleave instead of waiting out one long lock. Each book is
+ * (default 1000, about 40 ms of lock on the 1M file) so workers' claims interleave instead of waiting out one long lock. Each book is
  * re-checked inside its transaction: a book whose version moved since the preview is skipped and
  * reported, never forced. The first transaction re-checks every previewed book and writes the
  * batch audit row (operation, filter, the ids it will act on); each changed book gets its own
@@ -56,17 +56,17 @@ export class BatchService implements BatchServiceContract {
     const f = validateFilter(filter);
     const max = f.max_count ?? this.ctx.config.batch.default_max ?? 50;
     const states = effectiveStates(f, op.kind);
-    const { where, params } = filterToSql(f, states);
+    const { where, params, index } = filterToSql(f, states);
     const rows = this.ctx.db
       .prepare(
         `SELECT id, source_path, book_type, confidence, state, priority, created_at, version
-         FROM pipelines WHERE ${where} ORDER BY created_at, id LIMIT @limit`,
+         FROM pipelines ${index} WHERE ${where} ORDER BY created_at, id LIMIT @limit`,
       )
       .all({ ...params, limit: max + 1 }) as BatchPreviewBook[];
     let matched = rows.length;
     const exceeds = rows.length > max;
     if (exceeds) {
-      matched = (this.ctx.db.prepare(`SELECT COUNT(*) AS n FROM pipelines WHERE ${where}`).get(params) as { n: number }).n;
+      matched = (this.ctx.db.prepare(`SELECT COUNT(*) AS n FROM pipelines ${index} WHERE ${where}`).get(params) as { n: number }).n;
     }
     return {
       operation: op,
@@ -131,6 +131,14 @@ export class BatchService implements BatchServiceContract {
           });
           result.audit_id = batchId;
         }
+        if (op.kind === 'approve' || op.kind === 'reject') {
+          const todo = chunk.filter((b) => !skippedIds.has(b.id));
+          this.applyTransitionSet(op, todo, actor, batchId, result, (ids) => {
+            const now = current(ids);
+            return (b) => why(b, now.get(b.id)) ?? 'changed during the batch';
+          });
+          return;
+        }
         const cur = current(chunk.map((b) => b.id));
         const eligible: { b: BatchPreviewBook; c: Current }[] = [];
         for (const b of chunk) {
@@ -142,10 +150,6 @@ export class BatchService implements BatchServiceContract {
             continue;
           }
           eligible.push({ b, c });
-        }
-        if (op.kind === 'approve' || op.kind === 'reject') {
-          this.applyTransitionSet(op, eligible, actor, batchId, result);
-          return;
         }
         for (const { b, c } of eligible) {
           const outcome = this.applyOne(op, b, c, actor, batchId);
@@ -162,26 +166,28 @@ export class BatchService implements BatchServiceContract {
   }
 
   /**
-   * Approve and reject, set-based: one UPDATE moves the chunk's books (each still at its
-   * previewed version), then their audit rows are appended in order. Per book this costs its own
-   * row, its history row and its audit row, all written by a handful of statements per chunk.
+   * Approve and reject, set-based: one UPDATE moves the chunk's books that are still at their
+   * previewed version, then their audit rows are appended in order. An unchanged version means an
+   * unchanged book, so the audit's before-state and confidence are the previewed ones; only the
+   * books the UPDATE left alone are read again, to say why.
    */
   private applyTransitionSet(
     op: Extract<BatchOperation, { kind: 'approve' | 'reject' }>,
-    eligible: readonly { b: BatchPreviewBook; c: Current }[],
+    books: readonly BatchPreviewBook[],
     actor: Actor | string,
     batchId: number,
     result: BatchResult,
+    explain: (ids: string[]) => (b: BatchPreviewBook) => string,
   ): void {
     const to: PipelineState = op.kind === 'approve' ? 'approved' : 'rejected';
-    const movable = eligible.filter(({ b, c }) => {
-      if (canTransition(c.state, to)) return true;
-      result.skipped.push({ id: b.id, why: `is ${c.state}, which cannot move to ${to}` });
+    const movable = books.filter((b) => {
+      if (canTransition(b.state, to)) return true;
+      result.skipped.push({ id: b.id, why: `is ${b.state}, which cannot move to ${to}` });
       return false;
     });
-    const froms = [...new Set(movable.map(({ c }) => c.state))];
-    const items = movable.map(({ b }) => ({ id: b.id, version: b.version }));
-    const moved = new Map(
+    const froms = [...new Set(movable.map((b) => b.state))];
+    const items = movable.map((b) => ({ id: b.id, version: b.version }));
+    const moved = new Set(
       (op.kind === 'approve'
         ? this.ctx.pipelines.transitionManyInTx(items, {
             from: froms, to, actor, note: `batch ${batchId}`, patch: { approved_by: actor },
@@ -189,19 +195,20 @@ export class BatchService implements BatchServiceContract {
         : this.ctx.pipelines.transitionManyInTx(items, {
             from: froms, to, actor, note: op.reason, releaseLease: true, patch: { next_attempt_at: null },
           })
-      ).map((r) => [r.id, r]),
+      ).map((r) => r.id),
     );
+    const left = movable.filter((b) => !moved.has(b.id));
+    const why = left.length > 0 ? explain(left.map((b) => b.id)) : undefined;
     const action = AUDIT_ACTION[op.kind];
     const entries: AuditEntryInput[] = [];
-    for (const { b, c } of movable) {
-      const after = moved.get(b.id);
-      if (!after) {
-        result.skipped.push({ id: b.id, why: 'changed during the batch' });
+    for (const b of movable) {
+      if (!moved.has(b.id)) {
+        result.skipped.push({ id: b.id, why: why!(b) });
         continue;
       }
       entries.push({
-        action, actor, pipeline_id: b.id, batch_id: batchId, confidence: c.confidence,
-        before: c.state, after: after.state, ...(op.kind === 'reject' ? { reason: op.reason } : {}),
+        action, actor, pipeline_id: b.id, batch_id: batchId, confidence: b.confidence,
+        before: b.state, after: to, ...(op.kind === 'reject' ? { reason: op.reason } : {}),
       });
       result.affected++;
       result.affected_ids.push(b.id);

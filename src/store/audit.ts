@@ -122,9 +122,8 @@ export class AuditLog {
     this.insertStmt = db.prepare(`
       INSERT INTO audit (at, action, actor, pipeline_id, batch_id, reason, before_value, after_value,
         filter_json, ids_json, count, confidence, details_json, prev_hash, hash, pipeline_prev_id)
-      VALUES (@at, @action, @actor, @pipeline_id, @batch_id, @reason, @before_value, @after_value,
-        @filter_json, @ids_json, @count, @confidence, @details_json, @prev_hash, @hash,
-        (SELECT last_audit_id FROM pipelines WHERE id = @pipeline_id))`);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+        (SELECT last_audit_id FROM pipelines WHERE id = ?))`);
     this.lastHash = db.prepare('SELECT hash FROM audit ORDER BY id DESC LIMIT 1');
   }
 
@@ -147,7 +146,12 @@ export class AuditLog {
     for (const entry of entries) {
       const row = this.toRow(entry, at);
       const hash = auditRowHash(prev, row);
-      const info = this.insertStmt.run({ ...row, prev_hash: prev, hash });
+      // Positional binding: a batch appends thousands of rows, and named binding of a fresh
+      // object per row was a visible share of that.
+      const info = this.insertStmt.run(
+        row.at, row.action, row.actor, row.pipeline_id, row.batch_id, row.reason, row.before_value, row.after_value,
+        row.filter_json, row.ids_json, row.count, row.confidence, row.details_json, prev, hash, row.pipeline_id,
+      );
       ids.push(Number(info.lastInsertRowid));
       prev = hash;
     }

@@ -251,7 +251,8 @@ export const MIGRATIONS: readonly string[] = [
   // - retention deleting an audit row leaves a bridge in audit_chain_gaps, so walks step over it;
   // - live_hash holds content_hash only while the book is live, set by trigger when liveness or
   //   the hash changes, so ordinary state changes leave the uniqueness index alone;
-  // - lease_owner rides in pipelines_lease_stuck (leased rows are few) instead of its own index.
+  // - lease_owner rides in pipelines_lease_stuck (leased rows are few) instead of its own index;
+  // - type/confidence are indexed for the approval queue only.
   `
   ALTER TABLE pipelines ADD COLUMN live_hash TEXT;
   ALTER TABLE pipelines ADD COLUMN last_history_id INTEGER;
@@ -284,6 +285,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX pipelines_live_hash ON pipelines(live_hash) WHERE live_hash IS NOT NULL;
   CREATE INDEX pipelines_lease_stuck ON pipelines(lease_expires_at, state, state_entered_at, lease_owner)
     WHERE lease_owner IS NOT NULL;
+  -- Batch filters by type and confidence serve the approval queue; an index over every typed
+  -- book moved two entries (state is its first column) for each approval.
+  DROP INDEX pipelines_type_confidence;
+  CREATE INDEX pipelines_approval_queue ON pipelines(book_type, confidence) WHERE state = 'pending_approval';
 
   DROP TRIGGER pipelines_history_insert;
   DROP TRIGGER pipelines_history_update;
