@@ -15,10 +15,10 @@ import Database from 'better-sqlite3';
 import { generate } from './generate.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import type { BenchContext, BenchResult, BenchSection } from './types.js';
-import { meetsGoal } from './types.js';
+import { copyDatabaseForBench, meetsGoal } from './types.js';
 
 /** Bump when generate.ts changes what it produces, so cached databases are rebuilt. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 const HERE = path.dirname(fileURLToPath(import.meta.url)); // dist/bench
 const ROOT = path.resolve(HERE, '../..');
@@ -124,7 +124,7 @@ async function main(): Promise<number> {
     log(`\n[${name}]`);
     const tmpDir = fs.mkdtempSync(path.join(tmpRoot, `${name}-`));
     const dbPath = path.join(tmpDir, 'bench.db');
-    fs.copyFileSync(cached, dbPath);
+    copyDatabaseForBench(cached, dbPath);
     const ctx: BenchContext = {
       dbPath,
       sourceDbPath: cached,

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import type { BenchContext, BenchResult } from '../types.js';
+import { copyDatabaseForBench, type BenchContext, type BenchResult } from '../types.js';
 import { createServices } from '../../src/services.js';
 import type { PipelineState } from '../../src/domain/states.js';
 
@@ -123,7 +123,7 @@ export default async function foundation(ctx: BenchContext): Promise<BenchResult
 
   for (const processes of [1, 4]) {
     const copy = path.join(ctx.tmpDir, `claims-${processes}.db`);
-    fs.copyFileSync(ctx.sourceDbPath, copy);
+    copyDatabaseForBench(ctx.sourceDbPath, copy);
     const since = Date.now();
     const reports = await runClaimers(copy, processes, CLAIM_SECONDS);
     const claims = reports.reduce((a, r) => a + r.claims, 0);
