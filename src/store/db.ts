@@ -82,6 +82,13 @@ export function schemaVersion(db: Db): number {
 
 /** Applies pending migrations; safe to call any number of times, from several processes. */
 export function migrate(db: Db): void {
+  const from = schemaVersion(db);
+  if (from > 0 && from < MIGRATIONS.length && process.stderr.isTTY) {
+    // Upgrading a big existing file can take a while (migration 5 relinks every history and
+    // audit row: ~1 min at 1M books); say so rather than look hung. Only to a terminal: scripts
+    // and --json consumers see nothing.
+    process.stderr.write(`agentic-pipeline: upgrading the database schema from version ${from} to ${MIGRATIONS.length} (once; large databases take a minute)…\n`);
+  }
   for (;;) {
     const applied = db
       .transaction(() => {
