@@ -1,8 +1,13 @@
 /**
- * The console's behaviour, outside React: what each key binding does, the feeds the poller runs,
- * and the single exit path. Screens draw the stores; the root screen's one `useInput` hands keys
- * to `handleKey`, which resolves them through the keymap registry (so help, footer and behaviour
- * cannot drift) and refuses disabled or read-only bindings with a message.
+ * The console's behaviour, outside React: matching keys to bindings, the plumbing every tab
+ * shares, the feeds the poller runs, and the single exit path. Screens draw the stores; the root
+ * screen's one `useInput` hands keys to `handleKey`, which resolves them through the keymap
+ * registry (so help, footer and behaviour cannot drift), refuses disabled or read-only bindings
+ * with a message, and runs the binding's handler.
+ *
+ * Handlers: each tab's own bindings live in its key module (`stuck-keys.ts`, `queue-keys.ts`,
+ * `batch-keys.ts`, `audit-keys.ts`); the global, list, help and dialog bindings are here. The
+ * handler table is typed over every binding id, so a binding without a handler does not compile.
  *
  * Every write goes through the domain services (BookActions, ops.recovery, ops.batch), then
  * `poller.refreshNow()` — our own commits do not move `PRAGMA data_version`.
@@ -10,17 +15,10 @@
 import type { Key } from 'ink';
 import type { Services } from '../src/services.js';
 import type { Actor } from '../src/domain/actor.js';
-import type { BatchPreview, OpsServices, RecoveryAction } from '../src/ops/types.js';
-import { MAX_PRIORITY, MIN_PRIORITY } from '../src/domain/states.js';
-import { shortId } from '../src/cli/format.js';
-import { formatCount } from '../components/text.js';
+import type { OpsServices } from '../src/ops/types.js';
 import { Poller, type Feed } from '../store/poller.js';
 import type { ConsoleStores } from '../store/stores.js';
 import { isModal, type Overlay } from '../store/ui.js';
-import { AuditSource, QueueSource, describeAuditFilter, keyOf, parseAuditFilter } from '../store/sources.js';
-import { loadQueueWindow, type QueueIntent } from '../store/queue.js';
-import { loadAuditWindow, type AuditIntent } from '../store/audit.js';
-import { BATCH_FIELDS, formToFilter } from '../store/batch.js';
 import {
   bindingsFor,
   cycleTab,
@@ -34,9 +32,13 @@ import {
   type Scope,
   type TabId,
 } from './keymap.js';
-import { auditDetails, bookDetails, bookLabel, stuckDetails } from './describe.js';
 import { helpLineCount } from '../components/HelpOverlay.js';
 import { unicodeGlyphs } from '../components/theme.js';
+import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
+import { stuckKeys } from './stuck-keys.js';
+import { queueKeys, type QueueKeys } from './queue-keys.js';
+import { batchKeys, type BatchKeys } from './batch-keys.js';
+import { auditKeys, type AuditKeys } from './audit-keys.js';
 
 export interface ControllerOptions {
   readonly services: Services;
@@ -55,7 +57,23 @@ export interface ConsoleLayout {
   readonly helpLines: number;
 }
 
+/** `global.tab.*`: routed by `tabOfBinding`, so they need no entry in the handler table. */
+type TabSwitchId = `global.tab.${TabId}`;
+
+type HandlerTable = { readonly [Id in Exclude<BindingId, TabSwitchId>]: () => void };
+
 const READ_ONLY_HINT = 'refused (read-only)';
+
+/** ConfirmDialog and TextPrompt read these keys themselves (typing, the typed count); see keymap.ts. */
+const DIALOG_HANDLERS: KeyHandlers<'confirm'> & KeyHandlers<'prompt'> = {
+  'confirm.accept': () => {},
+  'confirm.cancel': () => {},
+  'confirm.deleteDigit': () => {},
+  'prompt.submit': () => {},
+  'prompt.cancel': () => {},
+  'prompt.deleteChar': () => {},
+  'prompt.clear': () => {},
+};
 
 export class ConsoleController {
   readonly services: Services;
@@ -63,12 +81,16 @@ export class ConsoleController {
   readonly actor: Actor;
   readonly readOnly: boolean;
   readonly poller: Poller;
-  readonly queueSource: QueueSource;
-  readonly auditSource: AuditSource;
   private layout: ConsoleLayout = { listRows: 15, helpLines: 15 };
   private exitApp: (() => void) | null = null;
   private exited = false;
   private readonly stuckLimit: number;
+  private readonly queue: QueueKeys;
+  private readonly batch: BatchKeys;
+  private readonly audit: AuditKeys;
+  /** The tabs that show a list, for the shared list keys. */
+  private readonly lists: Partial<Record<TabId, ListKeys>>;
+  private readonly handlers: HandlerTable;
 
   constructor(opts: ControllerOptions) {
     this.services = opts.services;
@@ -76,8 +98,30 @@ export class ConsoleController {
     this.actor = opts.actor;
     this.readOnly = opts.readOnly;
     this.stuckLimit = opts.stuckLimit ?? 200;
-    this.queueSource = new QueueSource(opts.services);
-    this.auditSource = new AuditSource(opts.services);
+    const deps: KeyDeps = {
+      services: opts.services,
+      stores: opts.stores,
+      actor: opts.actor,
+      listRows: () => this.listRows,
+      safe: (fn) => this.safe(fn),
+      write: (describe) => this.write(describe),
+      askFilter: () => this.askFilter(),
+    };
+    const stuck = stuckKeys(deps);
+    this.queue = queueKeys(deps);
+    this.batch = batchKeys(deps);
+    this.audit = auditKeys(deps);
+    this.lists = { stuck: stuck.list, queue: this.queue.list, audit: this.audit.list };
+    this.handlers = {
+      ...this.globalHandlers(),
+      ...this.listHandlers(),
+      ...this.helpHandlers(),
+      ...DIALOG_HANDLERS,
+      ...stuck.handlers,
+      ...this.queue.handlers,
+      ...this.batch.handlers,
+      ...this.audit.handlers,
+    };
     this.poller = new Poller({
       db: opts.services.db,
       ui: opts.stores.ui,
@@ -147,45 +191,22 @@ export class ConsoleController {
       {
         name: 'queue',
         wanted: () => tab() === 'queue' && !frozen(),
-        load: () => this.loadQueue({ kind: 'refresh' }),
+        load: () => this.queue.load({ kind: 'refresh' }),
         fail: (m) => s.queue.getState().setError(m),
       },
       {
         name: 'batch',
         wanted: () => tab() === 'batch' && !frozen(),
-        load: () => this.loadPreview(),
+        load: () => this.batch.loadPreview(),
         fail: (m) => s.batch.getState().applyPreview(null, m),
       },
       {
         name: 'audit',
         wanted: () => tab() === 'audit' && !frozen(),
-        load: () => this.loadAudit({ kind: 'refresh' }),
+        load: () => this.audit.load({ kind: 'refresh' }),
         fail: (m) => s.audit.getState().setError(m),
       },
     ];
-  }
-
-  private loadQueue(intent: QueueIntent): void {
-    const q = this.stores.queue.getState();
-    q.applyWindow(loadQueueWindow(this.queueSource, q, intent, this.listRows));
-  }
-
-  private loadAudit(intent: AuditIntent): void {
-    const a = this.stores.audit.getState();
-    a.applyWindow(loadAuditWindow(this.auditSource, a, intent, this.listRows));
-  }
-
-  /** Runs the batch preview for the form as it is now (an approve preview: what `a` applies). */
-  loadPreview(): void {
-    const b = this.stores.batch.getState();
-    let filter;
-    try {
-      filter = formToFilter(b.form, this.services.clock());
-    } catch (err) {
-      b.applyPreview(null, (err as Error).message);
-      return;
-    }
-    b.applyPreview(this.ops.batch.preview(filter, { kind: 'approve' }), null);
   }
 
   private reloadActive(): void {
@@ -204,15 +225,7 @@ export class ConsoleController {
   }
 
   bindingContext(tab: TabId = this.ui.tab): BindingContext {
-    const s = this.stores;
-    if (tab === 'stuck') return { readOnly: this.readOnly, hasSelection: s.stuck.getState().selectedId !== null };
-    if (tab === 'queue') {
-      const q = s.queue.getState();
-      const row = q.rows.find((r) => r.id === q.selectedId);
-      return { readOnly: this.readOnly, hasSelection: row !== undefined, ...(row ? { selectedPriority: row.priority } : {}) };
-    }
-    if (tab === 'audit') return { readOnly: this.readOnly, hasSelection: s.audit.getState().selectedId !== null };
-    return { readOnly: this.readOnly };
+    return { readOnly: this.readOnly, ...this.lists[tab]?.selection() };
   }
 
   /**
@@ -245,104 +258,45 @@ export class ConsoleController {
     }
     const tab = tabOfBinding(id);
     if (tab) return this.switchTab(tab);
-    switch (id) {
-      case 'global.nextTab':
-        return this.switchTab(cycleTab(this.ui.tab, 1));
-      case 'global.prevTab':
-        return this.switchTab(cycleTab(this.ui.tab, -1));
-      case 'global.help':
-        return this.ui.setOverlay({ kind: 'help', offset: 0 });
-      case 'global.pause': {
-        const paused = !this.ui.paused;
-        this.ui.setPaused(paused);
-        this.ui.setMessage(paused ? { text: 'Refresh paused (Space resumes)', tone: 'warning' } : { text: 'Refresh resumed' });
-        if (!paused) this.poller.refreshNow();
-        else this.poller.updateAges();
-        return;
-      }
-      case 'global.refresh':
+    this.handlers[id as Exclude<BindingId, TabSwitchId>]();
+  }
+
+  private globalHandlers(): Omit<KeyHandlers<'global'>, TabSwitchId> {
+    return {
+      'global.nextTab': () => this.switchTab(cycleTab(this.ui.tab, 1)),
+      'global.prevTab': () => this.switchTab(cycleTab(this.ui.tab, -1)),
+      'global.help': () => this.ui.setOverlay({ kind: 'help', offset: 0 }),
+      'global.pause': () => this.togglePause(),
+      'global.refresh': () => {
         this.poller.refreshNow();
         this.ui.setMessage({ text: 'Refreshed' });
-        return;
-      case 'global.back':
-        return this.back();
-      case 'global.quit':
-      case 'global.forceQuit':
-        return this.quit();
-      case 'list.down':
-        return this.move(1);
-      case 'list.up':
-        return this.move(-1);
-      case 'list.pageDown':
-        return this.move(this.listRows);
-      case 'list.pageUp':
-        return this.move(-this.listRows);
-      case 'list.top':
-        return this.jump('top');
-      case 'list.bottom':
-        return this.jump('bottom');
-      case 'list.details':
-        return this.openDetails();
-      case 'stuck.reset':
-        return this.askRecovery('reset');
-      case 'stuck.retry':
-        return this.askRecovery('retry');
-      case 'stuck.reject':
-        return this.askRecovery('reject');
-      case 'stuck.filter':
-      case 'queue.filter':
-      case 'audit.filter':
-        return this.askFilter();
-      case 'queue.raisePriority':
-        return this.bumpPriority(-1);
-      case 'queue.lowerPriority':
-        return this.bumpPriority(1);
-      case 'queue.setPriority':
-        return this.askPriority();
-      case 'batch.nextField':
-        return this.stores.batch.getState().setField(this.stores.batch.getState().field + 1);
-      case 'batch.prevField':
-        return this.stores.batch.getState().setField(this.stores.batch.getState().field - 1);
-      case 'batch.edit':
-        return this.editField();
-      case 'batch.clearField': {
-        const b = this.stores.batch.getState();
-        const field = BATCH_FIELDS[b.field];
-        if (field) b.setValue(field.id, '');
-        this.safe(() => this.loadPreview());
-        return;
-      }
-      case 'batch.approve':
-        return this.askBatch('approve');
-      case 'batch.reject':
-        return this.askBatch('reject');
-      case 'audit.follow': {
-        const a = this.stores.audit.getState();
-        a.setFollow(!a.follow);
-        if (!a.follow) this.safe(() => this.loadAudit({ kind: 'top' }));
-        this.ui.setMessage({ text: a.follow ? 'Follow off' : 'Following new entries' });
-        return;
-      }
-      case 'help.close':
-        return this.ui.closeOverlay();
-      case 'help.down':
-        return this.scrollHelp(1);
-      case 'help.up':
-        return this.scrollHelp(-1);
-      case 'help.pageDown':
-        return this.scrollHelp(this.layout.helpLines);
-      case 'help.pageUp':
-        return this.scrollHelp(-this.layout.helpLines);
-      // Read by ConfirmDialog / TextPrompt themselves (see keymap.ts).
-      case 'confirm.accept':
-      case 'confirm.cancel':
-      case 'confirm.deleteDigit':
-      case 'prompt.submit':
-      case 'prompt.cancel':
-      case 'prompt.deleteChar':
-      case 'prompt.clear':
-        return;
-    }
+      },
+      'global.back': () => this.back(),
+      'global.quit': () => this.quit(),
+      'global.forceQuit': () => this.quit(),
+    };
+  }
+
+  private listHandlers(): KeyHandlers<'list'> {
+    return {
+      'list.down': () => this.move(1),
+      'list.up': () => this.move(-1),
+      'list.pageDown': () => this.move(this.listRows),
+      'list.pageUp': () => this.move(-this.listRows),
+      'list.top': () => this.jump('top'),
+      'list.bottom': () => this.jump('bottom'),
+      'list.details': () => this.openDetails(),
+    };
+  }
+
+  private helpHandlers(): KeyHandlers<'help'> {
+    return {
+      'help.close': () => this.ui.closeOverlay(),
+      'help.down': () => this.scrollHelp(1),
+      'help.up': () => this.scrollHelp(-1),
+      'help.pageDown': () => this.scrollHelp(this.layout.helpLines),
+      'help.pageUp': () => this.scrollHelp(-this.layout.helpLines),
+    };
   }
 
   private safe(fn: () => void): void {
@@ -359,6 +313,14 @@ export class ConsoleController {
     this.poller.refreshNow();
   }
 
+  private togglePause(): void {
+    const paused = !this.ui.paused;
+    this.ui.setPaused(paused);
+    this.ui.setMessage(paused ? { text: 'Refresh paused (Space resumes)', tone: 'warning' } : { text: 'Refresh resumed' });
+    if (!paused) this.poller.refreshNow();
+    else this.poller.updateAges();
+  }
+
   private scrollHelp(delta: number): void {
     const o = this.ui.overlay;
     if (o.kind !== 'help') return;
@@ -371,120 +333,60 @@ export class ConsoleController {
   private back(): void {
     const ui = this.ui;
     if (ui.details) return ui.setDetails(null);
-    const tab = ui.tab;
-    if (tab === 'stuck' && this.stores.stuck.getState().filter !== '') return this.applyFilter('stuck', '');
-    if (tab === 'queue' && this.stores.queue.getState().filter !== '') return this.applyFilter('queue', '');
-    if (tab === 'audit' && this.stores.audit.getState().filterText !== '') return this.applyFilter('audit', '');
+    const list = this.lists[ui.tab];
+    if (list && list.filterText() !== '') return this.applyFilter(list, '');
     if (ui.message) ui.setMessage(null);
   }
 
-  // ── lists ──────────────────────────────────────────────────────────────────────────────
+  // ── lists: the shared keys, carried out by the active tab's ListKeys ────────────────────
 
   private move(delta: number): void {
-    const tab = this.ui.tab;
-    this.safe(() => {
-      if (tab === 'stuck') {
-        const st = this.stores.stuck.getState();
-        const i = st.books.findIndex((b) => b.id === st.selectedId);
-        const next = st.books[Math.max(0, Math.min(st.books.length - 1, i + delta))];
-        if (next) st.select(next.id);
-      } else if (tab === 'queue') {
-        this.loadQueue({ kind: 'move', delta });
-      } else if (tab === 'audit') {
-        this.stores.audit.getState().setFollow(false);
-        this.loadAudit({ kind: 'move', delta });
-      }
-    });
+    const list = this.lists[this.ui.tab];
+    if (list) this.safe(() => list.move(delta));
   }
 
   private jump(to: 'top' | 'bottom'): void {
-    const tab = this.ui.tab;
-    this.safe(() => {
-      if (tab === 'stuck') {
-        const st = this.stores.stuck.getState();
-        const b = to === 'top' ? st.books[0] : st.books[st.books.length - 1];
-        if (b) st.select(b.id);
-      } else if (tab === 'queue') {
-        this.loadQueue({ kind: to });
-      } else if (tab === 'audit') {
-        if (to === 'bottom') this.stores.audit.getState().setFollow(false);
-        this.loadAudit({ kind: to });
-      }
-    });
+    const list = this.lists[this.ui.tab];
+    if (list) this.safe(() => list.jump(to));
   }
 
   private openDetails(): void {
-    const tab = this.ui.tab;
-    const now = this.services.clock();
+    const list = this.lists[this.ui.tab];
+    if (!list) return;
     this.safe(() => {
-      if (tab === 'stuck') {
-        const st = this.stores.stuck.getState();
-        const b = st.books.find((x) => x.id === st.selectedId);
-        if (b) this.ui.setDetails({ tab, id: b.id, title: `Stuck book ${bookLabel(b)}`, items: stuckDetails(b) });
-      } else if (tab === 'queue') {
-        const q = this.stores.queue.getState();
-        const row = q.selectedId ? this.services.pipelines.get(q.selectedId) : undefined;
-        if (row) this.ui.setDetails({ tab, id: row.id, title: `Book ${bookLabel(row)}`, items: bookDetails(row, now) });
-      } else if (tab === 'audit') {
-        const a = this.stores.audit.getState();
-        const row = a.selectedId !== null ? this.auditSource.get(a.selectedId) : undefined;
-        if (row) this.ui.setDetails({ tab, id: String(row.id), title: `Audit entry #${row.id}`, items: auditDetails(row) });
-      }
+      const details = list.selectedDetails();
+      if (details) this.ui.setDetails(details);
     });
   }
 
   private askFilter(): void {
-    const tab = this.ui.tab;
-    if (tab !== 'stuck' && tab !== 'queue' && tab !== 'audit') return;
-    const before =
-      tab === 'stuck'
-        ? this.stores.stuck.getState().filter
-        : tab === 'queue'
-          ? this.stores.queue.getState().filter
-          : this.stores.audit.getState().filterText;
-    const placeholder =
-      tab === 'stuck'
-        ? 'state, reason or part of the path'
-        : tab === 'queue'
-          ? 'detected, needs_retry, approved, p3, or part of the path'
-          : 'actor:human:ana  action:approved  book:3f2a9c1e';
+    const list = this.lists[this.ui.tab];
+    if (!list) return;
     this.ui.setOverlay({
       kind: 'prompt',
       label: 'Filter',
-      initialValue: before,
-      placeholder,
-      onChange: (v) => this.applyFilter(tab, v),
+      initialValue: list.filterText(),
+      placeholder: list.filterPlaceholder,
+      // Live: the list narrows as the person types.
+      onChange: (v) => this.applyFilter(list, v),
       onSubmit: (v) => {
         this.ui.closeOverlay();
-        this.applyFilter(tab, v);
+        this.applyFilter(list, v);
       },
       onCancel: () => {
         this.ui.closeOverlay();
-        this.applyFilter(tab, '');
+        this.applyFilter(list, '');
       },
     });
   }
 
-  private applyFilter(tab: 'stuck' | 'queue' | 'audit', text: string): void {
-    this.safe(() => {
-      if (tab === 'stuck') this.stores.stuck.getState().setFilter(text);
-      else if (tab === 'queue') {
-        this.stores.queue.getState().setFilter(text);
-        this.loadQueue({ kind: 'top' });
-      } else {
-        this.stores.audit.getState().setFilter(text, parseAuditFilter(text));
-        this.loadAudit({ kind: 'top' });
-      }
-    });
-    const shown = tab === 'audit' ? describeAuditFilter(parseAuditFilter(text)) : text.trim();
+  private applyFilter(list: ListKeys, text: string): void {
+    this.safe(() => list.setFilter(text));
+    const shown = list.describeFilter(text);
     this.ui.setMessage(shown === '' ? null : { text: `Filter: ${shown} (Esc clears)` });
   }
 
-  // ── actions ────────────────────────────────────────────────────────────────────────────
-
-  private confirm(o: Omit<Extract<Overlay, { kind: 'confirm' }>, 'kind'>): void {
-    this.ui.setOverlay({ kind: 'confirm', ...o });
-  }
+  // ── writes ─────────────────────────────────────────────────────────────────────────────
 
   /** Runs a write, reports success or the refusal, and refreshes at once. */
   private write(describe: () => string): void {
@@ -499,146 +401,5 @@ export class ConsoleController {
       this.ui.setBusy(false);
     }
     this.poller.refreshNow();
-  }
-
-  private askRecovery(action: RecoveryAction): void {
-    const st = this.stores.stuck.getState();
-    const book = st.books.find((b) => b.id === st.selectedId);
-    if (!book) return;
-    const verbs: Record<RecoveryAction, { verb: string; detail: string }> = {
-      reset: { verb: 'Reset', detail: `Releases the claim and starts it over (it is ${book.state}).` },
-      retry: { verb: 'Retry', detail: `Queues it again as needs_retry (it is ${book.state}).` },
-      reject: { verb: 'Reject', detail: '' },
-    };
-    const ask = (reason?: string): void =>
-      this.confirm({
-        action: verbs[action].verb,
-        subject: `book ${bookLabel(book)}`,
-        count: 1,
-        detail: reason !== undefined ? `Reason: ${reason}` : verbs[action].detail,
-        destructive: action !== 'retry',
-        onConfirm: () =>
-          this.write(() => {
-            const r = this.ops.recovery.recover(book.id, action, this.actor, reason);
-            return `${verbs[action].verb} ${shortId(book.id)}: now ${r.pipeline.state} (audit #${r.audit_id})`;
-          }),
-      });
-    if (action === 'reject') {
-      this.ui.setOverlay({
-        kind: 'prompt',
-        label: `Reason for rejecting ${bookLabel(book)}`,
-        placeholder: 'why (recorded in the audit log)',
-        validate: (v) => (v.trim() === '' ? 'A reason is required' : null),
-        onSubmit: (v) => ask(v.trim()),
-        onCancel: () => this.ui.closeOverlay(),
-      });
-      return;
-    }
-    ask();
-  }
-
-  private selectedQueueRow() {
-    const q = this.stores.queue.getState();
-    return q.rows.find((r) => r.id === q.selectedId);
-  }
-
-  private bumpPriority(delta: number): void {
-    const row = this.selectedQueueRow();
-    if (!row) return;
-    const next = Math.max(MIN_PRIORITY, Math.min(MAX_PRIORITY, row.priority + delta));
-    this.setPriority(row.id, next);
-  }
-
-  private setPriority(id: string, priority: number): void {
-    const row = this.selectedQueueRow();
-    this.write(() => {
-      const r = this.services.actions.setPriority(id, priority, this.actor);
-      return `Priority of ${shortId(id)} set to ${priority} (audit #${r.auditId})`;
-    });
-    // The cursor follows the book to its new place in claim order.
-    this.safe(() => this.loadQueue({ kind: 'follow', id, ...(row ? { key: keyOf(row) } : {}) }));
-  }
-
-  private askPriority(): void {
-    const row = this.selectedQueueRow();
-    if (!row) return;
-    this.ui.setOverlay({
-      kind: 'prompt',
-      label: `Priority for ${bookLabel(row)} (1 = first)`,
-      initialValue: String(row.priority),
-      digitsOnly: true,
-      validate: (v) => {
-        const n = Number(v);
-        return Number.isInteger(n) && n >= MIN_PRIORITY && n <= MAX_PRIORITY ? null : 'Type a number from 1 to 10';
-      },
-      onSubmit: (v) => this.setPriority(row.id, Number(v)),
-      onCancel: () => this.ui.closeOverlay(),
-    });
-  }
-
-  private editField(): void {
-    const b = this.stores.batch.getState();
-    const field = BATCH_FIELDS[b.field];
-    if (!field) return;
-    this.ui.setOverlay({
-      kind: 'prompt',
-      label: field.label,
-      initialValue: b.form[field.id],
-      placeholder: field.hint,
-      onSubmit: (v) => {
-        this.ui.closeOverlay();
-        this.stores.batch.getState().setValue(field.id, v.trim());
-        this.stores.batch.getState().setApplied(null);
-        this.safe(() => this.loadPreview());
-      },
-      onCancel: () => this.ui.closeOverlay(),
-    });
-  }
-
-  private askBatch(kind: 'approve' | 'reject'): void {
-    const b = this.stores.batch.getState();
-    // The preview on screen now is the one that will be applied, object and all.
-    const preview = b.preview;
-    if (!preview) {
-      this.ui.setMessage({ text: b.previewError ?? 'No preview yet', tone: 'warning' });
-      return;
-    }
-    if (preview.exceeds_max) {
-      this.ui.setMessage({
-        text: `${formatCount(preview.matched)} books match, over the max count ${formatCount(preview.filter.max_count ?? 50)}: narrow the filter or raise Max count`,
-        tone: 'warning',
-      });
-      return;
-    }
-    if (preview.books.length === 0) {
-      this.ui.setMessage({ text: 'No books match the filter', tone: 'warning' });
-      return;
-    }
-    const count = preview.books.length;
-    const ask = (toApply: BatchPreview, reason?: string): void =>
-      this.confirm({
-        action: kind === 'approve' ? 'Approve' : 'Reject',
-        subject: `the ${formatCount(count)} previewed book${count === 1 ? '' : 's'}`,
-        count,
-        ...(reason !== undefined ? { detail: `Reason: ${reason}` } : {}),
-        destructive: kind === 'reject',
-        onConfirm: () =>
-          this.write(() => {
-            const result = this.ops.batch.apply(toApply, this.actor);
-            this.stores.batch.getState().setApplied({ verb: kind === 'approve' ? 'approved' : 'rejected', result });
-            const skipped = result.skipped.length > 0 ? `, ${result.skipped.length} skipped (changed since the preview)` : '';
-            return `${kind === 'approve' ? 'Approved' : 'Rejected'} ${formatCount(result.affected)} books${skipped} (audit #${result.audit_id ?? '-'})`;
-          }),
-      });
-    if (kind === 'approve') return ask(preview);
-    this.ui.setOverlay({
-      kind: 'prompt',
-      label: `Reason for rejecting ${formatCount(count)} books`,
-      placeholder: 'why (recorded in the audit log)',
-      validate: (v) => (v.trim() === '' ? 'A reason is required' : null),
-      // The same books and versions as previewed; only the operation differs.
-      onSubmit: (v) => ask({ ...preview, operation: { kind: 'reject', reason: v.trim() } }, v.trim()),
-      onCancel: () => this.ui.closeOverlay(),
-    });
   }
 }

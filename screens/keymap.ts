@@ -1,12 +1,14 @@
 /**
  * The console's one keymap registry.
  *
- * Every key the console answers to is a row in `KEYMAP`: an id the screens switch on, the keys,
+ * Every key the console answers to is a row in `KEYMAP`: an id its handler is keyed by, the keys,
  * where it applies, a help description, a short footer label, whether it changes data (so
  * read-only mode can refuse it with a reason), and an optional reason it is disabled right now.
  * The help overlay (`helpSections`) and the footer (`footerHints`) are rendered from this data,
  * and screens find out what a keypress means with `matchBinding` / `resolveBinding`; nothing else
- * hard-codes a key. To add a key: add a row here, then handle its id in the screen.
+ * hard-codes a key. To add a key: add a row here, then handle its id where its scope is handled:
+ * a tab's scope in `screens/<tab>-keys.ts`, the others in `controller.ts`. Until then `tsc` fails,
+ * because the controller's handler table must have an entry for every id.
  *
  * Scopes. `global` keys work on every tab. `list` holds the table navigation shared by the tabs
  * that show a list (stuck, queue, audit). A tab's scope chain is tab → list (if any) → global, and
@@ -272,6 +274,9 @@ export const KEYMAP = [
 ] as const satisfies readonly Binding[];
 
 export type BindingId = (typeof KEYMAP)[number]['id'];
+
+/** The ids of one scope's bindings: what that scope's key module must handle (tsc checks). */
+export type BindingIdIn<S extends Scope> = Extract<(typeof KEYMAP)[number], { readonly scope: S }>['id'];
 
 const byId = new Map<string, Binding>(KEYMAP.map((b) => [b.id, b]));
 

@@ -1,0 +1,69 @@
+/**
+ * The Audit tab's keys: follow new entries as they arrive, and the list keys over a keyset window
+ * of the append-only log (newest first). Moving the cursor stops following, so the rows a person
+ * is reading do not scroll away under them.
+ */
+import { AuditSource, describeAuditFilter, parseAuditFilter } from '../store/sources.js';
+import { loadAuditWindow, type AuditIntent } from '../store/audit.js';
+import { auditDetails } from './describe.js';
+import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
+
+export interface AuditKeys {
+  readonly handlers: KeyHandlers<'audit'>;
+  readonly list: ListKeys;
+  /** Loads the window `intent` asks for (also the poller's audit feed). */
+  load(intent: AuditIntent): void;
+}
+
+export function auditKeys(deps: KeyDeps): AuditKeys {
+  const source = new AuditSource(deps.services);
+  const ui = () => deps.stores.ui.getState();
+  const audit = () => deps.stores.audit.getState();
+
+  function load(intent: AuditIntent): void {
+    const a = audit();
+    a.applyWindow(loadAuditWindow(source, a, intent, deps.listRows()));
+  }
+
+  function toggleFollow(): void {
+    const a = audit();
+    a.setFollow(!a.follow);
+    // `a` is the state before the toggle: following starts at the newest entry.
+    if (!a.follow) deps.safe(() => load({ kind: 'top' }));
+    ui().setMessage({ text: a.follow ? 'Follow off' : 'Following new entries' });
+  }
+
+  const list: ListKeys = {
+    move: (delta) => {
+      audit().setFollow(false);
+      load({ kind: 'move', delta });
+    },
+    jump: (to) => {
+      // Top is where following would keep the cursor anyway; the bottom is the oldest entry.
+      if (to === 'bottom') audit().setFollow(false);
+      load({ kind: to });
+    },
+    selectedDetails: () => {
+      const id = audit().selectedId;
+      const row = id !== null ? source.get(id) : undefined;
+      return row ? { tab: 'audit', id: String(row.id), title: `Audit entry #${row.id}`, items: auditDetails(row) } : null;
+    },
+    selection: () => ({ hasSelection: audit().selectedId !== null }),
+    filterPlaceholder: 'actor:human:ana  action:approved  book:3f2a9c1e',
+    filterText: () => audit().filterText,
+    setFilter: (text) => {
+      audit().setFilter(text, parseAuditFilter(text));
+      load({ kind: 'top' });
+    },
+    describeFilter: (text) => describeAuditFilter(parseAuditFilter(text)),
+  };
+
+  return {
+    handlers: {
+      'audit.follow': () => toggleFollow(),
+      'audit.filter': () => deps.askFilter(),
+    },
+    list,
+    load,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The Batch tab's keys: edit the filter form, and approve or reject exactly the books the preview
+ * on screen shows (ops.batch applies the previewed ids and versions, skipping any that changed).
+ */
+import type { BatchPreview } from '../src/ops/types.js';
+import { formatCount } from '../components/text.js';
+import { BATCH_FIELDS, formToFilter } from '../store/batch.js';
+import type { KeyDeps, KeyHandlers } from './tab-keys.js';
+
+export interface BatchKeys {
+  readonly handlers: KeyHandlers<'batch'>;
+  /** Runs the preview for the form as it is now (also the poller's batch feed). */
+  loadPreview(): void;
+}
+
+export function batchKeys(deps: KeyDeps): BatchKeys {
+  const ui = () => deps.stores.ui.getState();
+  const batch = () => deps.stores.batch.getState();
+
+  // Always an approve preview: it is what `a` applies, and `x` reuses it with the operation swapped.
+  function loadPreview(): void {
+    const b = batch();
+    let filter;
+    try {
+      filter = formToFilter(b.form, deps.services.clock());
+    } catch (err) {
+      b.applyPreview(null, (err as Error).message);
+      return;
+    }
+    b.applyPreview(deps.services.ops.batch.preview(filter, { kind: 'approve' }), null);
+  }
+
+  function editField(): void {
+    const b = batch();
+    const field = BATCH_FIELDS[b.field];
+    if (!field) return;
+    ui().setOverlay({
+      kind: 'prompt',
+      label: field.label,
+      initialValue: b.form[field.id],
+      placeholder: field.hint,
+      onSubmit: (v) => {
+        ui().closeOverlay();
+        batch().setValue(field.id, v.trim());
+        batch().setApplied(null);
+        deps.safe(loadPreview);
+      },
+      onCancel: () => ui().closeOverlay(),
+    });
+  }
+
+  function clearField(): void {
+    const b = batch();
+    const field = BATCH_FIELDS[b.field];
+    if (field) b.setValue(field.id, '');
+    deps.safe(loadPreview);
+  }
+
+  function askBatch(kind: 'approve' | 'reject'): void {
+    const b = batch();
+    // The preview on screen now is the one that will be applied, object and all.
+    const preview = b.preview;
+    if (!preview) {
+      ui().setMessage({ text: b.previewError ?? 'No preview yet', tone: 'warning' });
+      return;
+    }
+    if (preview.exceeds_max) {
+      ui().setMessage({
+        text: `${formatCount(preview.matched)} books match, over the max count ${formatCount(preview.filter.max_count ?? 50)}: narrow the filter or raise Max count`,
+        tone: 'warning',
+      });
+      return;
+    }
+    if (preview.books.length === 0) {
+      ui().setMessage({ text: 'No books match the filter', tone: 'warning' });
+      return;
+    }
+    const count = preview.books.length;
+    const ask = (toApply: BatchPreview, reason?: string): void =>
+      ui().setOverlay({
+        kind: 'confirm',
+        action: kind === 'approve' ? 'Approve' : 'Reject',
+        subject: `the ${formatCount(count)} previewed book${count === 1 ? '' : 's'}`,
+        count,
+        ...(reason !== undefined ? { detail: `Reason: ${reason}` } : {}),
+        destructive: kind === 'reject',
+        onConfirm: () =>
+          deps.write(() => {
+            const result = deps.services.ops.batch.apply(toApply, deps.actor);
+            batch().setApplied({ verb: kind === 'approve' ? 'approved' : 'rejected', result });
+            const skipped = result.skipped.length > 0 ? `, ${result.skipped.length} skipped (changed since the preview)` : '';
+            return `${kind === 'approve' ? 'Approved' : 'Rejected'} ${formatCount(result.affected)} books${skipped} (audit #${result.audit_id ?? '-'})`;
+          }),
+      });
+    if (kind === 'approve') return ask(preview);
+    ui().setOverlay({
+      kind: 'prompt',
+      label: `Reason for rejecting ${formatCount(count)} books`,
+      placeholder: 'why (recorded in the audit log)',
+      validate: (v) => (v.trim() === '' ? 'A reason is required' : null),
+      // The same books and versions as previewed; only the operation differs.
+      onSubmit: (v) => ask({ ...preview, operation: { kind: 'reject', reason: v.trim() } }, v.trim()),
+      onCancel: () => ui().closeOverlay(),
+    });
+  }
+
+  return {
+    handlers: {
+      'batch.nextField': () => batch().setField(batch().field + 1),
+      'batch.prevField': () => batch().setField(batch().field - 1),
+      'batch.edit': () => editField(),
+      'batch.clearField': () => clearField(),
+      'batch.approve': () => askBatch('approve'),
+      'batch.reject': () => askBatch('reject'),
+    },
+    loadPreview,
+  };
+}

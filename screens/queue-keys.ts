@@ -1,0 +1,100 @@
+/**
+ * The Queue tab's keys: a person's priority for the selected book (raise, lower, set) through
+ * BookActions, and the list keys over a keyset window, so only the visible rows are read at any
+ * depth of the queue.
+ */
+import { MAX_PRIORITY, MIN_PRIORITY } from '../src/domain/states.js';
+import { shortId } from '../src/cli/format.js';
+import { QueueSource, keyOf } from '../store/sources.js';
+import { loadQueueWindow, type QueueIntent } from '../store/queue.js';
+import { bookDetails, bookLabel } from './describe.js';
+import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
+
+export interface QueueKeys {
+  readonly handlers: KeyHandlers<'queue'>;
+  readonly list: ListKeys;
+  /** Loads the window `intent` asks for (also the poller's queue feed). */
+  load(intent: QueueIntent): void;
+}
+
+export function queueKeys(deps: KeyDeps): QueueKeys {
+  const source = new QueueSource(deps.services);
+  const ui = () => deps.stores.ui.getState();
+  const queue = () => deps.stores.queue.getState();
+  const selectedRow = () => {
+    const q = queue();
+    return q.rows.find((r) => r.id === q.selectedId);
+  };
+
+  function load(intent: QueueIntent): void {
+    const q = queue();
+    q.applyWindow(loadQueueWindow(source, q, intent, deps.listRows()));
+  }
+
+  function setPriority(id: string, priority: number): void {
+    const row = selectedRow();
+    deps.write(() => {
+      const r = deps.services.actions.setPriority(id, priority, deps.actor);
+      return `Priority of ${shortId(id)} set to ${priority} (audit #${r.auditId})`;
+    });
+    // The cursor follows the book to its new place in claim order.
+    deps.safe(() => load({ kind: 'follow', id, ...(row ? { key: keyOf(row) } : {}) }));
+  }
+
+  function bumpPriority(delta: number): void {
+    const row = selectedRow();
+    if (!row) return;
+    setPriority(row.id, Math.max(MIN_PRIORITY, Math.min(MAX_PRIORITY, row.priority + delta)));
+  }
+
+  function askPriority(): void {
+    const row = selectedRow();
+    if (!row) return;
+    ui().setOverlay({
+      kind: 'prompt',
+      label: `Priority for ${bookLabel(row)} (1 = first)`,
+      initialValue: String(row.priority),
+      digitsOnly: true,
+      validate: (v) => {
+        const n = Number(v);
+        return Number.isInteger(n) && n >= MIN_PRIORITY && n <= MAX_PRIORITY ? null : 'Type a number from 1 to 10';
+      },
+      onSubmit: (v) => setPriority(row.id, Number(v)),
+      onCancel: () => ui().closeOverlay(),
+    });
+  }
+
+  const list: ListKeys = {
+    move: (delta) => load({ kind: 'move', delta }),
+    jump: (to) => load({ kind: to }),
+    selectedDetails: () => {
+      // The window row may be a poll old: details read the book as it is now.
+      const id = queue().selectedId;
+      const row = id ? deps.services.pipelines.get(id) : undefined;
+      return row ? { tab: 'queue', id: row.id, title: `Book ${bookLabel(row)}`, items: bookDetails(row, deps.services.clock()) } : null;
+    },
+    selection: () => {
+      const row = selectedRow();
+      return { hasSelection: row !== undefined, ...(row ? { selectedPriority: row.priority } : {}) };
+    },
+    filterPlaceholder: 'detected, needs_retry, approved, p3, or part of the path',
+    filterText: () => queue().filter,
+    setFilter: (text) => {
+      queue().setFilter(text);
+      load({ kind: 'top' });
+    },
+    describeFilter: (text) => text.trim(),
+  };
+
+  return {
+    handlers: {
+      // Priority 1 is claimed first, so raising lowers the number.
+      'queue.raisePriority': () => bumpPriority(-1),
+      'queue.lowerPriority': () => bumpPriority(1),
+      'queue.setPriority': () => askPriority(),
+      'queue.filter': () => deps.askFilter(),
+    },
+    list,
+    load,
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The Stuck tab's keys: reset, retry or reject the selected book through `ops.recovery`, and what
+ * the list keys mean on a list that is held in memory (the detector returns at most a few hundred).
+ */
+import type { RecoveryAction } from '../src/ops/types.js';
+import { shortId } from '../src/cli/format.js';
+import { bookLabel, stuckDetails } from './describe.js';
+import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
+
+export interface StuckKeys {
+  readonly handlers: KeyHandlers<'stuck'>;
+  readonly list: ListKeys;
+}
+
+const RECOVERY_VERBS: Record<RecoveryAction, string> = { reset: 'Reset', retry: 'Retry', reject: 'Reject' };
+
+export function stuckKeys(deps: KeyDeps): StuckKeys {
+  const ui = () => deps.stores.ui.getState();
+  const stuck = () => deps.stores.stuck.getState();
+  const selected = () => {
+    const st = stuck();
+    return st.books.find((b) => b.id === st.selectedId);
+  };
+
+  function askRecovery(action: RecoveryAction): void {
+    const book = selected();
+    if (!book) return;
+    const verb = RECOVERY_VERBS[action];
+    const detail: Record<RecoveryAction, string> = {
+      reset: `Releases the claim and starts it over (it is ${book.state}).`,
+      retry: `Queues it again as needs_retry (it is ${book.state}).`,
+      reject: '',
+    };
+    const ask = (reason?: string): void =>
+      ui().setOverlay({
+        kind: 'confirm',
+        action: verb,
+        subject: `book ${bookLabel(book)}`,
+        count: 1,
+        detail: reason !== undefined ? `Reason: ${reason}` : detail[action],
+        destructive: action !== 'retry',
+        onConfirm: () =>
+          deps.write(() => {
+            const r = deps.services.ops.recovery.recover(book.id, action, deps.actor, reason);
+            return `${verb} ${shortId(book.id)}: now ${r.pipeline.state} (audit #${r.audit_id})`;
+          }),
+      });
+    if (action !== 'reject') return ask();
+    // A rejection is final for the book, so the audit log must say why.
+    ui().setOverlay({
+      kind: 'prompt',
+      label: `Reason for rejecting ${bookLabel(book)}`,
+      placeholder: 'why (recorded in the audit log)',
+      validate: (v) => (v.trim() === '' ? 'A reason is required' : null),
+      onSubmit: (v) => ask(v.trim()),
+      onCancel: () => ui().closeOverlay(),
+    });
+  }
+
+  const list: ListKeys = {
+    move: (delta) => {
+      const st = stuck();
+      const i = st.books.findIndex((b) => b.id === st.selectedId);
+      const next = st.books[Math.max(0, Math.min(st.books.length - 1, i + delta))];
+      if (next) st.select(next.id);
+    },
+    jump: (to) => {
+      const st = stuck();
+      const b = to === 'top' ? st.books[0] : st.books[st.books.length - 1];
+      if (b) st.select(b.id);
+    },
+    selectedDetails: () => {
+      const b = selected();
+      return b ? { tab: 'stuck', id: b.id, title: `Stuck book ${bookLabel(b)}`, items: stuckDetails(b) } : null;
+    },
+    selection: () => ({ hasSelection: stuck().selectedId !== null }),
+    filterPlaceholder: 'state, reason or part of the path',
+    filterText: () => stuck().filter,
+    setFilter: (text) => stuck().setFilter(text),
+    describeFilter: (text) => text.trim(),
+  };
+
+  return {
+    handlers: {
+      'stuck.reset': () => askRecovery('reset'),
+      'stuck.retry': () => askRecovery('retry'),
+      'stuck.reject': () => askRecovery('reject'),
+      'stuck.filter': () => deps.askFilter(),
+    },
+    list,
+  };
+}
