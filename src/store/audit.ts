@@ -98,7 +98,7 @@ export function auditRowHash(prev: string | null, r: Omit<AuditRow, 'id' | 'hash
 /**
  * The ids of the audit rows of the pipelines matching `seed` (a WHERE over pipelines), newest
  * first: a walk from each pipeline's newest row along pipeline_prev_id, stepping over rows that
- * retention deleted (audit_chain_gaps). Each step is a rowid probe, so a book's trail costs its
+ * retention deleted (audit_deletions). Each step is a rowid probe, so a book's trail costs its
  * length, not the table's size. Use as `id IN (…)`.
  */
 export function auditChainSql(seed: string): string {
@@ -106,7 +106,7 @@ export function auditChainSql(seed: string): string {
       SELECT last_audit_id, 0 FROM pipelines WHERE ${seed}
       UNION ALL
       SELECT COALESCE(a.pipeline_prev_id, CASE WHEN a.id IS NULL THEN g.prev_id END), c.depth + 1
-      FROM chain c LEFT JOIN audit a ON a.id = c.aid LEFT JOIN audit_chain_gaps g ON g.id = c.aid
+      FROM chain c LEFT JOIN audit a ON a.id = c.aid LEFT JOIN audit_deletions g ON g.id = c.aid
       WHERE c.aid IS NOT NULL AND c.depth < 100000000)
     SELECT aid FROM chain WHERE aid IS NOT NULL`;
 }
@@ -229,23 +229,70 @@ export class AuditLog {
   }
 
   /**
-   * Walks the chain in id order. A row whose hash does not match its content was edited; a row
-   * whose prev_hash is not the previous row's hash follows a gap (deleted rows) — expected only
-   * where retention ran, which it records as AUDIT_RETENTION.
+   * Walks the hash chain in id order, in pages of short reads (a multi-second read transaction
+   * would hold back WAL checkpoints for the writers). A row whose hash does not match its content
+   * was edited. A row whose prev_hash is not the previous row's hash follows deleted rows: the gap
+   * is bridged when the deletions recorded between the two (audit_deletions, by trigger) chain
+   * prev_hash → hash from one to the other and all went through retention's gate; otherwise it is
+   * reported, as unverifiable when it predates the recording (schema 5).
    */
-  verify(): { checked: number; modified: number[]; gaps: number[] } {
-    const modified: number[] = [];
-    const gaps: number[] = [];
-    let prev: string | null | undefined;
-    let checked = 0;
-    for (const r of this.db.prepare('SELECT * FROM audit ORDER BY id').iterate() as IterableIterator<AuditRow>) {
-      checked++;
-      if (auditRowHash(r.prev_hash, r) !== r.hash) modified.push(r.id);
-      if (prev !== undefined && r.prev_hash !== prev) gaps.push(r.id);
-      prev = r.hash;
+  verify(options: { pageSize?: number } = {}): AuditVerifyReport {
+    const report: AuditVerifyReport = { checked: 0, modified: [], gaps: [], retention_gaps: 0, bridged_rows: 0, unverifiable_gaps: [] };
+    const page = this.db.prepare('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?');
+    const deletedBetween = this.db.prepare(
+      'SELECT prev_hash, hash, by_retention FROM audit_deletions WHERE id > ? AND id < ? ORDER BY id',
+    );
+    const recordedFrom =
+      (this.db.prepare('SELECT recorded_from FROM audit_deletions_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0;
+    const size = options.pageSize ?? 10_000;
+    let prev: { id: number; hash: string } | undefined;
+    for (;;) {
+      const rows = page.all(prev?.id ?? 0, size) as AuditRow[];
+      for (const r of rows) {
+        report.checked++;
+        if (auditRowHash(r.prev_hash, r) !== r.hash) report.modified.push(r.id);
+        const expected = prev?.hash ?? null;
+        if (r.prev_hash !== expected) {
+          const dels = deletedBetween.all(prev?.id ?? 0, r.id) as { prev_hash: string | null; hash: string; by_retention: number }[];
+          let link = expected;
+          let bridged = dels.length > 0;
+          for (const d of dels) {
+            if (d.by_retention !== 1 || d.prev_hash !== link) {
+              bridged = false;
+              break;
+            }
+            link = d.hash;
+          }
+          if (bridged && link === r.prev_hash) {
+            report.retention_gaps++;
+            report.bridged_rows += dels.length;
+          } else if (r.id <= recordedFrom) {
+            // The row existed when deletions started being recorded: what is missing before it
+            // may have been deleted (by retention) before then.
+            report.unverifiable_gaps.push(r.id);
+          } else {
+            report.gaps.push(r.id);
+          }
+        }
+        prev = { id: r.id, hash: r.hash };
+      }
+      if (rows.length < size) break;
     }
-    return { checked, modified, gaps };
+    return report;
   }
+}
+
+export interface AuditVerifyReport {
+  checked: number;
+  /** Rows whose content no longer matches their hash. */
+  modified: number[];
+  /** Rows after a gap that recorded retention deletions do not explain. */
+  gaps: number[];
+  /** Gaps bridged by rows retention deleted, and how many deleted rows bridge them. */
+  retention_gaps: number;
+  bridged_rows: number;
+  /** Gaps from before deletions were recorded (databases upgraded from schema 4). */
+  unverifiable_gaps: number[];
 }
 
 /** The stable JSON document for one audit entry (what `--json` prints). */

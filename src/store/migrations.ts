@@ -248,7 +248,8 @@ export const MIGRATIONS: readonly string[] = [
   // - each pipeline points at its newest history row and newest audit row, and each of those rows
   //   at the previous one of the same pipeline: a book's trail is a walk from its row (a few
   //   rowid probes), and writing a row touches only the end of its table plus the book's own row;
-  // - retention deleting an audit row leaves a bridge in audit_chain_gaps, so walks step over it;
+  // - a deleted audit row leaves a bridge in audit_deletions, so walks step over it (and verify
+  //   can bridge the hash chain across retention's deletions);
   // - live_hash holds content_hash only while the book is live, set by trigger when liveness or
   //   the hash changes, so ordinary state changes leave the uniqueness index alone;
   // - lease_owner rides in pipelines_lease_stuck (leased rows are few) instead of its own index;
@@ -315,7 +316,19 @@ export const MIGRATIONS: readonly string[] = [
       WHERE rowid = NEW.rowid;
   END;
 
-  CREATE TABLE audit_chain_gaps (id INTEGER PRIMARY KEY, prev_id INTEGER);
+  -- Every deleted audit row leaves its links here: the book trail walks over it (prev_id), and
+  -- verify bridges the hash chain through it (prev_hash → hash), telling deletions made through
+  -- retention's gate (by_retention = 1) from any other. Rows deleted before this migration
+  -- were not recorded: verify reports gaps up to recorded_from as unverifiable, not as tampering.
+  CREATE TABLE audit_deletions (
+    id           INTEGER PRIMARY KEY,
+    prev_id      INTEGER,
+    prev_hash    TEXT,
+    hash         TEXT NOT NULL,
+    by_retention INTEGER NOT NULL
+  );
+  CREATE TABLE audit_deletions_meta (id INTEGER PRIMARY KEY CHECK (id = 1), recorded_from INTEGER NOT NULL);
+  INSERT INTO audit_deletions_meta (id, recorded_from) SELECT 1, COALESCE(MAX(id), 0) FROM audit;
   CREATE TRIGGER audit_pipeline_chain_check BEFORE INSERT ON audit
     WHEN NEW.pipeline_id IS NOT NULL
      AND NEW.pipeline_prev_id IS NOT (SELECT last_audit_id FROM pipelines WHERE id = NEW.pipeline_id) BEGIN
@@ -324,8 +337,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_pipeline_chain AFTER INSERT ON audit WHEN NEW.pipeline_id IS NOT NULL BEGIN
     UPDATE pipelines SET last_audit_id = NEW.id WHERE id = NEW.pipeline_id;
   END;
-  CREATE TRIGGER audit_chain_gap AFTER DELETE ON audit WHEN OLD.pipeline_id IS NOT NULL BEGIN
-    INSERT INTO audit_chain_gaps (id, prev_id) VALUES (OLD.id, OLD.pipeline_prev_id);
+  CREATE TRIGGER audit_deletion_record AFTER DELETE ON audit BEGIN
+    INSERT INTO audit_deletions (id, prev_id, prev_hash, hash, by_retention)
+    VALUES (OLD.id, OLD.pipeline_prev_id, OLD.prev_hash, OLD.hash,
+            COALESCE((SELECT open FROM audit_gate WHERE id = 1), 0));
   END;
   `,
 ];

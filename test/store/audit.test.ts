@@ -62,10 +62,21 @@ describe('audit is append-only in the database', () => {
   });
 });
 
+const CLEAN = { modified: [], gaps: [], retention_gaps: 0, bridged_rows: 0, unverifiable_gaps: [] };
+
+/** Deletes through retention's gate, as AuditRetention does. */
+function deleteThroughRetention(s: ReturnType<typeof openTest>, ids: number[]): void {
+  immediate(s.db, () => {
+    s.db.prepare('UPDATE audit_gate SET open = 1 WHERE id = 1').run();
+    for (const id of ids) s.db.prepare('DELETE FROM audit WHERE id = ?').run(id);
+    s.db.prepare('UPDATE audit_gate SET open = 0 WHERE id = 1').run();
+  });
+}
+
 describe('hash chain', () => {
   it('verifies a clean chain', () => {
     const { s } = withRows();
-    expect(s.audit.verify()).toEqual({ checked: 3, modified: [], gaps: [] });
+    expect(s.audit.verify()).toEqual({ checked: 3, ...CLEAN });
   });
 
   it('detects a row edited through a raw connection after dropping the trigger', () => {
@@ -76,11 +87,11 @@ describe('hash chain', () => {
     raw.prepare(`UPDATE audit SET actor = 'human:mallory' WHERE id = ?`).run(ids[1]);
     raw.close();
     const again = openTest(dbPath);
-    expect(again.audit.verify()).toEqual({ checked: 3, modified: [ids[1]], gaps: [] });
+    expect(again.audit.verify()).toEqual({ checked: 3, ...CLEAN, modified: [ids[1]] });
     again.close();
   });
 
-  it('detects a deleted row as a gap', () => {
+  it('detects a row deleted behind the gate’s back as a gap', () => {
     const { s, ids, dbPath } = withRows();
     s.close();
     const raw = new Database(dbPath);
@@ -88,7 +99,25 @@ describe('hash chain', () => {
     raw.prepare('DELETE FROM audit WHERE id = ?').run(ids[1]);
     raw.close();
     const again = openTest(dbPath);
-    expect(again.audit.verify()).toEqual({ checked: 2, modified: [], gaps: [ids[2]] });
+    expect(again.audit.verify()).toEqual({ checked: 2, ...CLEAN, gaps: [ids[2]] });
+    again.close();
+  });
+
+  it('bridges gaps left by retention (middle and oldest rows), in small pages too', () => {
+    const { s, ids } = withRows();
+    const more = immediate(s.db, () => [1, 2, 3].map(() => s.audit.append({ action: 'BATCH_QUEUED', actor: 'human:a', ids: [] })));
+    deleteThroughRetention(s, [ids[0]!, ids[2]!, more[0]!]);
+    for (const pageSize of [1, 2, 10_000]) {
+      expect(s.audit.verify({ pageSize })).toEqual({ checked: 3, ...CLEAN, retention_gaps: 2, bridged_rows: 3 });
+    }
+    // A deletion recorded as retention's does not cover a row edited afterwards.
+    s.close();
+    const raw = new Database(s.db.name);
+    raw.exec('DROP TRIGGER audit_no_update');
+    raw.prepare(`UPDATE audit_deletions SET hash = 'forged' WHERE id = ?`).run(ids[2]);
+    raw.close();
+    const again = openTest(s.db.name);
+    expect(again.audit.verify()).toMatchObject({ checked: 3, retention_gaps: 1, gaps: [more[1]] });
     again.close();
   });
 });
