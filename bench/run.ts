@@ -18,7 +18,7 @@ import type { BenchContext, BenchResult, BenchSection } from './types.js';
 import { copyDatabaseForBench, meetsGoal } from './types.js';
 
 /** Bump when generate.ts changes what it produces, so cached databases are rebuilt. */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 
 const HERE = path.dirname(fileURLToPath(import.meta.url)); // dist/bench
 const ROOT = path.resolve(HERE, '../..');
