@@ -12,6 +12,7 @@
  * and the hook below takes the stream as an argument (`useTerminalSize(useStdout().stdout)`)
  * instead of calling Ink's `useStdout` itself.
  */
+import fs from 'node:fs';
 import type { RenderOptions } from 'ink'; // type only: no run-time import of Ink
 import { useEffect, useState } from 'react';
 
@@ -135,9 +136,69 @@ export type ExitSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP';
 
 const SIGNAL_NUMBERS: Record<ExitSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
+/**
+ * Whether `stderr` writes to the same terminal `stdout` draws on. For the process's own streams
+ * the two descriptors are compared by device (`2>log`, `2>/dev/pts/7` and a pipe all differ);
+ * for other streams (test fakes) a TTY stderr is taken to be the same terminal.
+ */
+export function stderrSharesTerminal(stdout: Pick<TerminalStream, 'isTTY'>, stderr: Pick<TerminalStream, 'isTTY'>): boolean {
+  if (stdout.isTTY !== true || stderr.isTTY !== true) return false;
+  if (stdout !== process.stdout || stderr !== process.stderr) return true;
+  try {
+    const out = fs.fstatSync(1);
+    const err = fs.fstatSync(2);
+    return out.dev === err.dev && out.ino === err.ino && out.rdev === err.rdev;
+  } catch {
+    return true;
+  }
+}
+
+/** One or more terminal control sequences (CSI, OSC, or a two-byte ESC sequence such as ESC 7) and nothing else. */
+const CONTROL_ONLY = /^(?:\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[0-Z\\-~])+$/;
+
+/** Whether `chunk` (as given to `write`) consists only of terminal control sequences. */
+export function isControlOnly(chunk: unknown): boolean {
+  if (typeof chunk === 'string') return chunk !== '' && CONTROL_ONLY.test(chunk);
+  if (chunk instanceof Uint8Array) return chunk.length > 0 && chunk.length <= 256 && chunk[0] === 0x1b && CONTROL_ONLY.test(Buffer.from(chunk).toString('latin1'));
+  return false;
+}
+
+type WriteFn = (chunk: unknown, ...rest: unknown[]) => boolean;
+const guarded = new WeakSet<object>();
+
+/**
+ * Make `stream` drop writes that are nothing but terminal control sequences; every other write
+ * (error messages, warnings) passes unchanged. For a stderr that is not the terminal the console
+ * draws on (a log file, a pipe, another terminal).
+ *
+ * Why: Ink hides the cursor through cli-cursor, whose restore-cursor@4 registers a signal-exit
+ * handler (alwaysLast) that writes `ESC[?25h` to `process.stderr` — whatever stderr is — when the
+ * process exits or takes a signal. On a redirected stderr that is a stray escape in the log. Our
+ * own restore shows the cursor on stdout (`restore`), so nothing is lost. The handler runs after
+ * every 'exit' listener, so the guard stays for the rest of the process (idempotent).
+ */
+export function keepControlSequencesOff(stream: Pick<TerminalStream, 'write'>): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  const target = stream as unknown as { write: WriteFn };
+  const write = target.write;
+  target.write = function guardedWrite(this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+    if (!isControlOnly(chunk)) return write.call(this, chunk, ...rest);
+    const callback = rest.find((a): a is () => void => typeof a === 'function');
+    if (callback) queueMicrotask(callback);
+    return true;
+  };
+}
+
 export interface TerminalSessionOptions {
   readonly stdout: TerminalStream;
-  readonly stderr?: Pick<TerminalStream, 'write' | 'on'>;
+  readonly stderr?: Pick<TerminalStream, 'write' | 'on' | 'isTTY'>;
+  /**
+   * Whether stderr goes to the terminal stdout draws on (default: `stderrSharesTerminal`). When
+   * it does not, and stdout is a terminal, control sequences are kept off stderr
+   * (`keepControlSequencesOff`): the console writes them only to the terminal it draws on.
+   */
+  readonly stderrIsTerminal?: boolean;
   /** The keyboard side of the terminal (default `process.stdin`); only its errors are used. */
   readonly stdin?: Pick<TerminalStream, 'on' | 'off'>;
   /** Default: whether `stdout` is a TTY. Never switch screens on a pipe. */
@@ -178,6 +239,9 @@ export function openTerminalSession(opts: TerminalSessionOptions): TerminalSessi
   const proc: ProcessLike = opts.process ?? process;
   const useAlt = opts.alternateScreen ?? opts.stdout.isTTY === true;
   const stderr = opts.stderr ?? process.stderr;
+  if (opts.stdout.isTTY === true && !(opts.stderrIsTerminal ?? stderrSharesTerminal(opts.stdout, stderr))) {
+    keepControlSequencesOff(stderr);
+  }
   let restored = false;
   let hungUp = false;
 
