@@ -124,6 +124,9 @@ async function inProcess(ctx: BenchContext): Promise<BenchResult[]> {
   const { ConsoleController } = await import('../../screens/controller.js');
   const { ConsoleApp } = await import('../../screens/App.js');
   const { makeTheme, ThemeProvider } = await import('../../components/theme.js');
+  const { keepControlSequencesOff } = await import('../../screens/terminal.js');
+  // Ink's cursor handling writes ESC[?25h to stderr at exit; the bench's stderr is its log.
+  keepControlSequencesOff(process.stderr);
   const services = createServices(ctx.dbPath);
   const writer = createServices(ctx.dbPath);
   const stores = createConsoleStores('queue');
