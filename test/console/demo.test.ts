@@ -8,45 +8,22 @@
  * promises. Every wait polls capture-pane against a generous deadline: the demo runs two workers
  * with deliberate stage delays and a 20 s stalled lease, and must pass on a loaded 2-core machine.
  * Skipped when tmux is not installed.
- *
- * The tmux helpers follow tmux.e2e.test.ts (same send-keys / capture-pane approach).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { hasTmux, isolatedEnv, Tmux, type ScreenTest } from '../helpers/tmux.js';
 
-const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
 if (!hasTmux) console.warn('demo: tmux is not installed, skipping the real-terminal demo test (CI installs it)');
 
-const socket = `ap-demo-${process.pid}`;
+const tmuxServer = new Tmux(`ap-demo-${process.pid}`);
 const session = 'demo';
-// -f /dev/null: no tmux.conf (the machine's or the user's) changes what the pane shows.
-const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-/** The visible pane, wrapped lines joined (long temp paths stay on one line). */
-const capture = (): string => tmux('capture-pane', '-p', '-J', '-t', session).stdout;
-const paneFlag = (name: string): string => tmux('display-message', '-p', '-t', session, `#{${name}}`).stdout.trim();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitForScreen(test: (screen: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const screen = capture();
-    if (test(screen)) return screen;
-    if (Date.now() > deadline) throw new Error(`tmux: never saw ${what} within ${timeoutMs} ms. Screen:\n${screen}`);
-    await sleep(200);
-  }
-}
-const waitFor = (text: string | RegExp, timeoutMs?: number) =>
-  waitForScreen((s) => (typeof text === 'string' ? s.includes(text) : text.test(s)), String(text), timeoutMs);
-async function press(...keys: string[]): Promise<void> {
-  for (const k of keys) {
-    tmux('send-keys', '-t', session, k);
-    await sleep(30);
-  }
-}
+const paneFlag = (name: string): string => tmuxServer.paneFlag(session, name);
+const waitForScreen = (test: ScreenTest, what: string, timeoutMs?: number) => tmuxServer.waitFor(session, test, what, timeoutMs);
+const waitFor = (text: string | RegExp, timeoutMs?: number) => tmuxServer.waitFor(session, text, String(text), timeoutMs);
+const press = (...keys: string[]) => tmuxServer.press(session, ...keys);
 
 /** The Health tab's counters line: "Active 3 │ Queued 18 │ Pending approval 6 │ … │ Failed 0 │ Stuck 0". */
 interface Counts {
@@ -63,7 +40,7 @@ const demoDirs = (tmp: string): string[] => fs.readdirSync(tmp).filter((n) => n.
 
 afterAll(() => {
   // Also ends a demo left running by a failed assertion (its terminal hangs up; it cleans up).
-  if (hasTmux) tmux('kill-server');
+  if (hasTmux) tmuxServer.killServer();
 });
 
 describe.skipIf(!hasTmux)('npm run demo under tmux', () => {
@@ -73,30 +50,18 @@ describe.skipIf(!hasTmux)('npm run demo under tmux', () => {
     const tmp = path.join(root, 'tmp');
     for (const d of [home, tmp]) fs.mkdirSync(d, { recursive: true });
     const errPath = path.join(root, 'demo.err');
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+    const env = isolatedEnv({
       HOME: home,
       XDG_DATA_HOME: path.join(home, '.local/share'),
       XDG_CONFIG_HOME: path.join(home, '.config'),
       XDG_STATE_HOME: path.join(home, '.local/state'),
       XDG_CACHE_HOME: path.join(home, '.cache'),
       TMPDIR: tmp,
-      LANG: 'C.UTF-8',
-      USER: 'tester',
       NO_COLOR: '1',
-    };
-    for (const name of ['TMUX', 'TMUX_PANE', 'AGENTIC_PIPELINE_DB', 'AGENTIC_PIPELINE_CONFIG']) delete env[name];
-    const started = spawnSync(
-      'tmux',
-      ['-L', socket, '-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', '110', '-y', '34', 'bash --norc --noprofile'],
-      { env, encoding: 'utf8', cwd: root },
-    );
-    expect(started.status, started.stderr).toBe(0);
-    await waitForScreen((s) => s.trim() !== '', 'a shell prompt');
-    tmux('send-keys', '-t', session, "PS1='demo$ '; unset HISTFILE", 'Enter'); // no history written into the temp HOME
-    await waitFor(/^demo\$/m);
+    });
+    await tmuxServer.startShell(session, { cols: 110, rows: 34, env, cwd: root, prompt: 'demo$ ' });
     // What `npm run demo` runs, with stderr kept apart so it can be checked to carry nothing.
-    tmux('send-keys', '-t', session, `cd ${ROOT} && node ${CLI} demo 2>${errPath}; echo "demo-exit=$?"`, 'Enter');
+    tmuxServer.type(session, `cd ${ROOT} && node ${CLI} demo 2>${errPath}; echo "demo-exit=$?"`);
 
     // The console, with every tab, on the alternate screen. (The demo first writes and queues
     // its sample library, real EPUB/PDF files: allow for a slow machine.)
@@ -139,7 +104,7 @@ describe.skipIf(!hasTmux)('npm run demo under tmux', () => {
     expect(after).not.toMatch(/1 Health/);
     expect(paneFlag('alternate_on')).toBe('0');
     expect(paneFlag('cursor_flag')).toBe('1'); // the cursor Ink hid is shown again
-    tmux('send-keys', '-t', session, 'echo done-$((1+1))-marker', 'Enter');
+    tmuxServer.type(session, 'echo done-$((1+1))-marker');
     await waitFor(/^done-2-marker$/m);
 
     expect(fs.existsSync(demoDir)).toBe(false);

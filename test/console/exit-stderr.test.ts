@@ -11,34 +11,18 @@
  * session); the built CLI in a real terminal (tmux), quit with q and with SIGTERM.
  */
 import { spawnSync } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { isControlOnly, keepControlSequencesOff, openTerminalSession, SHOW_CURSOR, type TerminalStream } from '../../screens/terminal.js';
+import { isControlOnly, keepControlSequencesOff, openTerminalSession, SHOW_CURSOR } from '../../screens/terminal.js';
 import { CLI, ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { hasTmux, isolatedEnv, Tmux } from '../helpers/tmux.js';
+import { FakeProcess, FakeTty } from '../helpers/fake-terminal.js';
 import { buildFixture } from './fixtures.js';
 
 const ESC = '\u001b';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-class FakeStream extends EventEmitter implements TerminalStream {
-  written: string[] = [];
-  constructor(public isTTY: boolean) {
-    super();
-  }
-  write(data: string): boolean {
-    this.written.push(data);
-    return true;
-  }
-}
-
-class FakeProcess extends EventEmitter {
-  readonly pid = 4242;
-  exit = vi.fn();
-  kill = vi.fn();
-}
 
 describe('keeping control sequences off stderr', () => {
   it('tells control-only writes from text', () => {
@@ -47,7 +31,7 @@ describe('keeping control sequences off stderr', () => {
   });
 
   it('drops control-only writes (calling their callbacks), passes everything else', async () => {
-    const err = new FakeStream(false);
+    const err = new FakeTty(false);
     keepControlSequencesOff(err);
     keepControlSequencesOff(err); // idempotent: one wrapper
     const done = vi.fn();
@@ -59,9 +43,9 @@ describe('keeping control sequences off stderr', () => {
   });
 
   it('a session on a terminal guards a stderr that is not that terminal, and still prints errors there', () => {
-    const err = new FakeStream(false);
+    const err = new FakeTty(false);
     const proc = new FakeProcess();
-    openTerminalSession({ stdout: new FakeStream(true), stdin: new FakeStream(true), stderr: err, process: proc });
+    openTerminalSession({ stdout: new FakeTty(true), stdin: new FakeTty(true), stderr: err, process: proc });
     err.write(SHOW_CURSOR); // what restore-cursor writes at exit
     proc.emit('uncaughtException', new Error('boom'));
     expect(err.written.join('')).not.toContain(ESC);
@@ -69,18 +53,18 @@ describe('keeping control sequences off stderr', () => {
   });
 
   it('leaves stderr alone when it is the same terminal, or when stdout is not a terminal', () => {
-    const shared = new FakeStream(true);
-    openTerminalSession({ stdout: new FakeStream(true), stdin: new FakeStream(true), stderr: shared, process: new FakeProcess() });
+    const shared = new FakeTty(true);
+    openTerminalSession({ stdout: new FakeTty(true), stdin: new FakeTty(true), stderr: shared, process: new FakeProcess() });
     shared.write(SHOW_CURSOR);
     expect(shared.written).toEqual([SHOW_CURSOR]);
 
-    const explicit = new FakeStream(false);
-    openTerminalSession({ stdout: new FakeStream(true), stdin: new FakeStream(true), stderr: explicit, stderrIsTerminal: true, process: new FakeProcess() });
+    const explicit = new FakeTty(false);
+    openTerminalSession({ stdout: new FakeTty(true), stdin: new FakeTty(true), stderr: explicit, stderrIsTerminal: true, process: new FakeProcess() });
     explicit.write(SHOW_CURSOR);
     expect(explicit.written).toEqual([SHOW_CURSOR]);
 
-    const piped = new FakeStream(false);
-    openTerminalSession({ stdout: new FakeStream(false), stdin: new FakeStream(false), stderr: piped, process: new FakeProcess() });
+    const piped = new FakeTty(false);
+    openTerminalSession({ stdout: new FakeTty(false), stdin: new FakeTty(false), stderr: piped, process: new FakeProcess() });
     piped.write(SHOW_CURSOR);
     expect(piped.written).toEqual([SHOW_CURSOR]);
   });
@@ -124,28 +108,15 @@ describe('Ink and a redirected stderr (child process)', () => {
   });
 });
 
-const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
 if (!hasTmux) console.warn('exit-stderr: tmux is not installed, skipping the real-terminal part (CI installs it)');
 
-const socket = `ap-stderr-${process.pid}`;
-const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-const paneFlag = (target: string, name: string): string => tmux('display-message', '-p', '-t', target, `#{${name}}`).stdout.trim();
+const tmuxServer = new Tmux(`ap-stderr-${process.pid}`);
+const paneFlag = (target: string, name: string): string => tmuxServer.paneFlag(target, name);
+const waitFor = (target: string, re: RegExp, what: string): Promise<string> => tmuxServer.waitFor(target, re, what);
 
 afterAll(() => {
-  if (hasTmux) tmux('kill-server');
+  if (hasTmux) tmuxServer.killServer();
 });
-
-const capture = (target: string): string => tmux('capture-pane', '-p', '-J', '-t', target).stdout;
-
-async function waitFor(target: string, re: RegExp, what: string): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const screen = capture(target);
-    if (re.test(screen)) return screen;
-    if (Date.now() > deadline) throw new Error(`tmux: never saw ${what}. Screen:\n${screen}`);
-    await sleep(100);
-  }
-}
 
 /**
  * The built console in a tmux pane, started from a shell with stderr to a file; the shell prints
@@ -158,17 +129,9 @@ async function startConsole(name: string): Promise<{ pid: number; errPath: strin
   buildFixture(dbPath, { stuck: 1, pending: 2, queued: 2 }).services.close();
   const errPath = path.join(dir, 'console.err');
   const pidPath = path.join(dir, 'console.pid');
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir, XDG_DATA_HOME: path.join(dir, 'data'), LANG: 'C.UTF-8', USER: 'tester' };
-  for (const v of ['TMUX', 'TMUX_PANE', 'AGENTIC_PIPELINE_DB', 'AGENTIC_PIPELINE_CONFIG']) delete env[v];
-  const started = spawnSync(
-    'tmux',
-    ['-L', socket, '-f', '/dev/null', 'new-session', '-d', '-s', name, '-x', '100', '-y', '30', 'bash --norc --noprofile'],
-    { env, encoding: 'utf8', cwd: ROOT },
-  );
-  expect(started.status, started.stderr).toBe(0);
-  tmux('send-keys', '-t', name, "PS1='err$ '; unset HISTFILE", 'Enter'); // no history written into the temp HOME
-  await waitFor(name, /^err\$/m, 'the shell prompt');
-  tmux('send-keys', '-t', name, `sh -c 'echo $$ > ${pidPath}; exec node ${CLI} --db ${dbPath}' 2>${errPath}; echo "console-exit=$?"`, 'Enter');
+  const env = isolatedEnv({ HOME: dir, XDG_DATA_HOME: path.join(dir, 'data') });
+  await tmuxServer.startShell(name, { cols: 100, rows: 30, env, cwd: ROOT, prompt: 'err$ ' });
+  tmuxServer.type(name, `sh -c 'echo $$ > ${pidPath}; exec node ${CLI} --db ${dbPath}' 2>${errPath}; echo "console-exit=$?"`);
   await waitFor(name, /Status (HEALTHY|DEGRADED|UNHEALTHY)/, 'the console\'s first frame');
   return { pid: Number(fs.readFileSync(pidPath, 'utf8').trim()), errPath };
 }
@@ -184,7 +147,7 @@ describe.skipIf(!hasTmux)('the console with stderr redirected (tmux)', () => {
   it('q: exits 0, the terminal restored through stdout, stderr empty', async () => {
     const { errPath } = await startConsole('quit');
     expect(paneFlag('quit', 'alternate_on')).toBe('1');
-    tmux('send-keys', '-t', 'quit', 'q');
+    tmuxServer.run('send-keys', '-t', 'quit', 'q');
     expect(await waitForExit('quit')).toBe(0);
     expect(paneFlag('quit', 'alternate_on')).toBe('0');
     expect(paneFlag('quit', 'cursor_flag')).toBe('1');

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Text, useStdout } from 'ink';
 import { render } from 'ink-testing-library';
@@ -11,30 +10,10 @@ import {
   rootHeight,
   terminalSize,
   useTerminalSize,
-  type TerminalStream,
 } from '../../screens/terminal.js';
 import { lastFrameStripped, waitForText } from '../helpers/ink.js';
+import { FakeProcess, FakeTty } from '../helpers/fake-terminal.js';
 
-class FakeTty extends EventEmitter implements TerminalStream {
-  written: string[] = [];
-  constructor(
-    public isTTY: boolean,
-    public columns = 120,
-    public rows = 40,
-  ) {
-    super();
-  }
-  write(data: string): boolean {
-    this.written.push(data);
-    return true;
-  }
-}
-
-class FakeProcess extends EventEmitter {
-  readonly pid = 4242;
-  exit = vi.fn();
-  kill = vi.fn();
-}
 
 describe('applyNoColor', () => {
   it('maps NO_COLOR to FORCE_COLOR=0 for chalk', () => {
