@@ -89,7 +89,11 @@ function inkChild(session: boolean): { status: number | null; stderr: string; st
     s?.close();
     process.stdout.write('exited\\n');
   `;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // Without CI in the environment, as bin/ runs the console: Ink in CI mode never touches the
+  // cursor, so the cause would not show.
+  const env = { ...process.env };
+  for (const name of ['CI', 'CONTINUOUS_INTEGRATION']) delete env[name];
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return { status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
