@@ -33,4 +33,14 @@ describe('worker config', () => {
     expect(runCli(['worker', '--drain', '--watch', dir, '--db', db]).code).toBe(2);
     expect(runCli(['worker', '--concurrency', '0', '--db', db]).stderr).toMatch(/--concurrency/);
   });
+
+  it('a worker without --watch refuses a database that does not exist (a mistyped --db) and creates nothing', () => {
+    const dir = tempDir('ap-worker-missing-');
+    const missing = path.join(dir, 'pipline.db');
+    const r = runCli(['worker', '--drain', '--db', missing]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/database not found: .*pipline\.db/);
+    expect(fs.existsSync(missing)).toBe(false);
+  });
 });
