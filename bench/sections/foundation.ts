@@ -6,7 +6,8 @@
  *   for a fixed time. Double claims are counted from state_history (a book claimed twice has two
  *   claim rows since the start) and must be 0; SQLITE_BUSY errors are counted.
  * - the audit trail of one book (AuditLog.query by pipeline), median over many random books;
- * - queued counts by priority (WorkQueue.queuedByPriority), median.
+ * - queued counts by priority (WorkQueue.queuedByPriority), median;
+ * - the ceiling: the same claim + transition on a bare four-column queue table (see bareQueueCeiling).
  *
  * This file is also the claimer child process (`node foundation.js --claimer DB SECONDS`).
  */
@@ -200,7 +201,51 @@ export default async function foundation(ctx: BenchContext): Promise<BenchResult
   } finally {
     s.close();
   }
+  const ceiling = bareQueueCeiling(path.join(ctx.tmpDir, 'bare-queue.db'), CLAIM_SECONDS);
+  results.push({
+    name: 'ceiling: bare SQLite queue, claim + 1 transition /s, 1 process',
+    value: ceiling,
+    unit: 'claims/s',
+    note: 'integer key, state, priority, lease; same claim shape and pragmas; no history, counts or other indexes',
+  });
   return results;
+}
+
+/**
+ * What this machine's SQLite allows for claim + transition as two IMMEDIATE transactions when the
+ * row carries nothing else: a table of 1M (id, state, priority, lease) rows with a partial claim
+ * index, our pragmas, our claim statement's shape. It bounds any claim path on a wider row or with
+ * more guarantees (a history row per state change, maintained counts, state and lease indexes).
+ */
+function bareQueueCeiling(file: string, seconds: number): number {
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('wal_autocheckpoint = 10000');
+    db.exec(`CREATE TABLE q (id INTEGER PRIMARY KEY, state INTEGER NOT NULL, priority INTEGER NOT NULL, lease TEXT);
+             CREATE INDEX q_claim ON q(priority, id) WHERE state = 0;`);
+    const insert = db.prepare('INSERT INTO q (state, priority) VALUES (0, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < 1_000_000; i++) insert.run(1 + (i % 10));
+    })();
+    const claim = db
+      .prepare('UPDATE q SET state = 1, lease = ? WHERE id = (SELECT id FROM q WHERE state = 0 ORDER BY priority, id LIMIT 1) AND state = 0 RETURNING id')
+      .pluck();
+    const move = db.prepare('UPDATE q SET state = 2 WHERE id = ? AND state = 1 AND lease = ?');
+    const claimTx = db.transaction((lease: string) => claim.get(lease) as number);
+    const moveTx = db.transaction((id: number, lease: string) => move.run(id, lease));
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000) {
+      const id = claimTx.immediate('w');
+      moveTx.immediate(id, 'w');
+      n++;
+    }
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    db.close();
+  }
 }
 
 if (process.argv[2] === '--claimer' && path.resolve(process.argv[1] ?? '') === SELF) {
