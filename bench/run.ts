@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { generate } from './generate.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import type { BenchContext, BenchResult, BenchSection } from './types.js';
-import { copyDatabaseForBench, meetsGoal } from './types.js';
+import { copyDatabaseForBench, flushToDisk, meetsGoal } from './types.js';
 
 /** Bump when generate.ts changes what it produces, so cached databases are rebuilt. */
 const GENERATOR_VERSION = 3;
@@ -114,12 +114,7 @@ async function main(): Promise<number> {
     });
     generateSeconds = report.seconds;
     // Flush the new file now, so its writeback does not land inside the first section's timings.
-    const fd = fs.openSync(cached, 'r+');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    flushToDisk(cached);
   } else {
     log(`reusing ${path.relative(ROOT, cached)} (--regenerate to rebuild)`);
   }

@@ -63,10 +63,23 @@ export function meetsGoal(value: number, goal: string | undefined): boolean | un
  */
 export function copyDatabaseForBench(from: string, to: string): void {
   fs.copyFileSync(from, to);
-  const fd = fs.openSync(to, 'r+');
+  flushToDisk(to);
+}
+
+/** Waits until the file's data is on disk, so its writeback cannot land inside a timing. */
+export function flushToDisk(file: string): void {
+  const fd = fs.openSync(file, 'r+');
   try {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The median (mean of the middle two for an even count); NaN for no values. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }

@@ -18,17 +18,13 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { BenchContext, BenchResult } from '../types.js';
+import { median, type BenchContext, type BenchResult } from '../types.js';
 import { createServices } from '../../src/services.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(ROOT, 'dist/bin/agentic-pipeline.js');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-};
 
 class FakeTty extends Writable {
   readonly isTTY = true;

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { copyDatabaseForBench, type BenchContext, type BenchResult } from '../types.js';
+import { median, copyDatabaseForBench, type BenchContext, type BenchResult } from '../types.js';
 import { createServices } from '../../src/services.js';
 import type { PipelineState } from '../../src/domain/states.js';
 
@@ -112,12 +112,6 @@ function doubleClaims(dbPath: string, since: number): { claimed: number; doubles
   db.close();
   return r;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 export default async function foundation(ctx: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];

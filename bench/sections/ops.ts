@@ -8,16 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServices } from '../../src/services.js';
-import { copyDatabaseForBench, type BenchContext, type BenchResult } from '../types.js';
+import { median, copyDatabaseForBench, type BenchContext, type BenchResult } from '../types.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url)); // dist/bench/sections
 const CLI = path.resolve(HERE, '../../bin/agentic-pipeline.js');
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 function timeMs(fn: () => unknown, runs: number): number {
   fn(); // warm the page cache and the prepared statements

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchContext, BenchResult } from '../types.js';
+import { median, type BenchContext, type BenchResult } from '../types.js';
 import { createServices } from '../../src/services.js';
 import { writeLibrary } from '../../test/fixtures/books.js';
 import { hashFile } from '../../src/ingest/hash.js';
@@ -57,13 +57,6 @@ async function queueFolder(db: string, dir: string): Promise<void> {
   } finally {
     services.close();
   }
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const plural = (n: number) => `${n} process${n > 1 ? 'es' : ''}`;
