@@ -9,7 +9,7 @@
  */
 import type { Services } from '../src/services.js';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { auditChainSql, type AuditRow } from '../src/store/audit.js';
+import { auditFilterTerms, type AuditRow } from '../src/store/audit.js';
 import { CLAIMABLE_STATES, isPipelineState } from '../src/domain/states.js';
 import { PIPELINE_COLUMNS } from '../src/store/pipeline-row.js';
 
@@ -157,33 +157,6 @@ export function describeAuditFilter(f: AuditFilter): string {
 export class AuditSource {
   constructor(private readonly services: Pick<Services, 'db' | 'audit'>) {}
 
-  private where(f: AuditFilter, params: Record<string, unknown>): string[] {
-    const w: string[] = [];
-    // With a book, its trail (a short walk from the pipeline row) drives the query; '+' keeps
-    // the planner from scanning the actor/action indexes instead.
-    const plus = f.pipelineId ? '+' : '';
-    if (f.actor) {
-      w.push(f.actor.includes('*') ? `${plus}actor GLOB @actor` : `${plus}actor = @actor`);
-      params.actor = f.actor;
-    }
-    if (f.action) {
-      w.push(`${plus}action = @action`);
-      params.action = f.action;
-    }
-    if (f.pipelineId) {
-      // A short id (as tables show it) matches by prefix, through the pipelines primary key.
-      if (f.pipelineId.length >= 32) {
-        w.push(`id IN (${auditChainSql('id = @pid')})`);
-        params.pid = f.pipelineId;
-      } else {
-        w.push(`id IN (${auditChainSql('id >= @pid AND id < @pid_end')})`);
-        params.pid = f.pipelineId;
-        params.pid_end = f.pipelineId + 'g';
-      }
-    }
-    return w;
-  }
-
   /** Newest first: entries with id <= `atOrBelow` (all when undefined). */
   olderFrom(atOrBelow: number | undefined, limit: number, f: AuditFilter = {}): AuditRow[] {
     if (limit <= 0) return [];
@@ -197,7 +170,7 @@ export class AuditSource {
       });
     }
     const params: Record<string, unknown> = { limit };
-    const w = this.where(f, params);
+    const w = auditFilterTerms(f, params);
     if (atOrBelow !== undefined) {
       w.push('id <= @below');
       params.below = atOrBelow;
@@ -211,7 +184,7 @@ export class AuditSource {
   newerThan(id: number, limit: number, f: AuditFilter = {}): AuditRow[] {
     if (limit <= 0) return [];
     const params: Record<string, unknown> = { limit, above: id };
-    const w = [...this.where(f, params), 'id > @above'];
+    const w = [...auditFilterTerms(f, params), 'id > @above'];
     return (
       this.services.db
         .prepare(`SELECT * FROM audit WHERE ${w.join(' AND ')} ORDER BY id ASC LIMIT @limit`)
@@ -222,7 +195,7 @@ export class AuditSource {
   /** Oldest entries (for G), newest first. */
   oldest(limit: number, f: AuditFilter = {}): AuditRow[] {
     const params: Record<string, unknown> = { limit };
-    const w = this.where(f, params);
+    const w = auditFilterTerms(f, params);
     return (
       this.services.db
         .prepare(`SELECT * FROM audit ${w.length ? 'WHERE ' + w.join(' AND ') : ''} ORDER BY id ASC LIMIT @limit`)
@@ -233,7 +206,7 @@ export class AuditSource {
   /** Entries matching the filter, and how many are newer than `id` (the window's position). */
   count(f: AuditFilter = {}, newerThan?: number): number {
     const params: Record<string, unknown> = {};
-    const w = this.where(f, params);
+    const w = auditFilterTerms(f, params);
     if (newerThan !== undefined) {
       w.push('id > @above');
       params.above = newerThan;

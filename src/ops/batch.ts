@@ -2,8 +2,8 @@
  * Batch operations over a filter: preview (a dry run: count and rows) and apply.
  *
  * Apply touches exactly the previewed books, in immediate transactions of `chunk_size` books
- * (default 1000, about 40 ms of lock on the 1M file) so workers' claims interleave instead of waiting out one long lock. Each book is
- * re-checked inside its transaction: a book whose version moved since the preview is skipped and
+ * (default 1000, about 40 ms of lock on the 1M file) so workers' claims interleave instead of
+ * waiting out one long lock. Each book is re-checked inside its transaction: a book whose version moved since the preview is skipped and
  * reported, never forced. The first transaction re-checks every previewed book and writes the
  * batch audit row (operation, filter, the ids it will act on); each changed book gets its own
  * audit row (BATCH_APPROVED, …) pointing at the batch row, in the same transaction as its change.
@@ -140,7 +140,6 @@ export class BatchService implements BatchServiceContract {
           return;
         }
         const cur = current(chunk.map((b) => b.id));
-        const eligible: { b: BatchPreviewBook; c: Current }[] = [];
         for (const b of chunk) {
           if (skippedIds.has(b.id)) continue;
           const c = cur.get(b.id);
@@ -149,9 +148,6 @@ export class BatchService implements BatchServiceContract {
             result.skipped.push({ id: b.id, why: w ?? 'no longer exists' });
             continue;
           }
-          eligible.push({ b, c });
-        }
-        for (const { b, c } of eligible) {
           const outcome = this.applyOne(op, b, c, actor, batchId);
           if (typeof outcome === 'string') {
             result.skipped.push({ id: b.id, why: outcome });
@@ -217,25 +213,17 @@ export class BatchService implements BatchServiceContract {
   }
 
   /** One book inside the chunk's transaction. Returns a skip reason, or the audit id. */
-  private applyOne(op: BatchOperation, b: BatchPreviewBook, cur: Current, actor: Actor | string, batchId: number): number | string {
+  private applyOne(
+    op: Extract<BatchOperation, { kind: 'retry' | 'priority' }>,
+    b: BatchPreviewBook,
+    cur: Current,
+    actor: Actor | string,
+    batchId: number,
+  ): number | string {
     const p = this.ctx.pipelines;
     const action = AUDIT_ACTION[op.kind];
     const base = { action, actor, pipeline_id: b.id, batch_id: batchId, confidence: cur.confidence };
     switch (op.kind) {
-      case 'approve': {
-        const after = p.transitionInTx({
-          id: b.id, from: 'pending_approval', to: 'approved', actor, note: `batch ${batchId}`,
-          patch: { approved_by: actor }, expectedVersion: b.version,
-        });
-        return this.ctx.audit.append({ ...base, before: cur.state, after: after.state });
-      }
-      case 'reject': {
-        const after = p.transitionInTx({
-          id: b.id, from: cur.state, to: 'rejected', actor, note: op.reason, releaseLease: true,
-          patch: { next_attempt_at: null }, expectedVersion: b.version,
-        });
-        return this.ctx.audit.append({ ...base, reason: op.reason, before: cur.state, after: after.state });
-      }
       case 'retry': {
         if (cur.state === 'needs_retry') {
           // Already waiting for a retry: make it claimable now with fresh attempts.

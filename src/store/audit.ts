@@ -111,6 +111,39 @@ export function auditChainSql(seed: string): string {
     SELECT aid FROM chain WHERE aid IS NOT NULL`;
 }
 
+/**
+ * WHERE terms for the audit filters every reader offers (CLI, console): actor (exact or glob),
+ * action, and a book — a full id, or a shorter prefix matching every book that starts with it.
+ * With a book, its trail (a short walk from the pipeline row) drives the query, and '+' keeps
+ * the planner from scanning the actor/action indexes instead. Adds its parameters to `params`.
+ */
+export function auditFilterTerms(
+  f: { actor?: string | undefined; action?: string | undefined; pipelineId?: string | undefined },
+  params: Record<string, unknown>,
+): string[] {
+  const where: string[] = [];
+  const plus = f.pipelineId ? '+' : '';
+  if (f.pipelineId) {
+    if (f.pipelineId.length >= 32) {
+      where.push(`id IN (${auditChainSql('id = @pipeline_id')})`);
+      params.pipeline_id = f.pipelineId;
+    } else {
+      where.push(`id IN (${auditChainSql('id >= @pipeline_id AND id < @pipeline_id_end')})`);
+      params.pipeline_id = f.pipelineId;
+      params.pipeline_id_end = f.pipelineId + 'g'; // 'g' sorts after every hex digit
+    }
+  }
+  if (f.actor) {
+    where.push(f.actor.includes('*') ? `${plus}actor GLOB @actor` : `${plus}actor = @actor`);
+    params.actor = f.actor;
+  }
+  if (f.action) {
+    where.push(`${plus}action = @action`);
+    params.action = f.action.toUpperCase();
+  }
+  return where;
+}
+
 export class AuditLog {
   private readonly insertStmt: Statement;
   private readonly lastHash: Statement<[], { hash: string }>;
@@ -187,27 +220,8 @@ export class AuditLog {
    */
   query(q: AuditQuery = {}): AuditRow[] {
     const limit = Math.max(1, Math.min(q.limit ?? 50, 100_000));
-    const where: string[] = [];
     const params: Record<string, unknown> = { limit };
-    // With a book, its trail (a short walk) drives the query; '+' keeps the planner from
-    // scanning the actor/action indexes instead.
-    const plus = q.pipelineId ? '+' : '';
-    if (q.pipelineId) {
-      where.push(`id IN (${auditChainSql('id = @pipeline_id')})`);
-      params.pipeline_id = q.pipelineId;
-    }
-    if (q.actor) {
-      if (q.actor.includes('*')) {
-        where.push(`${plus}actor GLOB @actor`);
-      } else {
-        where.push(`${plus}actor = @actor`);
-      }
-      params.actor = q.actor;
-    }
-    if (q.action) {
-      where.push(`${plus}action = @action`);
-      params.action = q.action.toUpperCase();
-    }
+    const where = auditFilterTerms(q, params);
     if (q.since !== undefined) {
       where.push('id >= (SELECT COALESCE(MIN(id), 9223372036854775807) FROM audit WHERE at >= @since)');
       where.push('at >= @since');
