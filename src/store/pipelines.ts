@@ -58,6 +58,21 @@ export interface TransitionRequest {
   expectedVersion?: number;
 }
 
+/** One book a lease holder moves in `advanceMany`. */
+export interface HeldTransition {
+  id: string;
+  from: PipelineState;
+  to: PipelineState;
+  leaseToken: string;
+  note?: string | null;
+}
+
+export interface AdvanceOutcome {
+  moved: Pick<PipelineRow, 'id' | 'state' | 'version'>[];
+  /** Books left as they were, each with the error `transition` would have thrown for it. */
+  refused: { id: string; error: Error }[];
+}
+
 export interface ListOptions {
   state?: PipelineState;
   limit?: number;
@@ -163,23 +178,8 @@ export class PipelineStore {
     }
     const current = this.byId.get(req.id);
     if (!current) throw new NotFoundError(req.id);
-    if (req.leaseToken !== undefined && current.lease_token !== req.leaseToken) {
-      throw new LeaseLostError(req.id, String(current.lease_owner ?? 'nobody'));
-    }
-    if (!froms.includes(current.state)) {
-      throw new IllegalTransitionError(
-        req.id,
-        current.state,
-        req.to,
-        `pipeline ${req.id.slice(0, 8)} is ${current.state}, not ${froms.join(' or ')}; cannot move it to ${req.to}`,
-      );
-    }
-    if (!canTransition(current.state, req.to)) {
-      throw new IllegalTransitionError(req.id, current.state, req.to);
-    }
-    if (req.expectedVersion !== undefined && current.version !== req.expectedVersion) {
-      throw new IllegalTransitionError(req.id, current.state, req.to, `pipeline ${req.id.slice(0, 8)} changed since it was read`);
-    }
+    const refusal = this.refusal(req, current, froms);
+    if (refusal) throw refusal;
     const row = this.update(req.id, current.state, req.to, this.transitionPatch(req), {
       actor: req.actor,
       note: req.note ?? null,
@@ -191,6 +191,91 @@ export class PipelineStore {
       throw new IllegalTransitionError(req.id, current.state, req.to, `pipeline ${req.id.slice(0, 8)} changed during the transition`);
     }
     return row;
+  }
+
+  /** Why `req` may not move `current` (lease, state, table, version), or undefined if it may. */
+  private refusal(
+    req: Pick<TransitionRequest, 'id' | 'to' | 'leaseToken' | 'expectedVersion'>,
+    current: PipelineRow,
+    froms: readonly PipelineState[],
+  ): Error | undefined {
+    if (req.leaseToken !== undefined && current.lease_token !== req.leaseToken) {
+      return new LeaseLostError(req.id, String(current.lease_owner ?? 'nobody'));
+    }
+    if (!froms.includes(current.state)) {
+      return new IllegalTransitionError(
+        req.id,
+        current.state,
+        req.to,
+        `pipeline ${req.id.slice(0, 8)} is ${current.state}, not ${froms.join(' or ')}; cannot move it to ${req.to}`,
+      );
+    }
+    if (!canTransition(current.state, req.to)) return new IllegalTransitionError(req.id, current.state, req.to);
+    if (req.expectedVersion !== undefined && current.version !== req.expectedVersion) {
+      return new IllegalTransitionError(req.id, current.state, req.to, `pipeline ${req.id.slice(0, 8)} changed since it was read`);
+    }
+    return undefined;
+  }
+
+  /**
+   * Group commit for a lease holder moving several of its books at once (a batch from
+   * WorkQueue.claimBatch): one statement and, outside a caller's transaction, one commit for the
+   * lot. Each book is still its own compare-and-swap on state and lease token with its own
+   * history row; a book that loses its swap is refused with the same typed error `transition`
+   * would throw and nothing is written for it, while the others move.
+   */
+  advanceMany(items: readonly HeldTransition[], options: { actor: Actor | string; releaseLease?: boolean }): AdvanceOutcome {
+    return immediate(this.db, () => this.advanceManyInTx(items, options));
+  }
+
+  advanceManyInTx(items: readonly HeldTransition[], options: { actor: Actor | string; releaseLease?: boolean }): AdvanceOutcome {
+    const refused: AdvanceOutcome['refused'] = [];
+    const legal: HeldTransition[] = [];
+    const seen = new Set<string>();
+    for (const item of items) {
+      if (!isPipelineState(item.to)) throw new InputError(`unknown state '${item.to}'`);
+      if (seen.has(item.id)) throw new InputError(`pipeline ${item.id.slice(0, 8)} is listed twice in one advance`);
+      seen.add(item.id);
+      if (canTransition(item.from, item.to)) legal.push(item);
+      else refused.push({ id: item.id, error: new IllegalTransitionError(item.id, item.from, item.to) });
+    }
+    if (legal.length === 0) return { moved: [], refused };
+    const key = `advance|${options.releaseLease ? 'r' : ''}`;
+    let stmt = this.patchCache.get(key);
+    if (!stmt) {
+      const release = options.releaseLease ? ', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL' : '';
+      // json_each drives the statement (one primary-key probe per book); `+state` keeps the
+      // planner off the state index.
+      stmt = this.db.prepare(`
+        UPDATE pipelines SET updated_at = @now, version = version + 1, state = x.to_state, state_entered_at = @now,
+          last_actor = @actor, transition_note = x.note,
+          completed_at = CASE WHEN x.to_state = 'complete' THEN @now ELSE completed_at END${release}
+        FROM (SELECT value ->> 0 AS pid, value ->> 1 AS tok, value ->> 2 AS from_state, value ->> 3 AS to_state,
+                     value ->> 4 AS note FROM json_each(@items)) AS x
+        WHERE pipelines.id = x.pid AND pipelines.lease_token = x.tok AND +pipelines.state = x.from_state
+        RETURNING pipelines.id, pipelines.state, pipelines.version`);
+      this.patchCache.set(key, stmt);
+    }
+    const moved = stmt.all({
+      items: JSON.stringify(legal.map((i) => [i.id, i.leaseToken, i.from, i.to, i.note ?? null])),
+      now: this.clock(),
+      actor: options.actor,
+    }) as AdvanceOutcome['moved'];
+    if (moved.length < legal.length) {
+      const done = new Set(moved.map((m) => m.id));
+      for (const item of legal) {
+        if (done.has(item.id)) continue;
+        const current = this.byId.get(item.id);
+        refused.push({
+          id: item.id,
+          error: current
+            ? (this.refusal(item, current, [item.from]) ??
+              new IllegalTransitionError(item.id, current.state, item.to, `pipeline ${item.id.slice(0, 8)} changed during the transition`))
+            : new NotFoundError(item.id),
+        });
+      }
+    }
+    return { moved, refused };
   }
 
   private transitionPatch(req: Pick<TransitionRequest, 'patch' | 'releaseLease' | 'to'>): Record<string, unknown> {

@@ -6,6 +6,9 @@
  * first working state with a lease, in the same UPDATE … RETURNING. The history row is written
  * by trigger. Two processes can never hold the same book: SQLite serialises writers and the
  * outer guard re-checks the state.
+ *
+ * claimBatch takes up to N books in one transaction for a worker with N free slots: the fleet
+ * then pays one commit per batch instead of one per book (see docs/PERFORMANCE.md).
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
@@ -23,6 +26,25 @@ const claimable = CLAIMABLE_STATES.map((s) => `'${s}'`).join(', ');
 /** The claimable condition, written identically in the subquery and the outer guard. */
 const CLAIMABLE_WHERE = `state IN (${claimable}) AND (next_attempt_at IS NULL OR next_attempt_at <= @now)`;
 
+/**
+ * What a claim sets. A retried book that had been approved resumes at embedding; otherwise it
+ * starts over.
+ */
+const CLAIM_SET = `
+  state = CASE WHEN state = 'approved' OR (state = 'needs_retry' AND approved_by IS NOT NULL)
+               THEN 'embedding' ELSE 'hashing' END,
+  lease_owner = @worker, lease_token = @token,
+  lease_expires_at = @now + @lease_ms, heartbeat_at = @now,
+  attempts = attempts + 1, next_attempt_at = NULL,
+  -- Aging raised the priority for the wait; the wait is over. A book that comes back to the
+  -- queue starts from what a person set and ages again from its new entry time.
+  priority = base_priority,
+  state_entered_at = @now, updated_at = @now, version = version + 1,
+  last_actor = @actor, transition_note = 'claimed'`;
+
+/** The most books one claimBatch takes (one statement's worth of leases). */
+export const MAX_CLAIM_BATCH = 1000;
+
 export interface Claim {
   pipeline: PipelineRow;
   /** Must accompany every write the worker makes for this book. */
@@ -38,6 +60,8 @@ export function assertPriority(value: number, label = 'priority'): number {
 
 export class WorkQueue {
   private readonly claimStmt: Statement;
+  private readonly pickStmt: Statement;
+  private readonly claimManyStmt: Statement;
   private readonly heartbeatLeases: Statement;
   private readonly heartbeatWorker: Statement;
   private readonly registerWorker: Statement;
@@ -50,22 +74,27 @@ export class WorkQueue {
     readonly db: Db,
     readonly clock: Clock,
   ) {
-    // A retried book that had been approved resumes at embedding; otherwise it starts over.
     this.claimStmt = db.prepare(`
-      UPDATE pipelines SET
-        state = CASE WHEN state = 'approved' OR (state = 'needs_retry' AND approved_by IS NOT NULL)
-                     THEN 'embedding' ELSE 'hashing' END,
-        lease_owner = @worker, lease_token = @token,
-        lease_expires_at = @now + @lease_ms, heartbeat_at = @now,
-        attempts = attempts + 1, next_attempt_at = NULL,
-        -- Aging raised the priority for the wait; the wait is over. A book that comes back to
-        -- the queue starts from what a person set and ages again from its new entry time.
-        priority = base_priority,
-        state_entered_at = @now, updated_at = @now, version = version + 1,
-        last_actor = @actor, transition_note = 'claimed'
+      UPDATE pipelines SET ${CLAIM_SET}
       WHERE id = (SELECT id FROM pipelines INDEXED BY pipelines_claim WHERE ${CLAIMABLE_WHERE}
                   ORDER BY priority, created_at, id LIMIT 1)
         AND ${CLAIMABLE_WHERE}
+      RETURNING ${PIPELINE_COLUMNS}`);
+    // claimBatch picks in claim order first, then claims the picked ids in one statement: the
+    // UPDATE's RETURNING comes back in id order and shows the reset priority, so the pick is what
+    // says which book was first. Both run in one IMMEDIATE transaction (no writer between them);
+    // the guard is repeated anyway. `+state` keeps the planner on the id probes instead of
+    // scanning every claimable row through the state index.
+    this.pickStmt = db
+      .prepare(
+        `SELECT id FROM pipelines INDEXED BY pipelines_claim WHERE ${CLAIMABLE_WHERE}
+         ORDER BY priority, created_at, id LIMIT @n`,
+      )
+      .pluck();
+    this.claimManyStmt = db.prepare(`
+      UPDATE pipelines SET ${CLAIM_SET}
+      WHERE id IN (SELECT value FROM json_each(@ids))
+        AND +state IN (${claimable}) AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
       RETURNING ${PIPELINE_COLUMNS}`);
     // Leased rows are few (the fleet's concurrency): a scan of the lease index, which carries
     // lease_owner, finds a worker's books without an index of its own to update on every claim.
@@ -106,6 +135,40 @@ export class WorkQueue {
       }),
     ) as PipelineRow | undefined;
     return row ? { pipeline: row, leaseToken: token } : undefined;
+  }
+
+  /**
+   * Claims up to `max` books at once, in claim order, for a worker with that many free slots (the
+   * River/Oban fetch-for-demand shape): one transaction and one UPDATE for the lot, so a busy
+   * fleet pays one commit per batch instead of one per book. Every book gets the same history
+   * row, lease and attempt as from claimNext. The books share one lease token: a token tells
+   * successive claims of the same book apart, and no two books of a batch are the same book.
+   */
+  claimBatch(workerId: string, leaseMs: number, max: number): Claim[] {
+    if (!Number.isInteger(max) || max < 1 || max > MAX_CLAIM_BATCH) {
+      throw new InputError(`a claim batch takes 1 to ${MAX_CLAIM_BATCH} books, got ${String(max)}`);
+    }
+    if (max === 1) {
+      const one = this.claimNext(workerId, leaseMs);
+      return one ? [one] : [];
+    }
+    const token = this.newToken();
+    return immediate(this.db, () => {
+      const now = this.clock();
+      const ids = this.pickStmt.all({ now, n: max }) as string[];
+      if (ids.length === 0) return [];
+      const rows = this.claimManyStmt.all({
+        ids: JSON.stringify(ids),
+        worker: workerId,
+        token,
+        now,
+        lease_ms: leaseMs,
+        actor: `system:worker:${workerId}`,
+      }) as PipelineRow[];
+      const rank = new Map(ids.map((id, i) => [id, i]));
+      rows.sort((a, b) => rank.get(a.id)! - rank.get(b.id)!);
+      return rows.map((pipeline) => ({ pipeline, leaseToken: token }));
+    });
   }
 
   /** One statement extends every lease the worker holds (heartbeat per worker, not per book). */

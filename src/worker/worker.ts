@@ -1,7 +1,9 @@
 /**
  * Worker: claims books by priority and runs the real stages under a lease.
  *
- * - `concurrency` slots each loop: claim (one statement) → run stages → claim again.
+ * - `concurrency` slots each loop: claim → run stages → claim again. Slots asking in the same
+ *   turn share one claim statement (./claim-feed.ts), so a worker starting with 8 free slots
+ *   claims 8 books in one transaction.
  * - One heartbeat per worker every lease/3 extends every lease it holds (one statement); heavy
  *   stage work runs in a thread pool, so the timer keeps firing.
  * - Every stage is its own state transition, committed in one immediate transaction with the
@@ -37,6 +39,7 @@ import { InlineRunner, ThreadPool, type TaskRunner } from './pool.js';
 import { silentLogger, type Logger } from './logger.js';
 import { backoffMs, isBusyError, sleep, withBusyRetry } from './retry.js';
 import { rescueExpiredLeases, type RescuedBook } from './lease-rescue.js';
+import { ClaimFeed } from './claim-feed.js';
 import { STAGES } from './stages/index.js';
 import type { BookMemo, StageName, StageResult, WorkerSettings } from './stage.js';
 
@@ -154,6 +157,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly ownsRunner: boolean;
   private settings: WorkerSettings | undefined;
   private readonly inflight = new Map<string, InFlight>();
+  /** Slots asking for work in the same turn share one claim statement. */
+  private readonly feed: ClaimFeed;
   private started = false;
   private stopping = false;
   private idleSlots = 0;
@@ -181,6 +186,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.drain = Boolean(options.drain);
     this.log = (options.logger ?? silentLogger()).child({ worker: this.id });
     this.library = new LibraryStore(services.db);
+    this.feed = ClaimFeed.over(services.queue, this.id, this.leaseMs, withBusyRetry);
     const r = options.runner ?? 'threads';
     if (r === 'threads') {
       this.runner = new ThreadPool(this.concurrency);
@@ -316,7 +322,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     while (!this.stopping) {
       let claim: Claim | undefined;
       try {
-        claim = await withBusyRetry(() => this.services.queue.claimNext(this.id, this.leaseMs));
+        claim = await this.feed.next();
       } catch (err) {
         this.warn('claim failed; will try again', err);
         await sleep(this.pollIntervalMs);

@@ -2,6 +2,7 @@
  * A child process for the store tests (real concurrency through separate processes):
  *   approve-all DB ACTOR         approve every pending_approval book, counting wins and losses
  *   claim-all DB WORKER          claim until the queue is empty; print the ids claimed
+ *   claim-batches DB WORKER N    the same with claimBatch(N) and one advanceMany per batch
  *   open DB                      open (create + migrate) the database and print its version
  */
 import { createServices } from '../../src/services.js';
@@ -52,6 +53,27 @@ async function main(): Promise<void> {
       }
     }
     process.stdout.write(JSON.stringify({ claimed, busy }));
+  } else if (cmd === 'claim-batches') {
+    const size = Number(process.argv[5] ?? 10);
+    const claimed: string[] = [];
+    let busy = 0;
+    let refused = 0;
+    for (;;) {
+      try {
+        const batch = s.queue.claimBatch(who!, 60_000, size);
+        if (batch.length === 0) break;
+        claimed.push(...batch.map((c) => c.pipeline.id));
+        const out = s.pipelines.advanceMany(
+          batch.map((c) => ({ id: c.pipeline.id, from: 'hashing' as const, to: 'classifying' as const, leaseToken: c.leaseToken })),
+          { actor: `system:worker:${who}` },
+        );
+        refused += out.refused.length;
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_BUSY') busy++;
+        else throw err;
+      }
+    }
+    process.stdout.write(JSON.stringify({ claimed, busy, refused }));
   } else {
     throw new Error(`unknown child command ${cmd}`);
   }
