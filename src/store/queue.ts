@@ -19,7 +19,7 @@ import type { PipelineRow } from './pipeline-row.js';
 import type { Clock } from '../domain/clock.js';
 import { CLAIMABLE_STATES, MAX_PRIORITY, MIN_PRIORITY } from '../domain/states.js';
 import { InputError } from '../domain/errors.js';
-import { PIPELINE_COLUMNS } from './pipeline-row.js';
+import { PIPELINE_COLUMNS, pipelineFromRaw } from './pipeline-row.js';
 
 const claimable = CLAIMABLE_STATES.map((s) => `'${s}'`).join(', ');
 
@@ -79,7 +79,7 @@ export class WorkQueue {
       WHERE id = (SELECT id FROM pipelines INDEXED BY pipelines_claim WHERE ${CLAIMABLE_WHERE}
                   ORDER BY priority, created_at, id LIMIT 1)
         AND ${CLAIMABLE_WHERE}
-      RETURNING ${PIPELINE_COLUMNS}`);
+      RETURNING ${PIPELINE_COLUMNS}`).raw(true);
     // claimBatch picks in claim order first, then claims the picked ids in one statement: the
     // UPDATE's RETURNING comes back in id order and shows the reset priority, so the pick is what
     // says which book was first. Both run in one IMMEDIATE transaction (no writer between them);
@@ -95,7 +95,7 @@ export class WorkQueue {
       UPDATE pipelines SET ${CLAIM_SET}
       WHERE id IN (SELECT value FROM json_each(@ids))
         AND +state IN (${claimable}) AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
-      RETURNING ${PIPELINE_COLUMNS}`);
+      RETURNING ${PIPELINE_COLUMNS}`).raw(true);
     // Leased rows are few (the fleet's concurrency): a scan of the lease index, which carries
     // lease_owner, finds a worker's books without an index of its own to update on every claim.
     this.heartbeatLeases = db.prepare(
@@ -125,7 +125,7 @@ export class WorkQueue {
    */
   claimNext(workerId: string, leaseMs: number): Claim | undefined {
     const token = this.newToken();
-    const row = immediate(this.db, () =>
+    const raw = immediate(this.db, () =>
       this.claimStmt.get({
         worker: workerId,
         token,
@@ -133,8 +133,8 @@ export class WorkQueue {
         lease_ms: leaseMs,
         actor: `system:worker:${workerId}`,
       }),
-    ) as PipelineRow | undefined;
-    return row ? { pipeline: row, leaseToken: token } : undefined;
+    ) as unknown[] | undefined;
+    return raw ? { pipeline: pipelineFromRaw(raw), leaseToken: token } : undefined;
   }
 
   /**
@@ -157,14 +157,16 @@ export class WorkQueue {
       const now = this.clock();
       const ids = this.pickStmt.all({ now, n: max }) as string[];
       if (ids.length === 0) return [];
-      const rows = this.claimManyStmt.all({
-        ids: JSON.stringify(ids),
-        worker: workerId,
-        token,
-        now,
-        lease_ms: leaseMs,
-        actor: `system:worker:${workerId}`,
-      }) as PipelineRow[];
+      const rows = (
+        this.claimManyStmt.all({
+          ids: JSON.stringify(ids),
+          worker: workerId,
+          token,
+          now,
+          lease_ms: leaseMs,
+          actor: `system:worker:${workerId}`,
+        }) as unknown[][]
+      ).map(pipelineFromRaw);
       const rank = new Map(ids.map((id, i) => [id, i]));
       rows.sort((a, b) => rank.get(a.id)! - rank.get(b.id)!);
       return rows.map((pipeline) => ({ pipeline, leaseToken: token }));

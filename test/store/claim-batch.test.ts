@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { IllegalTransitionError, InputError, LeaseLostError, NotFoundError } from '../../src/domain/errors.js';
 import { tempDbPath } from '../helpers/tmp.js';
+import { PIPELINE_COLUMNS, pipelineFromRaw } from '../../src/store/pipeline-row.js';
 import { countsFromTable, countsOf, dumpAll, historyOf, openTest, runChildren, seed } from './helpers.js';
 
 describe('claimBatch', () => {
@@ -170,6 +171,19 @@ describe('advanceMany', () => {
     const item = { id: c!.pipeline.id, from: 'hashing' as const, to: 'classifying' as const, leaseToken: c!.leaseToken };
     expect(() => s.pipelines.advanceMany([item, item], { actor: 'system:worker:w' })).toThrow(InputError);
     expect(dumpAll(dbPath)).toEqual(before);
+    s.close();
+  });
+});
+
+describe('pipelineFromRaw', () => {
+  it('builds the same row the driver builds by column name (claims and transitions read rows raw)', () => {
+    const s = openTest();
+    const row = seed(s, 'detected', { priority: 3 });
+    s.pipelines.updateColumns(row.id, 'detected', { book_type: 'fiction', confidence: 0.75, profile_json: '{"a":1}', size: 12 }, { actor: 'system:test' });
+    const byName = s.db.prepare(`SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE id = ?`).get(row.id);
+    const raw = s.db.prepare(`SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE id = ?`).raw(true).get(row.id) as unknown[];
+    expect(pipelineFromRaw(raw)).toEqual(byName);
+    expect(Object.keys(pipelineFromRaw(raw))).toEqual(PIPELINE_COLUMNS.split(', '));
     s.close();
   });
 });
