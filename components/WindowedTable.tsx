@@ -45,6 +45,8 @@ export interface WindowedTableProps<Row> {
   readonly windowStart: number;
   /** Rows in the whole result (not just the window). */
   readonly totalRows: number;
+  /** `totalRows` is a lower bound (a capped count): shown as "10,000+". */
+  readonly totalIsLowerBound?: boolean;
   readonly selectedId?: string | number | null;
   /** Width in columns; every line fits in it. */
   readonly width: number;
@@ -103,15 +105,20 @@ export function layoutColumns(
   }
 }
 
-/** "120–140 of 1,000,000" with ↑/↓ when there is more above/below. */
-export function scrollIndicator(windowStart: number, shown: number, totalRows: number, glyphs: Glyphs): string {
+/**
+ * "120–140 of 1,000,000" with ↑/↓ when there is more above/below. With a capped count
+ * (`lowerBound`) the total reads "10,000+", and a window at or past the cap "beyond 10,000".
+ */
+export function scrollIndicator(windowStart: number, shown: number, totalRows: number, glyphs: Glyphs, lowerBound = false): string {
+  const total = `${formatCount(totalRows)}${lowerBound ? '+' : ''}`;
   if (totalRows <= 0) return '0 rows';
-  if (shown <= 0) return `${formatCount(totalRows)} rows`;
+  if (shown <= 0) return `${total} rows`;
+  const up = windowStart > 0 ? glyphs.arrowUp : ' ';
+  if (lowerBound && windowStart >= totalRows) return `${up}${glyphs.arrowDown} beyond ${formatCount(totalRows)}`;
   const first = windowStart + 1;
   const last = windowStart + shown;
-  const up = windowStart > 0 ? glyphs.arrowUp : ' ';
-  const down = last < totalRows ? glyphs.arrowDown : ' ';
-  return `${up}${down} ${formatCount(first)}${glyphs.rangeDash}${formatCount(last)} of ${formatCount(totalRows)}`;
+  const down = lowerBound || last < totalRows ? glyphs.arrowDown : ' ';
+  return `${up}${down} ${formatCount(first)}${glyphs.rangeDash}${formatCount(last)} of ${total}`;
 }
 
 export function WindowedTable<Row>(props: WindowedTableProps<Row>): ReactNode {
@@ -129,7 +136,7 @@ export function WindowedTable<Row>(props: WindowedTableProps<Row>): ReactNode {
     texts.map((t, i) => fitCell(forGlyphs(t, glyphs), visible[i]?.w ?? 0, glyphs.ellipsis, visible[i]?.col.align)).join(' ');
 
   const header = ' '.repeat(POINTER_WIDTH) + cellsOf(visible.map((v) => v.col.header));
-  const indicator = scrollIndicator(props.windowStart, rows.length, props.totalRows, glyphs);
+  const indicator = scrollIndicator(props.windowStart, rows.length, props.totalRows, glyphs, props.totalIsLowerBound);
   const captionWidth = Math.max(0, width - displayWidth(indicator) - 1);
   const caption = truncate(forGlyphs(props.caption ?? '', glyphs), captionWidth, glyphs.ellipsis);
   const footer = truncate(caption + ' '.repeat(Math.max(1, width - displayWidth(caption) - displayWidth(indicator))) + indicator, width, glyphs.ellipsis);

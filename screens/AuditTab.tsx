@@ -25,8 +25,8 @@ function columns(glyphs: Glyphs): readonly TableColumn<AuditRow>[] {
 
 export function AuditTab(props: { width: number; height: number }): ReactNode {
   const rows = useAudit(useShallow((s) => s.rows));
-  const [selectedId, windowStart, total, follow, filter, loaded, error] = useAudit(
-    useShallow((s) => [s.selectedId, s.windowStart, s.total, s.follow, s.filter, s.loaded, s.error]),
+  const [selectedId, windowStart, total, totalCapped, follow, filter, loaded, error] = useAudit(
+    useShallow((s) => [s.selectedId, s.windowStart, s.total, s.totalCapped, s.follow, s.filter, s.loaded, s.error]),
   );
   const { colors, glyphs } = useTheme();
   if (!loaded) return <Text color={error ? colors.critical : colors.muted}>{error ? `Could not read the audit log: ${error}` : 'Reading the audit log…'}</Text>;
@@ -40,6 +40,7 @@ export function AuditTab(props: { width: number; height: number }): ReactNode {
       rowId={(r) => r.id}
       windowStart={shown.windowStart}
       totalRows={total}
+      totalIsLowerBound={totalCapped}
       selectedId={selectedId}
       width={props.width}
       height={props.height}

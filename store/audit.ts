@@ -12,6 +12,8 @@ export interface AuditWindow {
   readonly rows: readonly AuditRow[];
   readonly windowStart: number;
   readonly total: number;
+  /** `total` (and a `windowStart` that reached it) is a count that stopped at its cap: there are more. */
+  readonly totalCapped: boolean;
   readonly selectedId: number | null;
 }
 
@@ -34,6 +36,7 @@ export function createAuditStore(): AuditStore {
     rows: [],
     windowStart: 0,
     total: 0,
+    totalCapped: false,
     selectedId: null,
     follow: true,
     filterText: '',
@@ -49,6 +52,7 @@ export function createAuditStore(): AuditStore {
         rows === s.rows &&
         s.windowStart === w.windowStart &&
         s.total === w.total &&
+        s.totalCapped === w.totalCapped &&
         s.selectedId === w.selectedId
       ) {
         return;
@@ -81,14 +85,14 @@ interface Current {
 export function loadAuditWindow(source: AuditSource, cur: Current, intent: AuditIntent, capacity: number): AuditWindow {
   const cap = Math.max(1, capacity);
   const f = cur.filter;
-  const total = source.count(f);
+  const { n: total, capped: totalCapped } = source.count(f);
   const selIndex = cur.selectedId === null ? -1 : cur.rows.findIndex((r) => r.id === cur.selectedId);
   const screenRow = Math.max(0, Math.min(selIndex, cap - 1));
 
   const top = (selectFirst = true): AuditWindow => {
     const rows = source.olderFrom(undefined, cap, f);
     const keep = !selectFirst && cur.selectedId !== null && rows.some((r) => r.id === cur.selectedId);
-    return { rows, windowStart: 0, total, selectedId: keep ? cur.selectedId : (rows[0]?.id ?? null) };
+    return { rows, windowStart: 0, total, totalCapped, selectedId: keep ? cur.selectedId : (rows[0]?.id ?? null) };
   };
 
   /** Entries around `id` (inclusive, or the next older one) with it on screen row `r`. */
@@ -102,8 +106,8 @@ export function loadAuditWindow(source: AuditSource, cur: Current, intent: Audit
     const rows = [...newer, ...older];
     if (rows.length === 0) return top();
     const selectedId = wantId !== null && rows.some((x) => x.id === wantId) ? wantId : (older[0] ?? rows[rows.length - 1])!.id;
-    const windowStart = source.count(f, rows[0]!.id);
-    return { rows, windowStart, total, selectedId };
+    const windowStart = Math.min(source.count(f, rows[0]!.id).n, total);
+    return { rows, windowStart, total, totalCapped, selectedId };
   };
 
   switch (intent.kind) {
@@ -111,7 +115,9 @@ export function loadAuditWindow(source: AuditSource, cur: Current, intent: Audit
       return top();
     case 'bottom': {
       const rows = source.oldest(cap, f);
-      return { rows, windowStart: Math.max(0, total - rows.length), total, selectedId: rows[rows.length - 1]?.id ?? null };
+      // With a capped count the oldest entries' position is unknown: "beyond 10,000".
+      const windowStart = totalCapped ? total : Math.max(0, total - rows.length);
+      return { rows, windowStart, total, totalCapped, selectedId: rows[rows.length - 1]?.id ?? null };
     }
     case 'refresh': {
       if (cur.follow) return top(false);

@@ -9,7 +9,7 @@
  */
 import type { Services } from '../src/services.js';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { auditFilterTerms, type AuditRow } from '../src/store/audit.js';
+import { auditFilterTerms, isDenseBookPrefix, type AuditRow } from '../src/store/audit.js';
 import { CLAIMABLE_STATES, isPipelineState } from '../src/domain/states.js';
 import { PIPELINE_COLUMNS } from '../src/store/pipeline-row.js';
 
@@ -154,8 +154,41 @@ export function describeAuditFilter(f: AuditFilter): string {
     .join(', ');
 }
 
+/**
+ * Filtered counts stop here: the window's position and total read "… of 10,000+" beyond it. An
+ * exact count of a filter matching most of a 10M-row log would cost a scan per refresh. A book
+ * prefix shared by thousands of books is counted by scanning the log, so it stops sooner.
+ */
+export const AUDIT_COUNT_CAP = 10_000;
+export const DENSE_PREFIX_COUNT_CAP = 1_000;
+
+/** A count, and whether it stopped at its cap (there are more than `n`). */
+export interface AuditCount {
+  readonly n: number;
+  readonly capped: boolean;
+}
+
 export class AuditSource {
+  /** Whether a book prefix is shared by thousands of books (asked once per prefix). */
+  private readonly dense = new Map<string, boolean>();
+
   constructor(private readonly services: Pick<Services, 'db' | 'audit'>) {}
+
+  private isDense(f: AuditFilter): boolean {
+    const prefix = f.pipelineId;
+    if (!prefix || prefix.length >= 32) return false;
+    let dense = this.dense.get(prefix);
+    if (dense === undefined) {
+      dense = isDenseBookPrefix(this.services.db, prefix);
+      this.dense.set(prefix, dense);
+    }
+    return dense;
+  }
+
+  /** The filter's WHERE terms; a dense book prefix is read by scanning instead of by trails. */
+  private terms(f: AuditFilter, params: Record<string, unknown>): string[] {
+    return auditFilterTerms({ ...f, pipelineIdDense: this.isDense(f) }, params);
+  }
 
   /** Newest first: entries with id <= `atOrBelow` (all when undefined). */
   olderFrom(atOrBelow: number | undefined, limit: number, f: AuditFilter = {}): AuditRow[] {
@@ -170,7 +203,7 @@ export class AuditSource {
       });
     }
     const params: Record<string, unknown> = { limit };
-    const w = auditFilterTerms(f, params);
+    const w = this.terms(f, params);
     if (atOrBelow !== undefined) {
       w.push('id <= @below');
       params.below = atOrBelow;
@@ -184,7 +217,7 @@ export class AuditSource {
   newerThan(id: number, limit: number, f: AuditFilter = {}): AuditRow[] {
     if (limit <= 0) return [];
     const params: Record<string, unknown> = { limit, above: id };
-    const w = [...auditFilterTerms(f, params), 'id > @above'];
+    const w = [...this.terms(f, params), 'id > @above'];
     return (
       this.services.db
         .prepare(`SELECT * FROM audit WHERE ${w.join(' AND ')} ORDER BY id ASC LIMIT @limit`)
@@ -195,7 +228,7 @@ export class AuditSource {
   /** Oldest entries (for G), newest first. */
   oldest(limit: number, f: AuditFilter = {}): AuditRow[] {
     const params: Record<string, unknown> = { limit };
-    const w = auditFilterTerms(f, params);
+    const w = this.terms(f, params);
     return (
       this.services.db
         .prepare(`SELECT * FROM audit ${w.length ? 'WHERE ' + w.join(' AND ') : ''} ORDER BY id ASC LIMIT @limit`)
@@ -203,18 +236,27 @@ export class AuditSource {
     ).reverse();
   }
 
-  /** Entries matching the filter, and how many are newer than `id` (the window's position). */
-  count(f: AuditFilter = {}, newerThan?: number): number {
+  /**
+   * Entries matching the filter (newer than `newerThan` when given: the window's position).
+   * Without a filter the count is exact; with one it stops at its cap (AUDIT_COUNT_CAP, or
+   * DENSE_PREFIX_COUNT_CAP for a dense book prefix) and says so.
+   */
+  count(f: AuditFilter = {}, newerThan?: number): AuditCount {
     const params: Record<string, unknown> = {};
-    const w = auditFilterTerms(f, params);
+    const w = this.terms(f, params);
+    const cap = w.length === 0 ? undefined : this.isDense(f) ? DENSE_PREFIX_COUNT_CAP : AUDIT_COUNT_CAP;
     if (newerThan !== undefined) {
       w.push('id > @above');
       params.above = newerThan;
     }
-    const r = this.services.db
-      .prepare(`SELECT COUNT(*) AS n FROM audit ${w.length ? 'WHERE ' + w.join(' AND ') : ''}`)
-      .get(params) as { n: number };
-    return r.n;
+    const where = w.length ? 'WHERE ' + w.join(' AND ') : '';
+    if (cap === undefined) {
+      const n = (this.services.db.prepare(`SELECT COUNT(*) AS n FROM audit ${where}`).get(params) as { n: number }).n;
+      return { n, capped: false };
+    }
+    params.cap = cap + 1;
+    const n = (this.services.db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit ${where} LIMIT @cap)`).get(params) as { n: number }).n;
+    return n > cap ? { n: cap, capped: true } : { n, capped: false };
   }
 
   get(id: number): AuditRow | undefined {
