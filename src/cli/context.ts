@@ -23,9 +23,10 @@ export interface CommandContext {
   actor: Actor;
   dbPath: string;
   /**
-   * Opens (and migrates) the database on first use. `readonly` for commands that only read;
-   * `create: false` for commands that act on existing books (a missing file is then an error
-   * instead of a new empty database).
+   * Opens (and migrates) the database on first use; `readonly` for commands that only read. Only
+   * `init` passes `create: true`: for every other command a missing file is a mistyped --db (or
+   * a machine not set up yet) and an error, never a new empty database quietly taking the books
+   * or being polled while the real queue waits.
    */
   services(options?: { readonly?: boolean; create?: boolean }): Services;
   out: Output;
@@ -48,7 +49,7 @@ export function createContext(args: ParsedArgs, env: NodeJS.ProcessEnv = process
     services(options) {
       services ??= createServices(dbPath, {
         ...(options?.readonly ? { readonly: true } : {}),
-        ...(options?.create !== undefined ? { create: options.create } : {}),
+        create: options?.create ?? false,
       });
       return services;
     },

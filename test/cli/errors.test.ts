@@ -112,9 +112,13 @@ describe('bad input exits 2 with one line on stderr and changes nothing', () => 
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
-  it('read commands and actions on a missing database exit 2 and create nothing', () => {
+  it('every command but init, on a missing database (a mistyped --db), exits 2 and creates nothing', () => {
     const missing = path.join(path.dirname(db), 'nothing-here.db');
-    for (const args of [['list'], ['status', 'abc'], ['queue'], ['audit'], ['approve', 'abc']]) {
+    const book = path.join(lib, 'a.epub');
+    for (const args of [
+      ['list'], ['status', 'abc'], ['queue'], ['audit'], ['approve', 'abc'], ['priority', 'abc', '3'],
+      ['process', book], ['batch-queue', lib], ['worker', '--drain'], ['worker', '--watch', lib],
+    ]) {
       const r = runCli([...args, '--db', missing]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/database not found/);

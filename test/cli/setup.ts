@@ -15,8 +15,11 @@ export function library(files: Record<string, string>): string {
   return dir;
 }
 
+/** A new database as `init` leaves it (only `init` creates one), in its own temp folder. */
 export function dbIn(): string {
-  return path.join(tempDir('ap-db-'), 'pipeline.db');
+  const file = path.join(tempDir('ap-db-'), 'pipeline.db');
+  createServices(file, { create: true }).close();
+  return file;
 }
 
 /** Moves a book along legal transitions to `state` (what workers would have done). */

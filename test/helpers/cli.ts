@@ -59,3 +59,10 @@ export function spawnCli(args: readonly string[], options: CliOptions = {}): Chi
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
+
+/** `agentic-pipeline init --db FILE`: every command but init refuses a missing database. */
+export function initDb(db: string): string {
+  const r = runCli(['init', '--db', db]);
+  if (r.code !== 0) throw new Error(`init failed (exit ${r.code}): ${r.stderr}`);
+  return db;
+}

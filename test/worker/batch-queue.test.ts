@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, initDb } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import {
   writeDocx,
@@ -52,7 +52,7 @@ function queueAll(db: string, dir: string, unsupported: string): void {
 describe('worker --drain over a mixed folder', () => {
   it('ends every good book pending_approval with its library rows and every broken file failed with its cause', () => {
     const { dir, good, broken, unsupported } = buildFolder();
-    const db = path.join(dir, 'pipeline.db');
+    const db = initDb(path.join(dir, 'pipeline.db'));
     queueAll(db, dir, unsupported.file);
     expect(pipelines(db)).toHaveLength(good.length + broken.length + 1);
 
@@ -106,7 +106,7 @@ describe('worker --drain over a mixed folder', () => {
 
   it('with auto-approve on, approves by rule (audited) and embeds every chunk to complete', () => {
     const { dir, good, broken, unsupported } = buildFolder();
-    const db = path.join(dir, 'pipeline.db');
+    const db = initDb(path.join(dir, 'pipeline.db'));
     const config = path.join(dir, 'config.json');
     fs.writeFileSync(config, JSON.stringify({ worker: { auto_approve: { enabled: true, min_confidence: 0 }, embedder: { dims: 64 } } }));
     queueAll(db, dir, unsupported.file);

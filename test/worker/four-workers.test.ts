@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, spawnCli } from '../helpers/cli.js';
+import { runCli, spawnCli, initDb } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeLibrary } from '../fixtures/books.js';
 import { collect, exitOf, history, parseLogLines, pipelines, PRE_APPROVAL_PATH } from './support.js';
@@ -17,7 +17,7 @@ describe('four workers on one database', () => {
   it(`process ${BOOKS} books exactly once each, with no busy errors`, { timeout: 600_000 }, async () => {
     const dir = tempDir('ap-worker-four-');
     writeLibrary(path.join(dir, 'lib'), BOOKS, { seed: 5, chapters: 3, wordsPerChapter: 150 });
-    const db = path.join(dir, 'pipeline.db');
+    const db = initDb(path.join(dir, 'pipeline.db'));
     const q = runCli(['batch-queue', path.join(dir, 'lib'), '--db', db]);
     expect(q.code, q.stderr).toBe(0);
     expect(pipelines(db)).toHaveLength(BOOKS);

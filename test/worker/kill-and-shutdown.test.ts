@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, spawnCli } from '../helpers/cli.js';
+import { runCli, spawnCli, initDb } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeLibrary } from '../fixtures/books.js';
 import { collect, exitOf, history, libraryCounts, parseLogLines, pipelines, waitFor, withDb } from './support.js';
@@ -16,7 +16,7 @@ import { collect, exitOf, history, libraryCounts, parseLogLines, pipelines, wait
 function setup(n: number): { dir: string; db: string } {
   const dir = tempDir('ap-worker-kill-');
   writeLibrary(path.join(dir, 'lib'), n, { seed: 11 });
-  const db = path.join(dir, 'pipeline.db');
+  const db = initDb(path.join(dir, 'pipeline.db'));
   const q = runCli(['batch-queue', path.join(dir, 'lib'), '--db', db]);
   expect(q.code, q.stderr).toBe(0);
   return { dir, db };

@@ -15,7 +15,7 @@ const command: Command = {
   run(ctx) {
     const [idArg] = positionals(ctx, USAGE, ['ID']);
     const reason = stringFlag(ctx, 'reason');
-    const s = ctx.services({ create: false });
+    const s = ctx.services();
     const id = s.pipelines.resolveId(idArg!);
     const r = s.actions.approve(id, ctx.actor, reason ? { reason } : {});
     const p = r.pipeline;

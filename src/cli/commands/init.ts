@@ -6,7 +6,7 @@ const command: Command = {
   summary: 'Create the database (or migrate it to this version). Safe to run again.',
   flags: {},
   run(ctx) {
-    const s = ctx.services();
+    const s = ctx.services({ create: true });
     const version = schemaVersion(s.db);
     ctx.out.json({ db: ctx.dbPath, schema_version: version });
     ctx.out.line(`Database ready: ${ctx.dbPath} (schema version ${version})`);

@@ -17,7 +17,7 @@ const command: Command = {
     const [idArg] = positionals(ctx, USAGE, ['ID']);
     const reason = stringFlag(ctx, 'reason')?.trim();
     if (!reason) throw new InputError('reject needs a reason (--reason "…")');
-    const s = ctx.services({ create: false });
+    const s = ctx.services();
     const id = s.pipelines.resolveId(idArg!);
     const before = s.pipelines.require(id).state;
     const r = s.actions.reject(id, ctx.actor, reason);

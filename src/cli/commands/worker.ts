@@ -72,10 +72,9 @@ const command: Command = {
       throw new InputError(`--log-level must be one of trace, debug, info, warn, error, silent; got '${level}'`);
     }
 
-    // Only a watching worker has a reason to start on a database that does not exist yet (it
-    // fills it from the folder). Without --watch a missing file is a mistyped --db: a new, empty
-    // database would be polled forever while the real queue waits.
-    const services = ctx.services({ create: Boolean(f.watch) });
+    // A missing file is a mistyped --db (or a machine without `init`): a new, empty database
+    // would be polled forever while the real queue waits.
+    const services = ctx.services();
     const logger = createLogger({ level });
     if (stageDelaysMs) logger.warn({ stage_delays_ms: stageDelaysMs }, 'test hook AGENTIC_PIPELINE_TEST_STAGE_DELAY_MS is set: stages are slowed');
     const worker = new Worker(services, {
