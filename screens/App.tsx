@@ -157,27 +157,24 @@ function Status(props: { dbPath: string; readOnly: boolean; width: number }): Re
 }
 
 /** The footer's binding context, from primitives only (so it re-renders only when they change). */
+/**
+ * The footer's binding context, from the one place that knows what each tab's selection means
+ * (its keys' `selection()`, through `controller.bindingContext`). The lists' stores only say when
+ * to ask again; the context is compared as text, so a refresh that keeps the selection renders
+ * nothing.
+ */
 function useFooterContext(controller: ConsoleController, tab: TabId): BindingContext {
   const stores = useStores();
-  const [hasStuck, queuePriority, hasAudit] = [
-    useStoreFlag(() => stores.stuck.getState().selectedId !== null, stores.stuck.subscribe),
-    useStoreFlag(() => {
-      const q = stores.queue.getState();
-      return q.rows.find((r) => r.id === q.selectedId)?.priority ?? null;
-    }, stores.queue.subscribe),
-    useStoreFlag(() => stores.audit.getState().selectedId !== null, stores.audit.subscribe),
-  ];
-  return useMemo(() => {
-    const base = { readOnly: controller.readOnly };
-    if (tab === 'stuck') return { ...base, hasSelection: hasStuck };
-    if (tab === 'queue') return { ...base, hasSelection: queuePriority !== null, ...(queuePriority !== null ? { selectedPriority: queuePriority } : {}) };
-    if (tab === 'audit') return { ...base, hasSelection: hasAudit };
-    return base;
-  }, [controller.readOnly, tab, hasStuck, queuePriority, hasAudit]);
-}
-
-function useStoreFlag<T>(get: () => T, subscribe: (cb: () => void) => () => void): T {
-  return useSyncExternalStore(subscribe, get, get);
+  const subscribe = useMemo(
+    () => (onChange: () => void) => {
+      const offs = [stores.stuck.subscribe(onChange), stores.queue.subscribe(onChange), stores.audit.subscribe(onChange)];
+      return () => offs.forEach((off) => off());
+    },
+    [stores],
+  );
+  const read = () => JSON.stringify(controller.bindingContext(tab));
+  const key = useSyncExternalStore(subscribe, read, read);
+  return useMemo(() => JSON.parse(key) as BindingContext, [key]);
 }
 
 function Footer(props: { controller: ConsoleController; width: number }): ReactNode {

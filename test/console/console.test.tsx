@@ -97,6 +97,19 @@ describe('tabs show what a person reads', () => {
   });
 });
 
+describe('footer hints follow the selection', () => {
+  it('on Queue, raise says why it is off for a book already at priority 1, and is on for the next book', async () => {
+    const m = await mount({ tab: 'queue', fixture: { queued: 3 } });
+    await waitForText(m.instance, 'book-0000');
+    expect(lastFrameStripped(m.instance)).toContain('raise (already 1)');
+    await sendKeys(m.instance, 'j');
+    const f = await waitForFrame(m.instance, (x) => !x.includes('(already 1)'));
+    expect(f).toMatch(/raise/);
+    await sendKeys(m.instance, 'k');
+    await waitForText(m.instance, 'raise (already 1)');
+  });
+});
+
 describe('read-only', () => {
   it('shows mutating keys disabled with the reason and refuses them with a message', async () => {
     const m = await mount({ readOnly: true, tab: 'stuck', fixture: { stuck: 1, queued: 3 } });
