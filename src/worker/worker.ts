@@ -1,15 +1,16 @@
 /**
- * Worker: claims books by priority and runs the real stages under a lease.
+ * Worker: claims books by priority and runs the real stages under a lease. This module is the
+ * worker's lifecycle; what happens to one claimed book is ./book-runner.ts, and whether a failed
+ * stage means failed or needs_retry is ./failure-policy.ts.
  *
- * - `concurrency` slots each loop: claim → run stages → claim again. Slots asking in the same
- *   turn share one claim statement (./claim-feed.ts), so a worker starting with 8 free slots
- *   claims 8 books in one transaction.
+ * - `concurrency` slots each loop: claim → run stages (BookRunner.process) → claim again. Slots
+ *   asking in the same turn share one claim statement (./claim-feed.ts), so a worker starting
+ *   with 8 free slots claims 8 books in one transaction.
  * - One heartbeat per worker every lease/3 extends every lease it holds (one statement); heavy
- *   stage work runs in a thread pool, so the timer keeps firing.
- * - Every stage is its own state transition, committed in one immediate transaction with the
- *   lease token checked (CAS): library rows, audit rows and the state change land together or
- *   not at all. A lost lease (LeaseLostError, or a book moved by someone else) abandons the book
- *   without writing anything more.
+ *   stage work runs in a thread pool, so the timer keeps firing. A lease the heartbeat finds
+ *   gone aborts that book's stage (the book is abandoned, nothing more is written).
+ * - Every stage is its own lease-checked state transition, committed in one immediate
+ *   transaction (see ./book-runner.ts).
  * - Failures: PermanentError → failed at once; transient (TransientError, stage timeout,
  *   anything unexpected) → needs_retry with exponential backoff and jitter, or failed once
  *   attempts reach max_attempts.
@@ -24,120 +25,26 @@ import { EventEmitter } from 'node:events';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Services } from '../services.js';
-import { immediate } from '../store/db.js';
-import type { PipelineRow } from '../store/pipeline-row.js';
 import type { Claim } from '../store/queue.js';
-import { IllegalTransitionError, LeaseLostError, PermanentError, TransientError } from '../domain/errors.js';
-import { isWorkingState, type PipelineState } from '../domain/states.js';
+import type { PipelineState } from '../domain/states.js';
 import type { Actor } from '../domain/actor.js';
 import { LibraryStore } from '../library/store.js';
-import { DEFAULT_STRATEGIES, type StrategySet } from '../ingest/strategies.js';
+import { DEFAULT_STRATEGIES } from '../ingest/strategies.js';
 import { ExternalCommandClassifier } from '../ingest/classifier.js';
-import type { Classifier, Embedder } from '../ingest/types.js';
+import type { Classifier } from '../ingest/types.js';
 import { DEFAULT_WORKER_CONFIG, type WorkerConfig } from '../config/worker.js';
 import { InlineRunner, ThreadPool, type TaskRunner } from './pool.js';
 import { silentLogger, type Logger } from './logger.js';
-import { backoffMs, isBusyError, sleep, withBusyRetry } from './retry.js';
+import { isBusyError, sleep, withBusyRetry } from './retry.js';
 import { rescueExpiredLeases, type RescuedBook } from './lease-rescue.js';
 import { ClaimFeed } from './claim-feed.js';
-import { STAGES } from './stages/index.js';
-import type { BookMemo, StageName, StageResult, WorkerSettings } from './stage.js';
+import type { WorkerSettings } from './stage.js';
+import { BookRunner } from './book-runner.js';
+import { WorkerAbort, type AbortKind, type InFlight, type WorkerEvents, type WorkerOptions, type WorkerStats } from './worker-types.js';
 
-export const AUTO_APPROVE_ACTOR: Actor = 'auto:min-confidence';
-
-export interface WorkerOptions {
-  /** Default: `<host>-<pid>-<random>`. */
-  id?: string;
-  concurrency?: number;
-  /** Lease length (default 30 s); heartbeats every lease/3. */
-  leaseMs?: number;
-  /** How long an idle slot waits before looking again (default 1 s). */
-  pollIntervalMs?: number;
-  /** Stop once nothing is claimable and nothing is in flight. */
-  drain?: boolean;
-  /** The parsed `worker` config section (defaults when absent). */
-  config?: WorkerConfig;
-  logger?: Logger;
-  /** 'threads' (default): stage work in worker threads; 'inline': on the main thread. */
-  runner?: 'threads' | 'inline' | TaskRunner;
-  /** Overrides the configured classifier / the built-in embedder (in-process use). */
-  classifier?: Classifier;
-  embedder?: Embedder;
-  strategies?: StrategySet;
-  /** Test hook: extra (abortable) wait before a stage runs, e.g. { processing: 5000 }. */
-  stageDelaysMs?: Partial<Record<StageName, number>>;
-  /** Run the lease rescue on start and every `lease_rescue.interval_seconds` (default true). */
-  leaseRescue?: boolean;
-}
-
-export interface StageEvent {
-  pipelineId: string;
-  stage: StageName;
-  sourcePath: string;
-}
-export interface StageEndEvent extends StageEvent {
-  to: PipelineState;
-  durationMs: number;
-}
-export interface BookEvent {
-  pipelineId: string;
-  state: PipelineState;
-  sourcePath: string;
-  reason?: string;
-}
-
-export interface WorkerEvents {
-  started: [{ workerId: string }];
-  claimed: [{ pipelineId: string; state: PipelineState; attempts: number; sourcePath: string }];
-  'stage:start': [StageEvent];
-  'stage:end': [StageEndEvent];
-  /** The book left this worker's hands in `state` (pending_approval, complete, failed, …). */
-  'book:done': [BookEvent];
-  'book:retry': [BookEvent & { nextAttemptAt: number }];
-  'book:released': [BookEvent];
-  'book:abandoned': [BookEvent];
-  rescued: [RescuedBook[]];
-  idle: [];
-  drained: [];
-  stopped: [WorkerStats];
-  warning: [{ message: string; err?: unknown }];
-}
-
-export interface WorkerStats {
-  workerId: string;
-  claimed: number;
-  stages: number;
-  /** Final state → count of books that left this worker's hands. */
-  outcomes: Record<string, number>;
-  retries: number;
-  released: number;
-  abandoned: number;
-  rescued: number;
-  /** Books waiting out a retry backoff when the worker stopped. */
-  waitingForRetry: number;
-}
-
-type AbortKind = 'shutdown' | 'lease_lost' | 'timeout';
-
-class WorkerAbort extends Error {
-  constructor(
-    readonly kind: AbortKind,
-    message: string,
-  ) {
-    super(message);
-    this.name = kind === 'timeout' ? 'StageTimeoutError' : 'WorkerAbort';
-  }
-}
-
-interface InFlight {
-  id: string;
-  token: string;
-  state: PipelineState;
-  sourcePath: string;
-  abort: AbortController;
-  /** False once the book has left this worker (release, terminal, abandon). */
-  held: boolean;
-}
+// What other modules import from here (the types and the auto-approve actor live beside it).
+export { AUTO_APPROVE_ACTOR } from './book-runner.js';
+export type { WorkerOptions, StageEvent, StageEndEvent, BookEvent, WorkerEvents, WorkerStats } from './worker-types.js';
 
 export function defaultWorkerId(): string {
   return `${os.hostname().split('.')[0]}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
@@ -159,6 +66,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly inflight = new Map<string, InFlight>();
   /** Slots asking for work in the same turn share one claim statement. */
   private readonly feed: ClaimFeed;
+  /** Runs each claimed book; shares this worker's stats, in-flight map and events. */
+  private readonly books: BookRunner;
   private started = false;
   private stopping = false;
   private idleSlots = 0;
@@ -209,6 +118,23 @@ export class Worker extends EventEmitter<WorkerEvents> {
       rescued: 0,
       waitingForRetry: 0,
     };
+    this.books = new BookRunner({
+      workerId: this.id,
+      actor: this.actor,
+      services,
+      config: this.config,
+      settings: () => this.settings!,
+      runner: this.runner,
+      library: this.library,
+      log: this.log,
+      stats: this.stats,
+      inflight: this.inflight,
+      emit: this.emit.bind(this),
+      warn: (message, err) => this.warn(message, err),
+      isStopping: () => this.stopping,
+      wakeAll: () => this.wakeAll(),
+      stageDelaysMs: options.stageDelaysMs,
+    });
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
     });
@@ -358,277 +284,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
       // Another idle slot may find work too now that the queue moved.
       if (this.idleSlots > 0) this.wakeAll();
       try {
-        await this.process(claim, index);
+        await this.books.process(claim, index);
       } catch (err) {
         // process() handles its own failures; this is a last guard so a slot never dies.
         this.warn(`unexpected error while handling ${claim.pipeline.id.slice(0, 8)}`, err);
       }
     }
     if (idle) this.idleSlots--;
-  }
-
-  private async process(claim: Claim, slot: number): Promise<void> {
-    const p = claim.pipeline;
-    const book: InFlight = {
-      id: p.id,
-      token: claim.leaseToken,
-      state: p.state,
-      sourcePath: p.source_path,
-      abort: new AbortController(),
-      held: true,
-    };
-    this.inflight.set(p.id, book);
-    this.stats.claimed++;
-    const log = this.log.child({ pipeline: p.id, slot });
-    log.info({ state: p.state, attempts: p.attempts, priority: p.priority, path: p.source_path }, 'claimed');
-    this.emit('claimed', { pipelineId: p.id, state: p.state, attempts: p.attempts, sourcePath: p.source_path });
-    const memo: BookMemo = {};
-    let row: PipelineRow = p;
-    try {
-      while (book.held && isWorkingState(row.state)) {
-        if (this.stopping) {
-          await this.release(book, row, log, 'worker shutting down');
-          return;
-        }
-        const stageName = row.state as StageName;
-        row = await this.runStage(book, row, stageName, memo, log);
-      }
-      if (book.held) {
-        book.held = false;
-        this.count(row.state);
-        this.emit('book:done', { pipelineId: row.id, state: row.state, sourcePath: row.source_path });
-      }
-    } finally {
-      book.held = false;
-      this.inflight.delete(p.id);
-      if (this.stopping) this.wakeAll();
-    }
-  }
-
-  private async runStage(book: InFlight, row: PipelineRow, stageName: StageName, memo: BookMemo, log: Logger): Promise<PipelineRow> {
-    const stage = STAGES[stageName];
-    const timeoutMs = this.config.stage_timeouts_ms[stageName];
-    const ctl = new AbortController();
-    const onBookAbort = () => ctl.abort(book.abort.signal.reason);
-    if (book.abort.signal.aborted) onBookAbort();
-    else book.abort.signal.addEventListener('abort', onBookAbort, { once: true });
-    const timer = setTimeout(
-      () => ctl.abort(new WorkerAbort('timeout', `stage ${stageName} timed out after ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const started = Date.now();
-    book.state = stageName;
-    this.emit('stage:start', { pipelineId: row.id, stage: stageName, sourcePath: row.source_path });
-    log.debug({ stage: stageName }, 'stage started');
-    try {
-      const delay = this.options.stageDelaysMs?.[stageName];
-      if (delay && delay > 0) await sleep(delay, ctl.signal);
-      const result = await stage.run({
-        workerId: this.id,
-        actor: this.actor,
-        pipeline: row,
-        leaseToken: book.token,
-        signal: ctl.signal,
-        services: this.services,
-        library: this.library,
-        runner: this.runner,
-        settings: this.settings!,
-        memo,
-        log,
-      });
-      if (ctl.signal.aborted) throw ctl.signal.reason;
-      const after = await withBusyRetry(() => this.commit(book, stageName, result));
-      const durationMs = Date.now() - started;
-      this.stats.stages++;
-      book.state = after.state;
-      if (!isWorkingState(after.state)) book.held = false;
-      log.info({ stage: stageName, to: after.state, duration_ms: durationMs, ...(result.info ?? {}) }, `${stageName} → ${after.state}`);
-      this.emit('stage:end', { pipelineId: row.id, stage: stageName, to: after.state, durationMs, sourcePath: row.source_path });
-      if (!book.held) {
-        this.count(after.state);
-        this.emit('book:done', { pipelineId: row.id, state: after.state, sourcePath: row.source_path });
-      }
-      return after;
-    } catch (err) {
-      const durationMs = Date.now() - started;
-      const reason = ctl.signal.aborted ? ctl.signal.reason : undefined;
-      await this.handleFailure(book, row, stageName, reason instanceof WorkerAbort ? reason : err, durationMs, log);
-      return row;
-    } finally {
-      clearTimeout(timer);
-      book.abort.signal.removeEventListener('abort', onBookAbort);
-    }
-  }
-
-  /** One immediate transaction: (redirect) → CAS transition → library rows → audit → auto-approve. */
-  private commit(book: InFlight, from: StageName, result: StageResult): PipelineRow {
-    return immediate(this.services.db, () => {
-      const r = result.redirect?.() ?? result;
-      const leaving = !isWorkingState(r.to);
-      let after = this.services.pipelines.transitionInTx({
-        id: book.id,
-        from,
-        to: r.to,
-        actor: this.actor,
-        note: r.note ?? null,
-        leaseToken: book.token,
-        ...(r.patch ? { patch: r.patch } : {}),
-        releaseLease: leaving,
-      });
-      r.write?.();
-      for (const a of r.audit ?? []) this.services.audit.append(a);
-      if (after.state === 'pending_approval') {
-        const rule = this.config.auto_approve;
-        if (rule.enabled && after.confidence !== null && after.confidence >= rule.min_confidence) {
-          after = this.services.actions.approve(book.id, AUTO_APPROVE_ACTOR, {
-            reason: `auto-approve rule: confidence ${after.confidence.toFixed(2)} >= ${rule.min_confidence}`,
-          }).pipeline;
-        }
-      }
-      return after;
-    });
-  }
-
-  private async handleFailure(book: InFlight, row: PipelineRow, stage: StageName, err: unknown, durationMs: number, log: Logger): Promise<void> {
-    if (err instanceof WorkerAbort && err.kind === 'shutdown') {
-      await this.release(book, row, log, err.message);
-      return;
-    }
-    if (err instanceof WorkerAbort && err.kind === 'lease_lost') {
-      this.abandon(book, row, log, err.message);
-      return;
-    }
-    if (err instanceof LeaseLostError || err instanceof IllegalTransitionError) {
-      this.abandon(book, row, log, err.message);
-      return;
-    }
-    const now = this.services.clock();
-    const maxAttempts = this.config.max_attempts ?? row.max_attempts;
-    let code: string;
-    let message: string;
-    let permanent = false;
-    if (err instanceof PermanentError) {
-      permanent = true;
-      code = err.code;
-      message = err.message;
-    } else if (err instanceof WorkerAbort && err.kind === 'timeout') {
-      code = 'stage_timeout';
-      message = err.message;
-    } else if (err instanceof TransientError) {
-      code = err.code;
-      message = err.message;
-    } else if (isBusyError(err)) {
-      code = 'database_busy';
-      message = 'the database stayed locked; will retry';
-    } else {
-      code = 'unexpected';
-      message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    }
-    const outOfAttempts = !permanent && row.attempts >= maxAttempts;
-    const to: PipelineState = permanent || outOfAttempts ? 'failed' : 'needs_retry';
-    const retryAt = to === 'needs_retry' ? now + backoffMs(row.attempts, this.config.backoff.base_ms, this.config.backoff.max_ms) : null;
-    const error = {
-      code: outOfAttempts ? 'max_attempts' : code,
-      cause_code: code,
-      stage,
-      message: outOfAttempts ? `${message} (gave up after ${row.attempts} of ${maxAttempts} attempts)` : message,
-      attempt: row.attempts,
-      max_attempts: maxAttempts,
-      permanent,
-      at: now,
-      ...(retryAt !== null ? { retry_at: retryAt } : {}),
-    };
-    try {
-      await withBusyRetry(() =>
-        immediate(this.services.db, () => {
-          this.services.pipelines.transitionInTx({
-            id: book.id,
-            from: stage,
-            to,
-            actor: this.actor,
-            note: `${stage}: ${error.message}`.slice(0, 500),
-            leaseToken: book.token,
-            releaseLease: true,
-            patch: { error_json: JSON.stringify(error), next_attempt_at: retryAt },
-          });
-          // A failed book keeps nothing in the library; a retried one is rewritten on its next run.
-          if (to === 'failed') this.library.deleteBook(book.id);
-        }),
-      );
-    } catch (writeErr) {
-      if (writeErr instanceof LeaseLostError || writeErr instanceof IllegalTransitionError) {
-        this.abandon(book, row, log, writeErr.message);
-        return;
-      }
-      // Never crash: give up the lease so the rescue takes the book on.
-      this.warn(`could not record the failure of ${book.id.slice(0, 8)}`, writeErr);
-      this.expireLease(book);
-      return;
-    }
-    book.held = false;
-    const level = to === 'failed' ? 'warn' : 'info';
-    log[level]({ stage, to, code: error.code, duration_ms: durationMs, attempt: row.attempts, retry_at: retryAt, err: message }, `${stage} failed → ${to}`);
-    this.count(to);
-    if (to === 'needs_retry') {
-      this.stats.retries++;
-      this.emit('book:retry', { pipelineId: book.id, state: to, sourcePath: row.source_path, reason: message, nextAttemptAt: retryAt! });
-    } else {
-      this.emit('book:done', { pipelineId: book.id, state: to, sourcePath: row.source_path, reason: message });
-    }
-  }
-
-  /**
-   * Hands a book back: pre-approval stages → detected, embedding → approved (claimable at
-   * once), refunding the attempt the claim counted, since the book did not fail.
-   */
-  private async release(book: InFlight, row: PipelineRow, log: Logger, why: string): Promise<void> {
-    if (!book.held) return;
-    const to: PipelineState = row.state === 'embedding' ? 'approved' : 'detected';
-    try {
-      await withBusyRetry(() =>
-        this.services.pipelines.transition({
-          id: book.id,
-          from: row.state,
-          to,
-          actor: this.actor,
-          note: `released: ${why}`,
-          leaseToken: book.token,
-          releaseLease: true,
-          patch: { attempts: Math.max(0, row.attempts - 1), next_attempt_at: null },
-        }),
-      );
-    } catch (err) {
-      if (err instanceof LeaseLostError || err instanceof IllegalTransitionError) {
-        this.abandon(book, row, log, err.message);
-        return;
-      }
-      this.warn(`could not release ${book.id.slice(0, 8)}`, err);
-      this.expireLease(book);
-      return;
-    }
-    book.held = false;
-    this.stats.released++;
-    log.info({ from: row.state, to }, `released → ${to}`);
-    this.emit('book:released', { pipelineId: book.id, state: to, sourcePath: row.source_path, reason: why });
-  }
-
-  /** Last resort when a write failed: stop heartbeating the book so the lease rescue takes it. */
-  private expireLease(book: InFlight): void {
-    book.held = false;
-    try {
-      this.services.db
-        .prepare('UPDATE pipelines SET lease_owner = @dead, lease_expires_at = @now WHERE id = @id AND lease_token = @token')
-        .run({ dead: `${this.id}:gave-up`, now: this.services.clock(), id: book.id, token: book.token });
-    } catch (err) {
-      this.warn(`could not expire the lease on ${book.id.slice(0, 8)}`, err);
-    }
-  }
-
-  private abandon(book: InFlight, row: PipelineRow, log: Logger, why: string): void {
-    book.held = false;
-    this.stats.abandoned++;
-    log.warn({ state: row.state, reason: why }, 'lease lost: abandoning the book, writing nothing more');
-    this.emit('book:abandoned', { pipelineId: book.id, state: row.state, sourcePath: row.source_path, reason: why });
   }
 
   private abortAll(kind: AbortKind, message: string): void {
@@ -679,10 +341,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.warn('lease rescue failed; will try again', err);
       return [];
     }
-  }
-
-  private count(state: PipelineState): void {
-    this.stats.outcomes[state] = (this.stats.outcomes[state] ?? 0) + 1;
   }
 
   private warn(message: string, err?: unknown): void {
