@@ -274,10 +274,12 @@ export class AuditLog {
    * reported, as unverifiable when it predates the recording (schema 5).
    */
   verify(options: { pageSize?: number } = {}): AuditVerifyReport {
-    const report: AuditVerifyReport = { checked: 0, modified: [], gaps: [], retention_gaps: 0, bridged_rows: 0, unverifiable_gaps: [] };
+    const report: AuditVerifyReport = {
+      checked: 0, modified: [], gaps: [], retention_gaps: 0, bridged_rows: 0, unverifiable_gaps: [], tail_removed: null,
+    };
     const page = this.db.prepare('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?');
     const deletedBetween = this.db.prepare(
-      'SELECT prev_hash, hash, by_retention FROM audit_deletions WHERE id > ? AND id < ? ORDER BY id',
+      'SELECT id, prev_hash, hash, by_retention FROM audit_deletions WHERE id > ? AND id < ? ORDER BY id',
     );
     const recordedFrom =
       (this.db.prepare('SELECT recorded_from FROM audit_deletions_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0;
@@ -315,6 +317,35 @@ export class AuditLog {
       }
       if (rows.length < size) break;
     }
+    // No later row's prev_hash covers the newest entries; the id high-water mark does. Entries
+    // removed from the end leave ids between the last row and it, which only retention's
+    // recorded deletions may explain.
+    const highWater = (this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'audit'`).pluck().get() as number | undefined) ?? 0;
+    const last = prev?.id ?? 0;
+    if (highWater > last) {
+      const dels = deletedBetween.all(last, highWater + 1) as { id: number; prev_hash: string | null; hash: string; by_retention: number }[];
+      let link = prev?.hash ?? null;
+      let bridged = dels.length === highWater - last;
+      for (const d of dels) {
+        if (!bridged || d.by_retention !== 1 || d.prev_hash !== link) {
+          bridged = false;
+          break;
+        }
+        link = d.hash;
+      }
+      // Ids given out before deletions were recorded may have gone unrecorded (by retention):
+      // only those after must each be a recorded retention deletion.
+      const recordedAbove = Math.max(last, recordedFrom);
+      const explained = dels.filter((d) => d.id > recordedAbove && d.by_retention === 1).length;
+      if (bridged) {
+        report.retention_gaps++;
+        report.bridged_rows += dels.length;
+      } else if (last < recordedFrom && explained === highWater - recordedAbove) {
+        report.unverifiable_gaps.push(last + 1);
+      } else {
+        report.tail_removed = { from: last + 1, to: highWater };
+      }
+    }
     return report;
   }
 }
@@ -330,6 +361,11 @@ export interface AuditVerifyReport {
   bridged_rows: number;
   /** Gaps from before deletions were recorded (databases upgraded from schema 4). */
   unverifiable_gaps: number[];
+  /**
+   * The newest entries, missing: ids the log once gave out (AUTOINCREMENT's high-water mark in
+   * sqlite_sequence) after the last entry left, not deleted by retention. Null when none.
+   */
+  tail_removed: { from: number; to: number } | null;
 }
 
 /** The stable JSON document for one audit entry (what `--json` prints). */

@@ -71,6 +71,35 @@ describe('audit --verify', () => {
     expect(human.stdout).toMatch(new RegExp(`REMOVED: .* before entries ${auditIds[3]}`));
   });
 
+  it('the newest entries removed outside retention fail with exit 3; retention emptying the log passes', () => {
+    const { db, auditIds } = queuedLibrary();
+    const newest = auditIds.slice(-2);
+    const raw = new Database(db);
+    raw.exec('DROP TRIGGER audit_no_delete');
+    raw.prepare('DELETE FROM audit WHERE id >= ?').run(newest[0]);
+    raw.close();
+    const r = runCliJson<VerifyDoc & { tail_removed: { from: number; to: number } | null }>(['audit', '--verify', '--db', db]);
+    expect(r.code).toBe(3);
+    expect(r.doc).toMatchObject({ intact: false, modified: [], gaps: [], tail_removed: { from: newest[0], to: newest[1] } });
+    expect(runCli(['audit', '--verify', '--db', db]).stdout).toMatch(
+      new RegExp(`REMOVED: the newest entries \\(${newest[0]}–${newest[1]}\\) are missing outside retention`),
+    );
+
+    const kept = queuedLibrary();
+    const s = createServices(kept.db);
+    s.db
+      .transaction(() => {
+        s.db.prepare('UPDATE audit_gate SET open = 1 WHERE id = 1').run();
+        s.db.prepare('DELETE FROM audit').run();
+        s.db.prepare('UPDATE audit_gate SET open = 0 WHERE id = 1').run();
+      })
+      .immediate();
+    s.close();
+    const emptied = runCliJson<VerifyDoc & { tail_removed: unknown }>(['audit', '--verify', '--db', kept.db]);
+    expect(emptied.code).toBe(0);
+    expect(emptied.doc).toMatchObject({ intact: true, checked: 0, tail_removed: null, retention_gaps: 1, bridged_rows: kept.auditIds.length });
+  });
+
   it('takes no filters', () => {
     const { db } = queuedLibrary();
     const r = runCli(['audit', '--verify', '--last', '5', '--db', db]);

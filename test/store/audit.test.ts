@@ -62,7 +62,7 @@ describe('audit is append-only in the database', () => {
   });
 });
 
-const CLEAN = { modified: [], gaps: [], retention_gaps: 0, bridged_rows: 0, unverifiable_gaps: [] };
+const CLEAN = { modified: [], gaps: [], retention_gaps: 0, bridged_rows: 0, unverifiable_gaps: [], tail_removed: null };
 
 /** Deletes through retention's gate, as AuditRetention does. */
 function deleteThroughRetention(s: ReturnType<typeof openTest>, ids: number[]): void {

@@ -103,7 +103,7 @@ function verify(ctx: Parameters<Command['run']>[0]): number {
   }
   const s = ctx.services({ readonly: true });
   const r = s.audit.verify();
-  const intact = r.modified.length === 0 && r.gaps.length === 0;
+  const intact = r.modified.length === 0 && r.gaps.length === 0 && r.tail_removed === null;
   ctx.out.json({ intact, ...r });
   const ids = (xs: number[]) => xs.slice(0, 10).join(', ') + (xs.length > 10 ? ` … (${formatCount(xs.length)} in all)` : '');
   ctx.out.line(`Audit chain: ${formatCount(r.checked)} entr${r.checked === 1 ? 'y' : 'ies'} checked`);
@@ -116,6 +116,10 @@ function verify(ctx: Parameters<Command['run']>[0]): number {
   }
   if (r.modified.length > 0) ctx.out.line(`  EDITED: ${formatCount(r.modified.length)} entr${r.modified.length === 1 ? 'y no longer matches its' : 'ies no longer match their'} hash: ${ids(r.modified)}`);
   if (r.gaps.length > 0) ctx.out.line(`  REMOVED: entries are missing outside retention, before entries ${ids(r.gaps)}`);
+  if (r.tail_removed) {
+    const { from, to } = r.tail_removed;
+    ctx.out.line(`  REMOVED: ${from === to ? `the newest entry (${to}) is` : `the newest entries (${from}–${to}) are`} missing outside retention`);
+  }
   return intact ? 0 : VERIFY_FAILED_EXIT;
 }
 
