@@ -156,7 +156,6 @@ function Status(props: { dbPath: string; readOnly: boolean; width: number }): Re
   );
 }
 
-/** The footer's binding context, from primitives only (so it re-renders only when they change). */
 /**
  * The footer's binding context, from the one place that knows what each tab's selection means
  * (its keys' `selection()`, through `controller.bindingContext`). The lists' stores only say when

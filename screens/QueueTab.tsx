@@ -4,7 +4,6 @@ import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { WindowedTable, type TableColumn } from '../components/WindowedTable.js';
 import { tableBodyRows } from '../components/windowing.js';
-import { formatCount } from '../components/text.js';
 import { useTheme } from '../components/theme.js';
 import { useQueue } from '../store/context.js';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
@@ -28,7 +27,7 @@ export function QueueTab(props: { width: number; height: number }): ReactNode {
   const { colors } = useTheme();
   if (!loaded) return <Text color={error ? colors.critical : colors.muted}>{error ? `Could not read the queue: ${error}` : 'Reading the queue…'}</Text>;
   const shown = visibleSlice(rows, rows.findIndex((r) => r.id === selectedId), tableBodyRows(props.height), windowStart);
-  const caption = [filter ? `filter: ${filter}` : 'claim order', capped ? `${formatCount(total)}+ match` : ''].filter(Boolean).join('  ');
+  const caption = filter ? `filter: ${filter}` : 'claim order';
   return (
     <WindowedTable
       columns={COLUMNS}
@@ -36,6 +35,7 @@ export function QueueTab(props: { width: number; height: number }): ReactNode {
       rowId={(r) => r.id}
       windowStart={shown.windowStart}
       totalRows={total}
+      totalIsLowerBound={capped}
       selectedId={selectedId}
       width={props.width}
       height={props.height}

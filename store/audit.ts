@@ -85,7 +85,7 @@ interface Current {
 export function loadAuditWindow(source: AuditSource, cur: Current, intent: AuditIntent, capacity: number): AuditWindow {
   const cap = Math.max(1, capacity);
   const f = cur.filter;
-  const { n: total, capped: totalCapped } = source.count(f);
+  const { count: total, capped: totalCapped } = source.count(f);
   const selIndex = cur.selectedId === null ? -1 : cur.rows.findIndex((r) => r.id === cur.selectedId);
   const screenRow = Math.max(0, Math.min(selIndex, cap - 1));
 
@@ -106,7 +106,7 @@ export function loadAuditWindow(source: AuditSource, cur: Current, intent: Audit
     const rows = [...newer, ...older];
     if (rows.length === 0) return top();
     const selectedId = wantId !== null && rows.some((x) => x.id === wantId) ? wantId : (older[0] ?? rows[rows.length - 1])!.id;
-    const windowStart = Math.min(source.count(f, rows[0]!.id).n, total);
+    const windowStart = Math.min(source.count(f, rows[0]!.id).count, total);
     return { rows, windowStart, total, totalCapped, selectedId };
   };
 

@@ -86,7 +86,7 @@ export class QueueSource {
   }
 
   /** Queued books (matching the filter, counted up to the cap). */
-  total(filter = ''): { count: number; capped: boolean } {
+  total(filter = ''): CappedCount {
     const f = queueFilterSql(filter);
     if (f.where === '') {
       const counts = this.services.queue.queuedByPriority();
@@ -155,16 +155,15 @@ export function describeAuditFilter(f: AuditFilter): string {
 }
 
 /**
- * Filtered counts stop here: the window's position and total read "… of 10,000+" beyond it. An
- * exact count of a filter matching most of a 10M-row log would cost a scan per refresh. A book
- * prefix shared by thousands of books is counted by scanning the log, so it stops sooner.
+ * Filtered audit counts stop at FILTERED_COUNT_CAP, as the queue's do: an exact count of a filter
+ * matching most of a 10M-row log would cost a scan per refresh. A book prefix shared by thousands
+ * of books is counted by scanning the log, so it stops sooner.
  */
-export const AUDIT_COUNT_CAP = 10_000;
 export const DENSE_PREFIX_COUNT_CAP = 1_000;
 
-/** A count, and whether it stopped at its cap (there are more than `n`). */
-export interface AuditCount {
-  readonly n: number;
+/** A count, and whether it stopped at its cap (there are more than `count`). */
+export interface CappedCount {
+  readonly count: number;
   readonly capped: boolean;
 }
 
@@ -238,13 +237,13 @@ export class AuditSource {
 
   /**
    * Entries matching the filter (newer than `newerThan` when given: the window's position).
-   * Without a filter the count is exact; with one it stops at its cap (AUDIT_COUNT_CAP, or
+   * Without a filter the count is exact; with one it stops at its cap (FILTERED_COUNT_CAP, or
    * DENSE_PREFIX_COUNT_CAP for a dense book prefix) and says so.
    */
-  count(f: AuditFilter = {}, newerThan?: number): AuditCount {
+  count(f: AuditFilter = {}, newerThan?: number): CappedCount {
     const params: Record<string, unknown> = {};
     const w = this.terms(f, params);
-    const cap = w.length === 0 ? undefined : this.isDense(f) ? DENSE_PREFIX_COUNT_CAP : AUDIT_COUNT_CAP;
+    const cap = w.length === 0 ? undefined : this.isDense(f) ? DENSE_PREFIX_COUNT_CAP : FILTERED_COUNT_CAP;
     if (newerThan !== undefined) {
       w.push('id > @above');
       params.above = newerThan;
@@ -252,11 +251,11 @@ export class AuditSource {
     const where = w.length ? 'WHERE ' + w.join(' AND ') : '';
     if (cap === undefined) {
       const n = (this.services.db.prepare(`SELECT COUNT(*) AS n FROM audit ${where}`).get(params) as { n: number }).n;
-      return { n, capped: false };
+      return { count: n, capped: false };
     }
     params.cap = cap + 1;
     const n = (this.services.db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit ${where} LIMIT @cap)`).get(params) as { n: number }).n;
-    return n > cap ? { n: cap, capped: true } : { n, capped: false };
+    return n > cap ? { count: cap, capped: true } : { count: n, capped: false };
   }
 
   get(id: number): AuditRow | undefined {

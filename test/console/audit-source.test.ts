@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DENSE_BOOK_PREFIX } from '../../src/store/audit.js';
-import { AUDIT_COUNT_CAP, AuditSource, DENSE_PREFIX_COUNT_CAP, parseAuditFilter } from '../../store/sources.js';
+import { AuditSource, DENSE_PREFIX_COUNT_CAP, FILTERED_COUNT_CAP, parseAuditFilter } from '../../store/sources.js';
 import { loadAuditWindow } from '../../store/audit.js';
 import { scrollIndicator } from '../../components/WindowedTable.js';
 import { unicodeGlyphs } from '../../components/theme.js';
@@ -49,27 +49,27 @@ describe('AuditSource book prefixes', () => {
     expect(source.olderFrom(below, 25, dense).map((r) => r.id)).toEqual(
       (s.db.prepare(`SELECT id FROM audit WHERE pipeline_id LIKE 'a%' AND id <= ? ORDER BY id DESC LIMIT 25`).pluck().all(below) as number[]),
     );
-    expect(source.count(dense)).toEqual({ n: DENSE_PREFIX_COUNT_CAP, capped: true });
+    expect(source.count(dense)).toEqual({ count: DENSE_PREFIX_COUNT_CAP, capped: true });
 
     const sparse = parseAuditFilter('book:b7');
     expect(source.olderFrom(undefined, 40, sparse).map((r) => r.id)).toEqual(plainFilter(s, 'b7', 40));
-    expect(source.count(sparse)).toEqual({ n: 6, capped: false });
+    expect(source.count(sparse)).toEqual({ count: 6, capped: false });
     expect(source.olderFrom(undefined, 40, parseAuditFilter(`book:${rare[0]!}`)).map((r) => r.pipeline_id)).toEqual([rare[0], rare[0]]);
     s.close();
   });
 
   it('the window says when its count stopped at the cap, and an unfiltered count stays exact', () => {
     const s = openTest();
-    booksWithAudit(s, 'c', 40, AUDIT_COUNT_CAP / 20 + 1); // 20,040 rows, half of them QUEUED
+    booksWithAudit(s, 'c', 40, FILTERED_COUNT_CAP / 20 + 1); // 20,040 rows, half of them QUEUED
     const source = new AuditSource(s);
     const start = { rows: [], selectedId: null, follow: true } as const;
     const all = loadAuditWindow(source, { ...start, filter: {} }, { kind: 'top' }, 30);
     expect(all).toMatchObject({ total: 20_040, totalCapped: false, windowStart: 0 });
     const queued = loadAuditWindow(source, { ...start, filter: parseAuditFilter('action:queued') }, { kind: 'top' }, 30);
-    expect(queued).toMatchObject({ total: AUDIT_COUNT_CAP, totalCapped: true, windowStart: 0 });
+    expect(queued).toMatchObject({ total: FILTERED_COUNT_CAP, totalCapped: true, windowStart: 0 });
     expect(queued.rows.every((r) => r.action === 'QUEUED')).toBe(true);
     const oldest = loadAuditWindow(source, { ...start, filter: parseAuditFilter('action:queued') }, { kind: 'bottom' }, 30);
-    expect(oldest).toMatchObject({ totalCapped: true, windowStart: AUDIT_COUNT_CAP });
+    expect(oldest).toMatchObject({ totalCapped: true, windowStart: FILTERED_COUNT_CAP });
     expect(scrollIndicator(queued.windowStart, 30, queued.total, unicodeGlyphs, true)).toBe(' ↓ 1–30 of 10,000+');
     expect(scrollIndicator(oldest.windowStart, 30, oldest.total, unicodeGlyphs, true)).toBe('↑↓ beyond 10,000');
     s.close();
