@@ -225,10 +225,11 @@ export class PipelineStore {
    * would throw and nothing is written for it, while the others move.
    */
   advanceMany(items: readonly HeldTransition[], options: { actor: Actor | string; releaseLease?: boolean }): AdvanceOutcome {
-    return immediate(this.db, () => this.advanceManyInTx(items, options));
+    // Inside a caller's transaction this nests as a savepoint.
+    return immediate(this.db, () => this.advanceInTx(items, options));
   }
 
-  advanceManyInTx(items: readonly HeldTransition[], options: { actor: Actor | string; releaseLease?: boolean }): AdvanceOutcome {
+  private advanceInTx(items: readonly HeldTransition[], options: { actor: Actor | string; releaseLease?: boolean }): AdvanceOutcome {
     const refused: AdvanceOutcome['refused'] = [];
     const legal: HeldTransition[] = [];
     const seen = new Set<string>();
