@@ -7,20 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { IllegalTransitionError, InputError, LeaseLostError, NotFoundError } from '../../src/domain/errors.js';
 import { tempDbPath } from '../helpers/tmp.js';
 import { PIPELINE_COLUMNS, pipelineFromRaw } from '../../src/store/pipeline-row.js';
-import { countsFromTable, countsOf, dumpAll, historyOf, openTest, runChildren, seed } from './helpers.js';
+import { claimOrder, countsFromTable, countsOf, dumpAll, historyOf, openTest, runChildren, seed } from './helpers.js';
 
 describe('claimBatch', () => {
   it('claims in claim order (priority, then oldest, then id), no more than asked, each book once', () => {
     const s = openTest();
-    const made: { id: string; priority: number; created: number }[] = [];
-    for (const p of [5, 1, 10, 5, 3, 1, 5, 10, 3, 2, 2, 7, 4, 4]) {
+    const made = [5, 1, 10, 5, 3, 1, 5, 10, 3, 2, 2, 7, 4, 4].map((p) => {
       s.clockCtl.advance(1000);
-      const row = seed(s, 'detected', { priority: p });
-      made.push({ id: row.id, priority: p, created: row.created_at });
-    }
-    const expected = [...made]
-      .sort((a, b) => a.priority - b.priority || a.created - b.created || (a.id < b.id ? -1 : 1))
-      .map((m) => m.id);
+      return seed(s, 'detected', { priority: p });
+    });
+    const expected = claimOrder(made);
     const first = s.queue.claimBatch('w1', 60_000, 5);
     const second = s.queue.claimBatch('w1', 60_000, 100);
     expect(first.map((c) => c.pipeline.id)).toEqual(expected.slice(0, 5));

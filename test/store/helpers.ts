@@ -40,6 +40,13 @@ export function seed(s: Services, state: PipelineState, extra: { priority?: numb
   });
 }
 
+/** Ids in claim order as the queue must give them: priority, then oldest, then id. */
+export function claimOrder(rows: readonly Pick<PipelineRow, 'id' | 'priority' | 'created_at'>[]): string[] {
+  return [...rows]
+    .sort((a, b) => a.priority - b.priority || a.created_at - b.created_at || (a.id < b.id ? -1 : 1))
+    .map((r) => r.id);
+}
+
 /** Every row of every table, for before/after comparisons. */
 export function dumpAll(dbPath: string): Record<string, unknown[]> {
   const db = new Database(dbPath, { readonly: true });

@@ -5,25 +5,18 @@
 import { describe, expect, it } from 'vitest';
 import { LeaseLostError } from '../../src/domain/errors.js';
 import { tempDbPath } from '../helpers/tmp.js';
-import { dumpAll, historyOf, openTest, runChildren, seed } from './helpers.js';
+import { claimOrder, dumpAll, historyOf, openTest, runChildren, seed } from './helpers.js';
 
 describe('claim order', () => {
   it('claims by priority (1 first), oldest first within a priority, ties by id', () => {
     const s = openTest();
-    const made: { id: string; priority: number; created: number }[] = [];
-    const priorities = [5, 1, 10, 5, 3, 1, 5, 10, 3, 2, 2, 7];
-    for (const p of priorities) {
+    const made = [5, 1, 10, 5, 3, 1, 5, 10, 3, 2, 2, 7].map((p) => {
       s.clockCtl.advance(1000);
-      const row = seed(s, 'detected', { priority: p });
-      made.push({ id: row.id, priority: p, created: row.created_at });
-    }
+      return seed(s, 'detected', { priority: p });
+    });
     // Two books created in the same millisecond: the id breaks the tie.
-    const t1 = seed(s, 'detected', { priority: 4 });
-    const t2 = seed(s, 'detected', { priority: 4 });
-    made.push({ id: t1.id, priority: 4, created: t1.created_at }, { id: t2.id, priority: 4, created: t2.created_at });
-    const expected = [...made]
-      .sort((a, b) => a.priority - b.priority || a.created - b.created || (a.id < b.id ? -1 : 1))
-      .map((m) => m.id);
+    made.push(seed(s, 'detected', { priority: 4 }), seed(s, 'detected', { priority: 4 }));
+    const expected = claimOrder(made);
     expect(s.queue.window({ limit: 100 }).map((r) => r.id)).toEqual(expected);
     const claimed: string[] = [];
     for (;;) {
