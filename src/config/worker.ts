@@ -17,7 +17,12 @@
  *     "shutdown_grace_ms": 10000,
  *     "lease_rescue": { "interval_seconds": 15, "max_auto_recoveries": 3 },
  *     "watch": { "stable_ms": 2000, "rescan_seconds": 10 },
- *     "maintenance": { "enabled": true, "schedule": "0 * * * * *" }
+ *     "maintenance": { "enabled": true, "schedule": "0 * * * * *" },
+ *     "limits": { "epub_member_max_mb": 64, "epub_total_max_mb": 512, "compression_ratio_max": 100,
+ *                 "text_file_max_mb": 64, "document_file_max_mb": 256, "pdf_stream_max_mb": 128,
+ *                 "pdf_streams_max_mb": 512,
+ *                 "pdf_max_pages": 20000, "text_max_chars": 33554432, "markup_max_depth": 256,
+ *                 "markup_max_nodes": 1000000, "thread_heap_mb": 1024 }
  *   }
  * }
  */
@@ -25,8 +30,57 @@ import { z } from 'zod';
 import path from 'node:path';
 import { InputError } from '../domain/errors.js';
 import type { RawConfig } from './load.js';
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from '../ingest/limits.js';
 
 const positiveMs = z.number().int().positive();
+const MiB = 1024 * 1024;
+const mb = (bytes: number) => z.number().positive().max(1024 * 1024).default(bytes / MiB);
+const count = (n: number) => z.number().int().positive().default(n);
+const D = DEFAULT_INGEST_LIMITS;
+
+/**
+ * What one book may make a stage allocate (see src/ingest/limits.ts for why each exists), plus
+ * the V8 heap of each stage thread: a thread that still runs out of memory dies alone and its
+ * book fails with the cause, the worker process carries on.
+ */
+export const LimitsSchema = z
+  .object({
+    epub_member_max_mb: mb(D.memberMaxBytes),
+    epub_total_max_mb: mb(D.totalInflatedMaxBytes),
+    compression_ratio_max: z.number().positive().default(D.compressionRatioMax),
+    compression_ratio_floor_mb: mb(D.ratioFloorBytes),
+    text_file_max_mb: mb(D.textFileMaxBytes),
+    document_file_max_mb: mb(D.documentFileMaxBytes),
+    pdf_stream_max_mb: mb(D.pdfStreamMaxBytes),
+    pdf_streams_max_mb: mb(D.pdfStreamsMaxBytes),
+    pdf_max_pages: count(D.pdfMaxPages),
+    text_max_chars: count(D.textMaxChars),
+    markup_max_depth: count(D.markupMaxDepth),
+    markup_max_nodes: count(D.markupMaxNodes),
+    /** resourceLimits.maxOldGenerationSizeMb of each stage thread. */
+    thread_heap_mb: z.number().int().min(16).max(65_536).default(1024),
+  })
+  .strict();
+export type LimitsConfig = z.infer<typeof LimitsSchema>;
+
+/** The config's human units (MB) as the byte counts the extractors check. */
+export function ingestLimitsOf(l: LimitsConfig): IngestLimits {
+  const bytes = (m: number) => Math.floor(m * MiB);
+  return {
+    memberMaxBytes: bytes(l.epub_member_max_mb),
+    totalInflatedMaxBytes: bytes(l.epub_total_max_mb),
+    compressionRatioMax: l.compression_ratio_max,
+    ratioFloorBytes: bytes(l.compression_ratio_floor_mb),
+    textFileMaxBytes: bytes(l.text_file_max_mb),
+    documentFileMaxBytes: bytes(l.document_file_max_mb),
+    pdfStreamMaxBytes: bytes(l.pdf_stream_max_mb),
+    pdfStreamsMaxBytes: bytes(l.pdf_streams_max_mb),
+    pdfMaxPages: l.pdf_max_pages,
+    textMaxChars: l.text_max_chars,
+    markupMaxDepth: l.markup_max_depth,
+    markupMaxNodes: l.markup_max_nodes,
+  };
+}
 
 export const StageTimeoutsSchema = z
   .object({
@@ -104,6 +158,7 @@ export const WorkerConfigSchema = z
       })
       .strict()
       .default({ enabled: true, schedule: '0 * * * * *' }),
+    limits: LimitsSchema.default(LimitsSchema.parse({})),
   })
   .strict();
 

@@ -2,11 +2,11 @@
  * Format detection. Magic bytes win over the extension, because a mislabelled file must fail
  * with a clear cause rather than deep inside the wrong extractor.
  */
-import { open } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { PermanentError } from '../domain/errors.js';
 import type { BookFormat, StageOptions } from './types.js';
 import { throwIfAborted } from './text.js';
+import { openRegularFile } from './regular-file.js';
 
 /** Enough for the zip local header of `mimetype`, a late %PDF header, and a text sniff. */
 const SNIFF_BYTES = 8192;
@@ -114,16 +114,8 @@ export function detectFormatFromBytes(head: Uint8Array, fileName: string, totalS
 /** Reads only the head of the file, so detection stays cheap on large books. */
 export async function detectFormat(path: string, options: StageOptions = {}): Promise<BookFormat> {
   throwIfAborted(options.signal);
-  let handle;
+  const { handle, stat } = await openRegularFile(path);
   try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PermanentError(`file not found: ${path}`, 'missing_file');
-    throw err;
-  }
-  try {
-    const stat = await handle.stat();
-    if (stat.isDirectory()) throw new PermanentError(`path is a directory, not a file: ${path}`, 'not_a_file');
     const buf = new Uint8Array(Math.min(SNIFF_BYTES, stat.size));
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
     throwIfAborted(options.signal);

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { throwIfAborted } from './text.js';
+import { openRegularFile } from './regular-file.js';
 
 export interface FileHash {
   /** Lower-case hex SHA-256 of the file's bytes; the duplicate-detection key. */
@@ -21,33 +20,31 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<File
   throwIfAborted(signal);
   const hash = createHash('sha256');
   let size = 0;
-  let small: Buffer | undefined;
-  const fh = await open(path, 'r');
+  // Only a regular file is read (a FIFO or device in a queued file's place fails at once).
+  const { handle, stat } = await openRegularFile(path);
+  let closed = false;
   try {
-    // readFile reads to EOF, so a file that grew since the fstat is still hashed whole.
-    if ((await fh.stat()).size <= WHOLE_READ_MAX_BYTES) small = await fh.readFile(signal ? { signal } : {});
-  } catch (err) {
-    // The read reports an abort as its own AbortError; surface the caller's reason instead.
-    throwIfAborted(signal);
-    throw err;
-  } finally {
-    await fh.close();
-  }
-  if (small) {
-    size = small.length;
-    hash.update(small);
-  } else {
-    const stream = createReadStream(path, signal ? { signal, highWaterMark: WHOLE_READ_MAX_BYTES } : { highWaterMark: WHOLE_READ_MAX_BYTES });
-    try {
+    if (stat.size <= WHOLE_READ_MAX_BYTES) {
+      // readFile reads to EOF, so a file that grew since the fstat is still hashed whole.
+      const small = await handle.readFile(signal ? { signal } : {});
+      size = small.length;
+      hash.update(small);
+    } else {
+      // Streamed from the handle we checked, never reopened by name; the stream closes it.
+      closed = true;
+      const stream = handle.createReadStream({ highWaterMark: WHOLE_READ_MAX_BYTES, ...(signal ? { signal } : {}) });
       for await (const chunk of stream) {
         const buf = chunk as Buffer;
         size += buf.length;
         hash.update(buf);
       }
-    } catch (err) {
-      throwIfAborted(signal);
-      throw err;
     }
+  } catch (err) {
+    // The read reports an abort as its own AbortError; surface the caller's reason instead.
+    throwIfAborted(signal);
+    throw err;
+  } finally {
+    if (!closed) await handle.close();
   }
   throwIfAborted(signal);
   return { hash: hash.digest('hex'), size };

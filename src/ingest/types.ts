@@ -4,6 +4,7 @@
  * how the stage works inside.
  */
 import type { BookType } from '../domain/states.js';
+import type { IngestLimits } from './limits.js';
 
 export const BOOK_FORMATS = ['epub', 'pdf', 'markdown', 'html', 'txt'] as const;
 export type BookFormat = (typeof BOOK_FORMATS)[number];
@@ -49,6 +50,8 @@ export interface StageOptions {
 export interface ExtractOptions extends StageOptions {
   /** Used for the fallback title and error messages when the source is a buffer. */
   fileName?: string;
+  /** What this book may make the extractor allocate; missing fields take the defaults. */
+  limits?: Partial<IngestLimits>;
 }
 
 /** A path on disk or the file's bytes. */

@@ -8,7 +8,21 @@ import { Worker as Thread } from 'node:worker_threads';
 import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PermanentError, TransientError } from '../domain/errors.js';
-import type { SerializedError, TaskInput, TaskName, TaskOutput } from './tasks.js';
+import type { SerializedError, TaskEnv, TaskInput, TaskName, TaskOutput } from './tasks.js';
+import { DEFAULT_INGEST_LIMITS } from '../ingest/limits.js';
+import { ingestLimitsOf, type LimitsConfig } from '../config/worker.js';
+
+/** The V8 heap a stage thread may use when the config does not say (worker.limits.thread_heap_mb). */
+export const DEFAULT_THREAD_HEAP_MB = 1024;
+
+export interface RunnerOptions {
+  /** The worker config's `limits` section: the ingest limits and the thread heap. */
+  limits?: LimitsConfig;
+}
+
+function taskEnvOf(options: RunnerOptions): TaskEnv {
+  return { limits: options.limits ? ingestLimitsOf(options.limits) : DEFAULT_INGEST_LIMITS };
+}
 
 export interface TaskRunner {
   run<K extends TaskName>(task: K, input: TaskInput<K>, signal?: AbortSignal): Promise<TaskOutput<K>>;
@@ -38,17 +52,22 @@ function abortReason(signal: AbortSignal): Error {
  * a ThreadPool never loads it on its main thread.
  */
 export class InlineRunner implements TaskRunner {
+  private readonly env: TaskEnv;
+  constructor(options: RunnerOptions = {}) {
+    this.env = taskEnvOf(options);
+  }
+
   async run<K extends TaskName>(task: K, input: TaskInput<K>, signal?: AbortSignal): Promise<TaskOutput<K>> {
     if (signal?.aborted) throw abortReason(signal);
     const { TASKS } = await import('./tasks.js');
     if (signal?.aborted) throw abortReason(signal);
-    const fn = TASKS[task] as (i: TaskInput<K>, s?: AbortSignal) => Promise<TaskOutput<K>>;
-    if (!signal) return fn(input);
+    const fn = TASKS[task] as (i: TaskInput<K>, s: AbortSignal | undefined, env: TaskEnv) => Promise<TaskOutput<K>>;
+    if (!signal) return fn(input, undefined, this.env);
     // Race the abort so a cancelled task returns at once even if the function ignores the signal.
     return new Promise<TaskOutput<K>>((resolve, reject) => {
       const onAbort = () => reject(abortReason(signal));
       signal.addEventListener('abort', onAbort, { once: true });
-      fn(input, signal).then(
+      fn(input, signal, this.env).then(
         (v) => {
           signal.removeEventListener('abort', onAbort);
           resolve(v);
@@ -99,10 +118,15 @@ export class ThreadPool implements TaskRunner {
   private nextId = 1;
   private closed = false;
   private readonly url: URL;
+  private readonly env: TaskEnv;
+  /** Each thread's V8 heap limit: a book that still exhausts it kills only its own thread. */
+  readonly heapMb: number;
 
-  constructor(readonly size: number, url?: URL) {
+  constructor(readonly size: number, options: RunnerOptions & { url?: URL } = {}) {
     this.slots = Array.from({ length: Math.max(1, size) }, () => ({ thread: undefined, job: undefined }));
-    this.url = url ?? threadScriptUrl();
+    this.url = options.url ?? threadScriptUrl();
+    this.env = taskEnvOf(options);
+    this.heapMb = options.limits?.thread_heap_mb ?? DEFAULT_THREAD_HEAP_MB;
   }
 
   run<K extends TaskName>(task: K, input: TaskInput<K>, signal?: AbortSignal): Promise<TaskOutput<K>> {
@@ -151,7 +175,7 @@ export class ThreadPool implements TaskRunner {
   }
 
   private spawn(slot: Slot): Thread {
-    const t = new Thread(this.url);
+    const t = new Thread(this.url, { workerData: { env: this.env }, resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
     t.on('message', (msg: { id: number; ok: boolean; output?: unknown; error?: SerializedError }) => {
       const job = slot.job;
       if (!job || job.id !== msg.id) return;
@@ -167,7 +191,22 @@ export class ThreadPool implements TaskRunner {
       if (job) this.settle(job, new TransientError(`worker thread ${why} while running ${job.task}`, 'thread_crash'));
       this.pump();
     };
-    t.on('error', (err) => crashed(`failed (${err.message})`));
+    t.on('error', (err) => {
+      // V8 stopped the thread at its heap limit. The same book under the same limit will do it
+      // again, so this is the book's permanent failure, named; the process and the other
+      // threads are untouched.
+      if ((err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        const job = slot.job;
+        slot.job = undefined;
+        this.discard(slot);
+        if (job) {
+          this.settle(job, new PermanentError(`stage thread ran out of memory (limit ${this.heapMb} MB) while running ${job.task}`, 'thread_out_of_memory'));
+        }
+        this.pump();
+        return;
+      }
+      crashed(`failed (${err.message})`);
+    });
     t.on('exit', (code) => {
       if (slot.thread === t) crashed(`exited with code ${code}`);
     });

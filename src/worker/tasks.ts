@@ -14,6 +14,7 @@ import { chunkBook } from '../ingest/chunker.js';
 import { validateChunks } from '../ingest/validator.js';
 import { hashingEmbedding } from '../ingest/hashing-embedding.js';
 import { throwIfAborted } from '../ingest/text.js';
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from '../ingest/limits.js';
 import type {
   BookFormat,
   Chapter,
@@ -66,7 +67,17 @@ export type TaskName = keyof TaskMap;
 export type TaskInput<K extends TaskName> = TaskMap[K]['input'];
 export type TaskOutput<K extends TaskName> = TaskMap[K]['output'];
 
-type Impl = { [K in TaskName]: (input: TaskInput<K>, signal?: AbortSignal) => Promise<TaskOutput<K>> };
+/**
+ * What the runner gives every task besides its input: the configured ingest limits (a thread
+ * gets them once, in its workerData, rather than with every book).
+ */
+export interface TaskEnv {
+  limits: IngestLimits;
+}
+
+export const DEFAULT_TASK_ENV: TaskEnv = { limits: DEFAULT_INGEST_LIMITS };
+
+type Impl = { [K in TaskName]: (input: TaskInput<K>, signal?: AbortSignal, env?: TaskEnv) => Promise<TaskOutput<K>> };
 
 export const TASKS: Impl = {
   async hash({ path }, signal) {
@@ -74,10 +85,10 @@ export const TASKS: Impl = {
     const { hash, size } = await hashFile(path, signal);
     return { hash, size, format };
   },
-  async extract({ path, format }, signal) {
+  async extract({ path, format }, signal, env = DEFAULT_TASK_ENV) {
     const fmt = format ?? (await detectFormat(path, signal ? { signal } : {}));
     const extractor = await loadExtractor(fmt);
-    return extractor.extract(path, { ...(signal ? { signal } : {}), fileName: basename(path) });
+    return extractor.extract(path, { ...(signal ? { signal } : {}), fileName: basename(path), limits: env.limits });
   },
   async classify(input, signal) {
     throwIfAborted(signal);

@@ -98,10 +98,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.feed = ClaimFeed.over(services.queue, this.id, this.leaseMs, withBusyRetry);
     const r = options.runner ?? 'threads';
     if (r === 'threads') {
-      this.runner = new ThreadPool(this.concurrency);
+      this.runner = new ThreadPool(this.concurrency, { limits: this.config.limits });
       this.ownsRunner = true;
     } else if (r === 'inline') {
-      this.runner = new InlineRunner();
+      this.runner = new InlineRunner({ limits: this.config.limits });
       this.ownsRunner = true;
     } else {
       this.runner = r;

@@ -2,14 +2,16 @@
  * EPUB 2/3: container.xml → OPF (metadata, manifest, spine) → table of contents (nav.xhtml, else
  * NCX) for chapter titles → XHTML text of each spine document in reading order.
  */
-import { unzipSync } from 'fflate';
 import { Parser } from 'htmlparser2';
 import { posix } from 'node:path';
 import { PermanentError } from '../../domain/errors.js';
 import { decodeText, loadSource } from '../source.js';
+import { ingestLimits } from '../limits.js';
 import { nonWhitespaceLength, titleFromFileName, throwIfAborted } from '../text.js';
 import type { BookSource, Chapter, ExtractOptions, ExtractedBook, Extractor, OutlineSource } from '../types.js';
-import { blocksToText, parseMarkup } from './markup.js';
+import { MarkupGuard, blocksToText, parseMarkup, type MarkupBounds } from './markup.js';
+import { InflateBudget, ZipArchive } from '../zip.js';
+import type { IngestLimits } from '../limits.js';
 
 interface XmlNode {
   name: string;
@@ -18,21 +20,33 @@ interface XmlNode {
   text: string;
 }
 
-/** A tiny DOM: OPF/NCX/nav files are small, and a tree is far simpler to query than events. */
-function parseXml(xml: string): XmlNode {
+/**
+ * What one node keeps of the text inside it. Only short elements' text is used (titles,
+ * creators, labels, links); without a cap, text under deep nesting is copied into every ancestor.
+ */
+const NODE_TEXT_MAX = 64 * 1024;
+
+/**
+ * A tiny DOM: OPF/NCX/nav files are small, and a tree is far simpler to query than events. The
+ * guard bounds its depth and size, so walking it recursively stays safe.
+ */
+function parseXml(xml: string, what: string, bounds: MarkupBounds): XmlNode {
+  const guard = new MarkupGuard(what, bounds);
   const root: XmlNode = { name: '#root', attrs: {}, children: [], text: '' };
   const stack: XmlNode[] = [root];
   const parser = new Parser(
     {
       onopentag(name, attrs) {
+        guard.open();
         const node: XmlNode = { name: localName(name), attrs: lowerKeys(attrs), children: [], text: '' };
         stack[stack.length - 1]!.children.push(node);
         stack.push(node);
       },
       ontext(text) {
-        for (const n of stack) n.text += text;
+        for (const n of stack) if (n.text.length < NODE_TEXT_MAX) n.text += text;
       },
       onclosetag() {
+        guard.close();
         if (stack.length > 1) stack.pop();
       },
     },
@@ -88,15 +102,30 @@ function resolveHref(fromFile: string, href: string): string {
   return posix.normalize(posix.join(posix.dirname(fromFile), decoded)).replace(/^\.\//, '');
 }
 
-type Files = Record<string, Uint8Array>;
+/**
+ * The members this book reads, each inflated on first use within the book's budget; decoded
+ * text counts against the book's text limit.
+ */
+class EpubFiles {
+  private readonly budget: InflateBudget;
+  private chars = 0;
+  constructor(
+    private readonly zip: ZipArchive,
+    private readonly limits: IngestLimits,
+  ) {
+    this.budget = new InflateBudget(limits);
+  }
 
-function readEntry(files: Files, path: string): string | undefined {
-  const exact = files[path];
-  if (exact) return decodeText(exact);
-  // Some producers differ in case between the OPF and the zip entries.
-  const lower = path.toLowerCase();
-  const key = Object.keys(files).find((k) => k.toLowerCase() === lower);
-  return key ? decodeText(files[key]!) : undefined;
+  read(path: string): string | undefined {
+    const entry = this.zip.find(path);
+    if (!entry) return undefined;
+    const text = decodeText(this.zip.read(entry, this.budget));
+    this.chars += text.length;
+    if (this.chars > this.limits.textMaxChars) {
+      throw new PermanentError(`EPUB text passes ${this.limits.textMaxChars} characters at ${path} (limit)`, 'text_too_large');
+    }
+    return text;
+  }
 }
 
 interface TocEntry {
@@ -125,24 +154,22 @@ function ncxToc(ncx: XmlNode, ncxPath: string): TocEntry[] {
 }
 
 export async function extractEpub(source: BookSource, options: ExtractOptions = {}): Promise<ExtractedBook> {
-  const { bytes, fileName } = await loadSource(source, options);
+  const limits = ingestLimits(options.limits);
+  const { bytes, fileName } = await loadSource(source, options, limits.documentFileMaxBytes);
   throwIfAborted(options.signal);
 
-  let files: Files;
-  try {
-    files = unzipSync(bytes);
-  } catch (err) {
-    throw new PermanentError(`EPUB is not a valid zip archive (truncated?): ${(err as Error).message}`, 'corrupt_zip');
-  }
+  // Only the central directory is read here; members are inflated when the package needs them.
+  const files = new EpubFiles(ZipArchive.open(bytes), limits);
+  const bounds: MarkupBounds = { maxDepth: limits.markupMaxDepth, maxNodes: limits.markupMaxNodes };
   throwIfAborted(options.signal);
 
-  const container = readEntry(files, 'META-INF/container.xml');
+  const container = files.read('META-INF/container.xml');
   if (container === undefined) throw new PermanentError('EPUB has no META-INF/container.xml (not a valid EPUB package)', 'corrupt_epub');
-  const rootfile = find(parseXml(container), 'rootfile')?.attrs['full-path'];
+  const rootfile = find(parseXml(container, 'EPUB META-INF/container.xml', bounds), 'rootfile')?.attrs['full-path'];
   if (!rootfile) throw new PermanentError('EPUB container.xml names no rootfile (OPF package document)', 'corrupt_epub');
-  const opfText = readEntry(files, rootfile);
+  const opfText = files.read(rootfile);
   if (opfText === undefined) throw new PermanentError(`EPUB package document ${rootfile} named in container.xml is missing`, 'corrupt_epub');
-  const opf = parseXml(opfText);
+  const opf = parseXml(opfText, `EPUB package document ${rootfile}`, bounds);
 
   // Metadata: every dc:* element, repeated creators joined in order.
   const metadata: Record<string, string> = {};
@@ -189,14 +216,14 @@ export async function extractEpub(source: BookSource, options: ExtractOptions = 
   let tocSource: OutlineSource = 'spine';
   const navItem = [...manifest.values()].find((m) => m.properties.split(/\s+/).includes('nav'));
   if (navItem) {
-    const navText = readEntry(files, navItem.href);
-    if (navText) toc = navToc(parseXml(navText), navItem.href);
+    const navText = files.read(navItem.href);
+    if (navText) toc = navToc(parseXml(navText, `EPUB nav document ${navItem.href}`, bounds), navItem.href);
     if (toc.length > 0) tocSource = 'nav';
   }
   if (toc.length === 0) {
     const ncxItem = manifest.get(spineNode?.attrs['toc'] ?? '') ?? [...manifest.values()].find((m) => m.mediaType === 'application/x-dtbncx+xml');
-    const ncxText = ncxItem ? readEntry(files, ncxItem.href) : undefined;
-    if (ncxItem && ncxText) toc = ncxToc(parseXml(ncxText), ncxItem.href);
+    const ncxText = ncxItem ? files.read(ncxItem.href) : undefined;
+    if (ncxItem && ncxText) toc = ncxToc(parseXml(ncxText, `EPUB NCX ${ncxItem.href}`, bounds), ncxItem.href);
     if (toc.length > 0) tocSource = 'ncx';
   }
   const tocTitle = new Map<string, string>();
@@ -209,9 +236,9 @@ export async function extractEpub(source: BookSource, options: ExtractOptions = 
   for (const item of spine) {
     throwIfAborted(options.signal);
     if (item.href === navItem?.href) continue; // the contents page is not reading text
-    const xhtml = readEntry(files, item.href);
+    const xhtml = files.read(item.href);
     if (xhtml === undefined) continue; // a dangling spine entry; the text-share rule will notice
-    const parsed = parseMarkup(xhtml);
+    const parsed = parseMarkup(xhtml, `EPUB chapter ${item.href}`, bounds);
     const text = blocksToText(parsed.blocks.filter((b, i) => !(i === 0 && b.kind === 'heading')));
     const chars = nonWhitespaceLength(blocksToText(parsed.blocks));
     sourceChars += chars;

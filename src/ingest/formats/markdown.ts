@@ -1,5 +1,6 @@
 import { PermanentError } from '../../domain/errors.js';
 import { decodeText, loadSource } from '../source.js';
+import { ingestLimits } from '../limits.js';
 import { nonWhitespaceLength, normalizeText, titleFromFileName, throwIfAborted } from '../text.js';
 import type { BookSource, ExtractOptions, ExtractedBook, Extractor } from '../types.js';
 import type { Block } from './markup.js';
@@ -72,7 +73,8 @@ export function markdownBlocks(body: string): Block[] {
 }
 
 export async function extractMarkdown(source: BookSource, options: ExtractOptions = {}): Promise<ExtractedBook> {
-  const { bytes, fileName } = await loadSource(source, options);
+  const limits = ingestLimits(options.limits);
+  const { bytes, fileName } = await loadSource(source, options, limits.textFileMaxBytes);
   throwIfAborted(options.signal);
   const { data, body } = parseFrontMatter(normalizeText(decodeText(bytes)));
   const blocks = markdownBlocks(body);

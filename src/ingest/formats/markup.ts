@@ -3,6 +3,47 @@
  * kept as their own blocks so extractors can split chapters on them.
  */
 import { Parser } from 'htmlparser2';
+import { PermanentError } from '../../domain/errors.js';
+import { DEFAULT_INGEST_LIMITS } from '../limits.js';
+
+export interface MarkupBounds {
+  maxDepth: number;
+  maxNodes: number;
+}
+
+export const DEFAULT_MARKUP_BOUNDS: MarkupBounds = {
+  maxDepth: DEFAULT_INGEST_LIMITS.markupMaxDepth,
+  maxNodes: DEFAULT_INGEST_LIMITS.markupMaxNodes,
+};
+
+/**
+ * Counts elements and nesting as the parser streams and stops it past either bound: a 3 KB
+ * document nesting 60,000 elements would otherwise cost a stack (or a tree walk) 60,000 deep.
+ * `what` names the document in the failure ("EPUB package document OEBPS/content.opf").
+ */
+export class MarkupGuard {
+  private depth = 0;
+  private nodes = 0;
+  constructor(
+    private readonly what: string,
+    private readonly bounds: MarkupBounds = DEFAULT_MARKUP_BOUNDS,
+  ) {}
+
+  open(): void {
+    this.depth++;
+    this.nodes++;
+    if (this.depth > this.bounds.maxDepth) {
+      throw new PermanentError(`${this.what} nests elements deeper than ${this.bounds.maxDepth} levels (limit)`, 'markup_too_deep');
+    }
+    if (this.nodes > this.bounds.maxNodes) {
+      throw new PermanentError(`${this.what} has more than ${this.bounds.maxNodes} elements (limit)`, 'markup_too_large');
+    }
+  }
+
+  close(): void {
+    if (this.depth > 0) this.depth--;
+  }
+}
 
 export type Block = { kind: 'heading'; level: number; text: string } | { kind: 'text'; text: string };
 
@@ -27,7 +68,8 @@ function localName(name: string): string {
   return (i >= 0 ? name.slice(i + 1) : name).toLowerCase();
 }
 
-export function parseMarkup(html: string): ParsedMarkup {
+export function parseMarkup(html: string, what = 'HTML document', bounds: MarkupBounds = DEFAULT_MARKUP_BOUNDS): ParsedMarkup {
+  const guard = new MarkupGuard(what, bounds);
   const result: ParsedMarkup = { title: null, lang: null, meta: {}, blocks: [] };
   let buffer = '';
   let skipDepth = 0;
@@ -45,6 +87,7 @@ export function parseMarkup(html: string): ParsedMarkup {
   const parser = new Parser(
     {
       onopentag(rawName, attrs) {
+        guard.open();
         const name = localName(rawName);
         if (skipDepth > 0 || SKIP_TAGS.has(name)) {
           skipDepth++;
@@ -75,6 +118,7 @@ export function parseMarkup(html: string): ParsedMarkup {
         else buffer += text;
       },
       onclosetag(rawName) {
+        guard.close();
         const name = localName(rawName);
         if (skipDepth > 0) {
           skipDepth--;

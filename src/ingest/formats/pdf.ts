@@ -5,6 +5,8 @@
  */
 import { PermanentError } from '../../domain/errors.js';
 import { loadSource } from '../source.js';
+import { ingestLimits } from '../limits.js';
+import { checkPdfStreams } from '../pdf-streams.js';
 import { nonWhitespaceLength, normalizeText, titleFromFileName, throwIfAborted, FRONT_MATTER_MIN_WORDS, FRONT_MATTER_TITLE, countWords } from '../text.js';
 import type { BookSource, Chapter, ExtractOptions, ExtractedBook, Extractor, OutlineSource } from '../types.js';
 import { splitByPatterns } from './patterns.js';
@@ -72,11 +74,16 @@ function withPdfErrors<T>(what: string, fn: () => Promise<T>): Promise<T> {
 }
 
 export async function extractPdf(source: BookSource, options: ExtractOptions = {}): Promise<ExtractedBook> {
-  const { bytes, fileName } = await loadSource(source, options);
+  const limits = ingestLimits(options.limits);
+  const { bytes, fileName } = await loadSource(source, options, limits.documentFileMaxBytes);
   const signal = options.signal;
   throwIfAborted(signal);
   const head = new TextDecoder('latin1').decode(bytes.subarray(0, 1024));
   if (!head.includes('%PDF-')) throw new PermanentError('file is not a PDF (no %PDF header)', 'format_mismatch');
+
+  // Before pdfjs: it would inflate a Flate bomb whole (see ../pdf-streams.ts).
+  checkPdfStreams(bytes, { streamMaxBytes: limits.pdfStreamMaxBytes, totalMaxBytes: limits.pdfStreamsMaxBytes }, signal);
+  throwIfAborted(signal);
 
   const pdfjs = await loadPdfJs();
   // pdfjs transfers (detaches) the buffer it is given; hand it a copy so the caller's stays usable.
@@ -101,7 +108,11 @@ export async function extractPdf(source: BookSource, options: ExtractOptions = {
       if (typeof v === 'string' && v.trim()) metadata[key.toLowerCase()] = v.trim();
     }
 
+    if (doc.numPages > limits.pdfMaxPages) {
+      throw new PermanentError(`PDF has ${doc.numPages} pages (limit ${limits.pdfMaxPages})`, 'pdf_too_many_pages');
+    }
     const pages: string[] = [];
+    let chars = 0;
     for (let i = 1; i <= doc.numPages; i++) {
       throwIfAborted(signal);
       const text = await withPdfErrors(`page ${i}`, async () => {
@@ -110,6 +121,10 @@ export async function extractPdf(source: BookSource, options: ExtractOptions = {
         page.cleanup();
         return pageText(content.items);
       });
+      chars += text.length;
+      if (chars > limits.textMaxChars) {
+        throw new PermanentError(`PDF text passes ${limits.textMaxChars} characters at page ${i} (limit)`, 'text_too_large');
+      }
       pages.push(text);
     }
     const fullText = pages.join('\n\n');

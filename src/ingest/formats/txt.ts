@@ -1,5 +1,6 @@
 import { PermanentError } from '../../domain/errors.js';
 import { decodeText, loadSource } from '../source.js';
+import { ingestLimits } from '../limits.js';
 import { nonWhitespaceLength, normalizeText, titleFromFileName, throwIfAborted } from '../text.js';
 import type { BookSource, ExtractOptions, ExtractedBook, Extractor } from '../types.js';
 import { splitByPatterns } from './patterns.js';
@@ -27,7 +28,8 @@ function titlePage(text: string): { title: string | null; author: string | null 
 }
 
 export async function extractTxt(source: BookSource, options: ExtractOptions = {}): Promise<ExtractedBook> {
-  const { bytes, fileName } = await loadSource(source, options);
+  const limits = ingestLimits(options.limits);
+  const { bytes, fileName } = await loadSource(source, options, limits.textFileMaxBytes);
   throwIfAborted(options.signal);
   const text = normalizeText(decodeText(bytes));
   const sourceChars = nonWhitespaceLength(text);
