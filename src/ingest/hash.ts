@@ -21,7 +21,7 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<File
   const hash = createHash('sha256');
   let size = 0;
   // Only a regular file is read (a FIFO or device in a queued file's place fails at once).
-  const { handle, stat } = await openRegularFile(path);
+  const { handle, stat } = await openRegularFile(path, { missing: 'errno' });
   let closed = false;
   try {
     if (stat.size <= WHOLE_READ_MAX_BYTES) {

@@ -25,14 +25,18 @@ function kindOf(stat: Stats): string {
   return 'not a file';
 }
 
-/** Opens `path` for reading if it is a regular file; the caller closes the handle. */
-export async function openRegularFile(path: string): Promise<RegularFile> {
+/**
+ * Opens `path` for reading if it is a regular file; the caller closes the handle. A missing file
+ * is a PermanentError (`missing_file`) unless `missing: 'errno'` keeps the ENOENT error for
+ * callers that report it themselves (queueing).
+ */
+export async function openRegularFile(path: string, options: { missing?: 'permanent' | 'errno' } = {}): Promise<RegularFile> {
   let handle: FileHandle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new PermanentError(`file not found: ${path}`, 'missing_file');
+    if (code === 'ENOENT' && options.missing !== 'errno') throw new PermanentError(`file not found: ${path}`, 'missing_file');
     // A unix socket cannot be opened at all.
     if (code === 'ENXIO') throw new PermanentError(`not a regular file: ${path} is a socket`, 'not_a_file');
     throw err;
