@@ -4,6 +4,7 @@
  * swap in its own model through `ExternalCommandClassifier` without touching the pipeline.
  */
 import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { z } from 'zod';
 import { PermanentError, TransientError } from '../domain/errors.js';
 import { BOOK_TYPES } from '../domain/states.js';
@@ -35,6 +36,56 @@ export interface ExternalCommandOptions {
   cwd?: string;
 }
 
+/**
+ * Every external command runs under this watchdog shell, as the leader of its own process group.
+ * fd 3 is a pipe from the worker that is never written to: when the worker dies, even by
+ * SIGKILL (no handler of ours runs then), the kernel closes it, `read` sees EOF and the whole
+ * group is killed, so a classifier never outlives its worker. On a normal exit the watcher is
+ * stopped and the command's status passed on. A command that moves itself into another process
+ * group (setsid) escapes this; a classifier should not.
+ */
+const WATCHDOG_SCRIPT = [
+  '{ read -r _ <&3; kill -9 0; } </dev/null >/dev/null 2>&1 &',
+  'w=$!',
+  'exec 3<&-',
+  '"$@"',
+  's=$?',
+  'kill $w 2>/dev/null',
+  'exit $s',
+].join('\n');
+
+/** Process groups of running commands, killed if the worker exits while they run. */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+function trackGroup(pid: number): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // 'exit' handlers must be synchronous; process.kill is.
+    process.on('exit', () => {
+      for (const g of liveGroups) killGroup(g);
+    });
+  }
+  liveGroups.add(pid);
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** "killed by SIGKILL" for a shell's 128+n status, else "exited with code n". */
+function describeExit(code: number | null, sig: NodeJS.Signals | null): string {
+  if (sig) return `was killed by ${sig}`;
+  if (code !== null && code > 128) {
+    const name = Object.entries(osConstants.signals).find(([, n]) => n === code - 128)?.[0];
+    if (name) return `was killed by ${name}`;
+  }
+  return `exited with code ${code}`;
+}
+
 /** Caps what a misbehaving command can make us buffer. */
 const MAX_OUTPUT_BYTES = 1 << 20;
 export const DEFAULT_CLASSIFIER_TIMEOUT_MS = 30_000;
@@ -59,20 +110,31 @@ export class ExternalCommandClassifier implements Classifier {
     const signal = options.signal;
     throwIfAborted(signal);
     const payload = JSON.stringify({ title: input.title, author: input.author, format: input.format, sample: input.sample });
-    const [file, args, shell] =
-      typeof this.options.command === 'string'
-        ? [this.options.command, [] as string[], true]
-        : [this.options.command[0] ?? '', this.options.command.slice(1), false];
+    const argv =
+      typeof this.options.command === 'string' ? ['/bin/sh', '-c', this.options.command] : [...this.options.command];
+    const posix = process.platform !== 'win32';
 
     return new Promise<Classification>((resolve, reject) => {
-      // Own process group, so a timeout also kills whatever a shell command started.
-      const child = spawn(file, args, {
-        shell,
-        detached: process.platform !== 'win32',
-        stdio: ['pipe', 'pipe', 'pipe'],
-        cwd: this.options.cwd,
-        env: { ...process.env, ...this.options.env },
-      });
+      // Own process group (detached), so a kill reaches whatever the command started; on POSIX
+      // under the watchdog, so the group also dies with this process.
+      const child = posix
+        ? spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'agentic-pipeline-classifier', ...argv], {
+            detached: true,
+            stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+            cwd: this.options.cwd,
+            env: { ...process.env, ...this.options.env },
+          })
+        : spawn(argv[0] ?? '', argv.slice(1), {
+            shell: typeof this.options.command === 'string',
+            stdio: ['pipe', 'pipe', 'pipe'],
+            cwd: this.options.cwd,
+            env: { ...process.env, ...this.options.env },
+          });
+      const group = posix ? child.pid : undefined;
+      if (group !== undefined) trackGroup(group);
+      // The watchdog's lifeline: never written, only closed (by our exit).
+      const lifeline = child.stdio[3];
+      lifeline?.on('error', () => undefined);
       let stdout = '';
       let stderr = '';
       let settled = false;
@@ -80,18 +142,15 @@ export class ExternalCommandClassifier implements Classifier {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        if (group !== undefined) liveGroups.delete(group);
         signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(value!);
       };
+      // The group, not just the shell: what the command started dies too.
       const kill = () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        try {
-          if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
-          else child.kill('SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
+        if (group !== undefined) killGroup(group);
+        else if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       };
       const timer = setTimeout(() => {
         kill();
@@ -123,10 +182,11 @@ export class ExternalCommandClassifier implements Classifier {
       child.stdin.end(payload);
 
       child.on('close', (code, sig) => {
+        lifeline?.destroy();
         if (settled) return;
         const tail = stderr.trim().split('\n').slice(-3).join(' | ');
         if (code !== 0) {
-          const how = sig ? `was killed by ${sig}` : `exited with code ${code}`;
+          const how = describeExit(code, sig);
           finish(new TransientError(`external classifier ${how}${tail ? `: ${tail}` : ''}`, 'classifier_exit'));
           return;
         }
