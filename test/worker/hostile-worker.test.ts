@@ -145,6 +145,26 @@ describe('hostile documents in a real worker', () => {
   }, 120_000);
 });
 
+describe('worker.limits in the config', () => {
+  it('a bad limit is a usage error: one line naming the field, exit 2, nothing processed', () => {
+    const dir = tempDir('ap-hostile-config-');
+    const lib = path.join(dir, 'lib');
+    fs.mkdirSync(lib);
+    writeTxt(lib, sampleBook(8), { fileName: 'book.txt' });
+    const db = initDb(path.join(dir, 'pipeline.db'));
+    queue(db, lib);
+    for (const limits of [{ thread_heap_mb: 4 }, { epub_member_max_mb: 0 }, { markup_max_depth: 1.5 }, { zip_bombs: 'allowed' }]) {
+      const config = path.join(dir, 'config.json');
+      fs.writeFileSync(config, JSON.stringify({ worker: { limits } }));
+      const r = runCli(['worker', '--drain', '--db', db, '--config', config]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr).toMatch(/worker\.limits/);
+      expect(pipelines(db)[0]!.state).toBe('detected');
+    }
+  });
+});
+
 describe('external classifier children die with the worker', () => {
   it('SIGKILL of the worker takes the classifier command (sh -c "sleep 25") and its children with it', async () => {
     const dir = tempDir('ap-hostile-classifier-');
