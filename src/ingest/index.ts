@@ -28,6 +28,8 @@ export { BOOK_FORMATS, CHAPTER_MODES } from './types.js';
 
 export { detectFormat, detectFormatFromBytes } from './detect.js';
 export { hashFile, type FileHash } from './hash.js';
+export { DEFAULT_INGEST_LIMITS, ingestLimits, type IngestLimits } from './limits.js';
+export { openRegularFile } from './regular-file.js';
 export { extractBook, extractorFor } from './extract.js';
 export { extractEpub, epubExtractor } from './formats/epub.js';
 export { extractPdf, pdfExtractor } from './formats/pdf.js';
