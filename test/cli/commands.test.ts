@@ -331,14 +331,14 @@ describe('tables with CJK or odd file names', () => {
     // Columns line up: SOURCE starts at the same column on every row.
     const col = lines[0]!.indexOf('SOURCE');
     for (const l of lines.slice(1, 4)) expect(/^ [^ ]$/.test(l.slice(col - 1, col + 1)), l).toBe(true);
-    expect(r.stdout).toContain('new line tab.txt');
+    expect(r.stdout).toContain('new\\nline\\ttab.txt'); // control characters shown escaped, never raw
   });
 });
 
 describe('a database folder that cannot be created', () => {
   // Under /proc, mkdir answers ENOENT although the parent exists: Node's recursive mkdir looped.
   it.skipIf(!fs.existsSync('/proc/self'))('fails at once with one line (exit 1), not a hang', () => {
-    const r = spawnSync(process.execPath, [CLI, 'init', '--db', '/proc/agentic-nope/sub/pipeline.db'], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(process.execPath, [CLI, 'init', '--db', '/proc/agentic-nope/sub/pipeline.db', '--parents'], { encoding: 'utf8', timeout: 10_000 });
     expect(r.error, 'the command hung').toBeUndefined();
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
@@ -346,9 +346,9 @@ describe('a database folder that cannot be created', () => {
     expect(r.stderr).toMatch(/^agentic-pipeline: .*mkdir '\/proc\/agentic-nope'/);
   });
 
-  it('creates missing folders of a new database', () => {
+  it('creates missing folders of a new database with --parents', () => {
     const db = path.join(dbIn(), '..', 'a', 'b', 'pipeline.db');
-    const r = runCli(['init', '--db', db]);
+    const r = runCli(['init', '--db', db, '--parents']);
     expect(r.code, r.stderr).toBe(0);
     expect(fs.existsSync(db)).toBe(true);
   });
