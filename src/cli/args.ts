@@ -176,6 +176,12 @@ export function parseArgs(rawArgv: readonly string[], specs: FlagSpecs): ParsedA
         if (one === '') throw new InputError(`flag --${kebab(name)} needs a value`);
         checkText(name, spec, String(one));
       }
+      // Repeatable string flags are comma lists: "," or " , " names nothing, and an empty list
+      // must never read as "no filter".
+      const values = (Array.isArray(v) ? v : [v]).map(String);
+      if (spec.isMultiple && values.length > 0 && values.every((one) => /^[\s,]*$/.test(one))) {
+        throw new InputError(`flag --${kebab(name)} was given ${values.map((one) => `'${one}'`).join(' ')}, which names nothing; give at least one value`);
+      }
     }
     if (spec.type === 'number') {
       if (v === undefined) {

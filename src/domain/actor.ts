@@ -36,5 +36,7 @@ export function defaultHumanActor(env: NodeJS.ProcessEnv = process.env): Actor {
       user = 'unknown';
     }
   }
-  return `human:${user.replace(/\s+/g, '_') || 'unknown'}`;
+  // $USER is outside our control: a control character in it must not reach the audit trail.
+  // eslint-disable-next-line no-control-regex
+  return `human:${user.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, '_') || 'unknown'}`;
 }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { dumpAll } from '../store/helpers.js';
@@ -114,6 +115,16 @@ describe('#16.6 / #11.7 batch-queue skips symlink loops and unreadable entries, 
     expect(human.stdout).toContain('skipped loop-a.epub: symlink loop');
   });
 
+  it('a named pipe is skipped as "not a regular file" at once (never opened, so never a hang)', () => {
+    const lib = library({ 'good.epub': 'a good book' });
+    const made = spawnSync('mkfifo', [path.join(lib, 'pipe.epub')]);
+    expect(made.status).toBe(0);
+    const r = runCliJson<Doc>(['batch-queue', lib, '--db', dbIn()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.doc).toMatchObject({ scanned: 2, matching: 1, queued: 1 });
+    expect(r.doc.skipped_entries).toContainEqual({ path: 'pipe.epub', reason: 'not_regular_file' });
+  });
+
   it.skipIf(process.getuid?.() === 0)('an unreadable folder is skipped with its reason and the rest is queued', () => {
     const lib = library({ 'good.epub': 'good', 'locked/hidden.epub': 'hidden' });
     fs.chmodSync(path.join(lib, 'locked'), 0o000);
@@ -177,6 +188,14 @@ describe('#16.7 terminal injection: control characters refused at the edge, stor
     refused(db, ['batch-reject', '--reason', `x${ESC}[2J`, '--execute'], /control character/);
   });
 
+  it('a control character in $USER (the default actor) never reaches the audit trail', () => {
+    const file = path.join(library({ 'u.epub': 'from a strange user' }), 'u.epub');
+    const r = runCliJson<Doc>(['process', file, '--db', db], { env: { USER: `ev${ESC}[2Jil` } });
+    expect(r.code, r.stderr).toBe(0);
+    const entry = runCliJson<Doc>(['audit', '--book-id', r.doc.id, '--db', db]).doc.entries[0];
+    expect(entry.actor).toBe('human:ev_[2Jil'); // the escape character itself replaced
+  });
+
   it('the domain refuses them too, whatever interface calls it', () => {
     const s = createServices(db);
     try {
@@ -229,7 +248,7 @@ describe('#16.8 / #11.6 argument strictness', () => {
     ['--since 1000000d', ['audit', '--since', '1000000d'], /invalid --since '1000000d'/],
     ['--since 2024-02-30', ['audit', '--since', '2024-02-30'], /invalid --since '2024-02-30'/],
     ['maintain --skip ""', ['maintain', '--skip', ''], /--skip needs a value/],
-    ['maintain --skip ","', ['maintain', '--skip', ','], /names nothing/],
+    ['maintain --skip ","', ['maintain', '--skip', ','], /flag --skip was given ',', which names nothing/],
     ['actor with a newline', ['approve', 'P1', '--actor', 'human:alice\nsystem:root'], /--actor holds a control character/],
     ['bad cron pattern in the config', ['worker', '--drain', '--config', configFile], /worker\.maintenance\.schedule: not a valid cron pattern 'every minute'/],
     ['unknown flag suggests the nearest', ['list', '--limt', '5'], /unknown flag '--limt' \(did you mean --limit\?\)/],
