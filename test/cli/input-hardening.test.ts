@@ -167,7 +167,7 @@ describe('#16.7 terminal injection: control characters refused at the edge, stor
       expect(r.code, `${label}: ${r.stderr}`).toBe(0);
       expect(raw(r.stdout), `${label} printed a raw control character:\n${JSON.stringify(r.stdout)}`).toBe(false);
       expect(raw(r.stderr)).toBe(false);
-      if (label !== 'queue' && label !== 'batch-queue') {
+      if (label !== 'batch-queue') {
         expect(r.stdout, label).toMatch(/evil\\x1b\]0;pwned\\x07\.epub|clear\\x1b\[2J\.epub/);
       }
     }
