@@ -60,7 +60,7 @@ export function parsePriority(raw: unknown, label = 'priority'): number {
   return assertPriority(Number(text), label);
 }
 
-/** An optional string flag: undefined when absent; a repeated flag keeps the last value. */
+/** An optional string flag: undefined when absent (parseArgs refuses a repeated one unless it is a list). */
 export function stringFlag(ctx: CommandContext, name: string): string | undefined {
   const v = ctx.args.flags[name];
   if (v === undefined || v === null) return undefined;
