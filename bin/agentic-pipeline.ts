@@ -10,6 +10,8 @@ import { formatHelp, parseArgs } from '../src/cli/args.js';
 import { createContext } from '../src/cli/context.js';
 import { InputError } from '../src/domain/errors.js';
 import { DatabaseMissingError } from '../src/store/db.js';
+import { didYouMean } from '../src/cli/suggest.js';
+import { escapeControl } from '../src/text/escape.js';
 
 // chalk (Ink's colours) ignores NO_COLOR; map it before any UI module is imported.
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '' && process.env.FORCE_COLOR === undefined) {
@@ -76,7 +78,7 @@ async function main(rawArgv: string[]): Promise<number> {
       process.stdout.write(pkg.version + '\n');
       return 0;
     }
-    if (args.input.length > 0) throw new InputError(`unknown command '${args.input[0]}' (see --help)`);
+    if (args.input.length > 0) throw new InputError(`unknown command '${args.input[0]}'${didYouMean(args.input[0]!, commandNames())} (see --help)`);
     const interactive = Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY) && !args.flags.json;
     if (!interactive) {
       // Never render Ink into a pipe: print the health summary instead.
@@ -92,10 +94,14 @@ async function main(rawArgv: string[]): Promise<number> {
   }
   if (first === 'demo') return demo(argv.slice(1));
   const entry = COMMANDS[first];
-  if (!entry) throw new InputError(`unknown command '${first}' (run 'agentic-pipeline --help' for the list)`);
+  if (!entry) {
+    throw new InputError(`unknown command '${first}'${didYouMean(first, commandNames())} (run 'agentic-pipeline --help' for the list)`);
+  }
   const command = (await entry.load()).default;
   return runCommand(command, argv.slice(1));
 }
+
+const commandNames = () => [...Object.keys(COMMANDS), 'demo'];
 
 type ConsoleModule = typeof import('../screens/run-console.js');
 
@@ -179,12 +185,14 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof InputError || err instanceof DatabaseMissingError) {
-      process.stderr.write(`agentic-pipeline: ${err.message}\n`);
+      // Escaped: a message may quote a path or value holding a newline or an escape sequence,
+      // and an error is still one line that cannot act on the terminal.
+      process.stderr.write(`agentic-pipeline: ${escapeControl(err.message)}\n`);
       process.exitCode = 2;
       return;
     }
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`agentic-pipeline: ${message}\n`);
+    process.stderr.write(`agentic-pipeline: ${escapeControl(message)}\n`);
     if (process.env.AGENTIC_PIPELINE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     process.exitCode = 1;
   },

@@ -35,7 +35,7 @@ export function queueKeys(deps: KeyDeps): QueueKeys {
     const row = selectedRow();
     deps.write(() => {
       const r = deps.services.actions.setPriority(id, priority, deps.actor);
-      return `Priority of ${shortId(id)} set to ${priority} (audit #${r.auditId})`;
+      return r.changed ? `Priority of ${shortId(id)} set to ${priority} (audit #${r.auditId})` : `Priority of ${shortId(id)} is already ${priority}; nothing changed`;
     });
     // The cursor follows the book to its new place in claim order.
     deps.safe(() => load({ kind: 'follow', id, ...(row ? { key: keyOf(row) } : {}) }));

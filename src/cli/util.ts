@@ -26,7 +26,10 @@ export function positionals(ctx: CommandContext, usage: string, names: readonly 
   return input;
 }
 
-/** A whole number within [min, max], or the fallback when the flag was not given. */
+/**
+ * A whole number within [min, max], or the fallback when the flag was not given. Checked on the
+ * text as typed: '5.0' is refused here even though Number() reads it as 5.
+ */
 export function wholeNumberFlag(
   ctx: CommandContext,
   name: string,
@@ -35,16 +38,21 @@ export function wholeNumberFlag(
   const v = ctx.args.flags[name];
   if (v === undefined) return options.fallback;
   const n = Array.isArray(v) ? v[v.length - 1] : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < options.min || n > options.max) {
-    throw new InputError(`--${name} must be a whole number from ${options.min} to ${options.max}, got ${String(n)}`);
+  const typed = ctx.args.numberText?.[name];
+  const text = Array.isArray(typed) ? typed[typed.length - 1] : typed;
+  const wholeText = text === undefined || /^[+-]?\d+$/.test(text);
+  if (typeof n !== 'number' || !wholeText || !Number.isInteger(n) || n < options.min || n > options.max) {
+    throw new InputError(`--${kebab(name)} must be a whole number from ${options.min} to ${options.max}, got ${text ?? String(n)}`);
   }
   return n;
 }
 
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
 /** Parses a priority given as text (a positional) or a number (a flag). */
 export function parsePriority(raw: unknown, label = 'priority'): number {
   const text = String(raw).trim();
-  if (!/^[+-]?\d+(\.\d+)?$/.test(text)) {
+  if (!/^[+-]?\d{1,15}$/.test(text)) {
     throw new InputError(
       `${label} must be a whole number from ${MIN_PRIORITY} (most urgent) to ${MAX_PRIORITY}, got '${String(raw)}'`,
     );
@@ -52,7 +60,7 @@ export function parsePriority(raw: unknown, label = 'priority'): number {
   return assertPriority(Number(text), label);
 }
 
-/** An optional string flag: undefined when absent; a repeated flag keeps the last value. */
+/** An optional string flag: undefined when absent (parseArgs refuses a repeated one unless it is a list). */
 export function stringFlag(ctx: CommandContext, name: string): string | undefined {
   const v = ctx.args.flags[name];
   if (v === undefined || v === null) return undefined;

@@ -6,6 +6,7 @@
  */
 
 import { codePointWidth } from '../text/cell-width.js';
+import { escapeControl } from '../text/escape.js';
 
 const width = (ch: string): number => codePointWidth(ch.codePointAt(0) ?? 0);
 
@@ -16,10 +17,13 @@ export function displayWidth(s: string): number {
   return w;
 }
 
-/** One line: a file name may hold tabs or line breaks, which would break a table row. */
+/**
+ * One line, safe to print: a file name may hold tabs or line breaks (which would break a table
+ * row) or escape sequences (which would act on the terminal). Each is shown escaped, so the
+ * reader sees it is there instead of a name that silently differs from the file's.
+ */
 export function singleLine(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\t\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+  return escapeControl(s);
 }
 
 /** The start (or, with `keepEnd`, the end) of `s` that fits in `columns`. */

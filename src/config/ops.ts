@@ -17,6 +17,7 @@
  * }
  */
 import { z } from 'zod';
+import { Cron } from 'croner';
 import { InputError } from '../domain/errors.js';
 import { WORKING_STATES } from '../domain/states.js';
 import type { RawConfig } from './load.js';
@@ -30,6 +31,26 @@ export const DEFAULT_EXPECTED_SECONDS: Record<(typeof WORKING_STATES)[number], n
   validating: 60,
   embedding: 600,
 };
+
+/**
+ * Why `pattern` is not a schedule croner can run, or undefined when it is. Checked when the config
+ * is read, so a typo in the file is a usage error naming the key (exit 2) at start-up, not a
+ * worker that dies (or never runs its maintenance) later.
+ */
+export function cronPatternError(pattern: string): string | undefined {
+  try {
+    new Cron(pattern, { paused: true }).stop();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.replace(/^CronPattern: /, '');
+  }
+}
+
+/** A croner pattern (5 fields, or 6 with seconds first), e.g. "0 * * * * *" or "*\/5 * * * *". */
+export const cronSchedule = z.string().superRefine((pattern, ctx) => {
+  const why = cronPatternError(pattern);
+  if (why !== undefined) ctx.addIssue({ code: 'custom', message: `not a valid cron pattern '${pattern}': ${why}` });
+});
 
 const workingState = z.enum(WORKING_STATES);
 const positive = z.number().finite().positive();

@@ -27,6 +27,7 @@
  * }
  */
 import { z } from 'zod';
+import { cronSchedule } from './ops.js';
 import path from 'node:path';
 import { InputError } from '../domain/errors.js';
 import type { RawConfig } from './load.js';
@@ -154,7 +155,7 @@ export const WorkerConfigSchema = z
       .object({
         enabled: z.boolean().default(true),
         /** croner pattern (6 fields = with seconds). */
-        schedule: z.string().min(1).default('0 * * * * *'),
+        schedule: cronSchedule.default('0 * * * * *'),
       })
       .strict()
       .default({ enabled: true, schedule: '0 * * * * *' }),

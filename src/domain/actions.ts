@@ -10,7 +10,21 @@ import type { PipelineRow } from '../store/pipeline-row.js';
 import { assertPriority } from '../store/queue.js';
 import type { Actor } from './actor.js';
 import { IllegalTransitionError, InputError } from './errors.js';
+import { checkFreeText } from './free-text.js';
 import type { PipelineState } from './states.js';
+
+export interface PriorityResult {
+  pipeline: PipelineRow;
+  /** null when the priority was already the one asked for: nothing was written. */
+  auditId: number | null;
+  changed: boolean;
+}
+
+/**
+ * A priority orders a book's next claim; a book in one of these states is never claimed again
+ * (until re-queued), so setting one would only add an audit row that means nothing.
+ */
+const NO_PRIORITY_STATES: readonly PipelineState[] = ['rejected', 'archived', 'complete', 'failed', 'duplicate'];
 
 export interface ActionResult {
   pipeline: PipelineRow;
@@ -20,7 +34,12 @@ export interface ActionResult {
 function requireReason(reason: string | undefined, action: string): string {
   const r = reason?.trim();
   if (!r) throw new InputError(`${action} needs a reason (--reason "…")`);
-  return r;
+  return checkFreeText(r, `the ${action} reason`);
+}
+
+/** An optional note (approve, priority): absent is fine, present must be plain text. */
+function optionalReason(reason: string | undefined): string | null {
+  return reason === undefined ? null : checkFreeText(reason, 'the reason');
 }
 
 /** Verbs whose participle is not verb + 'd' ("reject" + "d" read "rejectd"). */
@@ -35,6 +54,7 @@ export class BookActions {
 
   /** pending_approval → approved. */
   approve(id: string, actor: Actor, options: { reason?: string } = {}): ActionResult {
+    const note = optionalReason(options.reason);
     return immediate(this.db, () => {
       const before = this.pipelines.require(id);
       this.refuseUnless(before, ['pending_approval'], 'approve');
@@ -43,14 +63,14 @@ export class BookActions {
         from: 'pending_approval',
         to: 'approved',
         actor,
-        note: options.reason ?? null,
+        note,
         patch: { approved_by: actor },
       });
       const auditId = this.audit.append({
         action: 'APPROVED',
         actor,
         pipeline_id: id,
-        reason: options.reason ?? null,
+        reason: note,
         before: before.state,
         after: after.state,
         confidence: before.confidence,
@@ -119,23 +139,39 @@ export class BookActions {
     });
   }
 
-  /** Sets base and effective priority; audited PRIORITY_CHANGED. No-op changes are still refused nothing. */
-  setPriority(id: string, priority: number, actor: Actor, options: { reason?: string } = {}): ActionResult {
+  /**
+   * Sets base and effective priority; audited PRIORITY_CHANGED. Asking for the priority the book
+   * already has writes nothing (no audit row, no version bump): the trail records changes. A
+   * book that will not be claimed again (NO_PRIORITY_STATES) is refused.
+   */
+  setPriority(id: string, priority: number, actor: Actor, options: { reason?: string } = {}): PriorityResult {
     assertPriority(priority);
+    const reason = optionalReason(options.reason);
     return immediate(this.db, () => {
       const before = this.pipelines.require(id);
+      if (NO_PRIORITY_STATES.includes(before.state)) {
+        throw new IllegalTransitionError(
+          id,
+          before.state,
+          before.state,
+          `cannot set the priority of pipeline ${id.slice(0, 8)}: it is ${before.state}, and only books still to be claimed or in progress have a priority`,
+        );
+      }
+      if (before.priority === priority && before.base_priority === priority) {
+        return { pipeline: before, auditId: null, changed: false };
+      }
       const after =
         this.pipelines.updateColumns(id, before.state, { priority, base_priority: priority }, { actor }) ?? before;
       const auditId = this.audit.append({
         action: 'PRIORITY_CHANGED',
         actor,
         pipeline_id: id,
-        reason: options.reason ?? null,
+        reason,
         before: before.priority,
         after: priority,
         details: { state: before.state },
       });
-      return { pipeline: after, auditId };
+      return { pipeline: after, auditId, changed: true };
     });
   }
 

@@ -7,44 +7,50 @@ import type { Command } from '../cli/command.js';
 import type { CommandContext } from '../cli/context.js';
 import type { FlagSpecs } from '../cli/args.js';
 import { InputError } from '../domain/errors.js';
+import { BOOK_TYPES } from '../domain/states.js';
+import { escapeControl } from '../text/escape.js';
 import { formatConfidence, formatCount, shortId, table } from '../cli/format.js';
 import type { BatchFilter, BatchOperation, BatchPreviewBook } from './types.js';
 import { BatchTooLargeError } from './batch.js';
-import { parseWhen, validateFilter } from './batch-filter.js';
+import { MAX_GLOB_LENGTH, parseWhen, validateFilter } from './batch-filter.js';
 import { CONFIG_FLAG, listFlag, numberListFlag, optionalNumber, opsFor } from './cli-support.js';
 
 export const FILTER_FLAGS: FlagSpecs = {
-  type: { type: 'string', isMultiple: true, description: 'book type(s), repeatable or comma list' },
+  type: { type: 'string', isMultiple: true, description: `book type(s), repeatable or comma list: ${BOOK_TYPES.join(', ')}` },
+  bookType: { type: 'string', isMultiple: true, description: 'the same as --type (the name in the product documentation)' },
   minConfidence: { type: 'number', description: 'confidence at least (0..1)' },
   maxConfidence: { type: 'number', description: 'confidence at most (0..1)' },
   state: { type: 'string', isMultiple: true, description: 'state(s), repeatable or comma list (default depends on the operation)' },
   createdBefore: { type: 'string', description: 'created before: ISO date or an age like 7d, 12h' },
   createdAfter: { type: 'string', description: 'created at/after: ISO date or an age like 7d, 12h' },
-  path: { type: 'string', description: 'source path GLOB, e.g. "/library/tech/*"' },
-  priorityIs: { type: 'number', isMultiple: true, description: 'current priority (repeatable)' },
+  path: { type: 'string', allowControl: true, maxLength: MAX_GLOB_LENGTH, description: 'source path GLOB, e.g. "/library/tech/*"' },
+  priorityIs: { type: 'number', integer: true, isMultiple: true, description: 'current priority (repeatable)' },
   id: { type: 'string', isMultiple: true, description: 'id or id prefix (repeatable)' },
-  max: { type: 'number', description: 'refuse when more books match than this (default 50)' },
+  max: { type: 'number', integer: true, description: 'refuse when more books match than this (default 50)' },
   execute: { type: 'boolean', default: false, description: 'apply (without it: a dry run that changes nothing)' },
+  dryRun: { type: 'boolean', default: false, description: 'only show what would change (the default; not with --execute)' },
   ...CONFIG_FLAG,
 };
 
 export function filterFromFlags(flags: Record<string, unknown>, now: number): BatchFilter {
   const f: BatchFilter = {};
-  const types = listFlag(flags.type);
-  if (types) f.book_types = types;
+  const types = [...(listFlag(flags.type, 'type') ?? []), ...(listFlag(flags.bookType, 'book-type') ?? [])];
+  if (types.length) f.book_types = types;
   const min = optionalNumber(flags.minConfidence);
   if (min !== undefined) f.min_confidence = min;
   const max = optionalNumber(flags.maxConfidence);
   if (max !== undefined) f.max_confidence = max;
-  const states = listFlag(flags.state);
+  const states = listFlag(flags.state, 'state');
   if (states) f.states = states as BatchFilter['states'];
   if (flags.createdBefore !== undefined) f.created_before = parseWhen(String(flags.createdBefore), now, '--created-before');
   if (flags.createdAfter !== undefined) f.created_after = parseWhen(String(flags.createdAfter), now, '--created-after');
   if (flags.path !== undefined) f.path_glob = String(flags.path);
   const prios = numberListFlag(flags.priorityIs);
   if (prios) f.priorities = prios;
-  const ids = listFlag(flags.id);
+  const ids = listFlag(flags.id, 'id');
   if (ids) f.ids = ids;
+  const attempts = optionalNumber(flags.maxAttempts);
+  if (attempts !== undefined) f.attempts_below = attempts;
   const maxCount = optionalNumber(flags.max);
   if (maxCount !== undefined) f.max_count = maxCount;
   return f;
@@ -64,7 +70,7 @@ function booksTable(books: readonly BatchPreviewBook[]): string {
     { header: 'TYPE', value: (b) => b.book_type ?? '-', max: 20 },
     { header: 'CONF', value: (b) => formatConfidence(b.confidence), align: 'right' },
     { header: 'PRIO', value: (b) => String(b.priority), align: 'right' },
-    { header: 'PATH', value: (b) => b.source_path, flex: true },
+    { header: 'PATH', value: (b) => b.source_path, flex: true }, // escaped by table()
   ]);
 }
 
@@ -83,6 +89,9 @@ transactions of a few hundred books, skipping any book that changed since the pr
 More matches than --max (default 50) is refused with exit 2.`,
     flags: { ...(extra.flags ?? {}), ...FILTER_FLAGS },
     run(ctx) {
+      if (ctx.args.flags.dryRun && ctx.args.flags.execute) {
+        throw new InputError('--dry-run and --execute contradict each other; give one');
+      }
       const operation = extra.operation(ctx);
       // Validate every flag before opening the database: a usage error never touches it.
       validateFilter(filterFromFlags(ctx.args.flags, Date.now()));
@@ -136,7 +145,7 @@ More matches than --max (default 50) is refused with exit 2.`,
           `${name}: ${formatCount(result.affected)} of ${formatCount(preview.matched)} book${preview.matched === 1 ? '' : 's'} done` +
             (result.audit_id !== null ? ` (audit #${result.audit_id})` : '') + '.',
         );
-        for (const s of result.skipped.slice(0, 20)) ctx.out.line(`  skipped ${shortId(s.id)}: ${s.why}`);
+        for (const s of result.skipped.slice(0, 20)) ctx.out.line(`  skipped ${shortId(s.id)}: ${escapeControl(s.why)}`);
         if (result.skipped.length > 20) ctx.out.line(`  … ${result.skipped.length - 20} more skipped`);
       }
       return 0;

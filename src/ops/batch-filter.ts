@@ -6,9 +6,21 @@
 import { z } from 'zod';
 import { BOOK_TYPES, MAX_PRIORITY, MIN_PRIORITY, STATES, type PipelineState } from '../domain/states.js';
 import { InputError } from '../domain/errors.js';
+import { isPlainText, MAX_REASON_LENGTH } from '../domain/free-text.js';
 import type { BatchFilter, BatchOperation } from './types.js';
 
 export const DEFAULT_MAX_COUNT = 50;
+
+/**
+ * Longest path pattern accepted. Real patterns are a folder and a wildcard or two; SQLite's GLOB
+ * walks the pattern for every row it tests, so a 100 KB pattern is a slow scan of a 1M-book table
+ * that a person never meant (and a pasted mistake when it happens).
+ */
+export const MAX_GLOB_LENGTH = 1024;
+
+/** A list whose every item is empty ("", ",", " , ") is a usage error, never "no filter". */
+const nonEmptyList = <T extends z.ZodType>(item: T, what: string) =>
+  z.array(item).min(1, `the ${what} list is empty: an empty filter would match every book`);
 
 const confidence = (label: string) =>
   z
@@ -17,18 +29,26 @@ const confidence = (label: string) =>
 
 export const BatchFilterSchema = z
   .object({
-    book_types: z.array(z.enum(BOOK_TYPES, { error: (i) => `unknown book type '${String(i.input)}' (one of ${BOOK_TYPES.join(', ')})` })).min(1).optional(),
+    book_types: nonEmptyList(
+      z.enum(BOOK_TYPES, { error: (i) => `unknown book type '${String(i.input)}': the known types are ${BOOK_TYPES.join(', ')}` }),
+      'book type',
+    ).optional(),
     min_confidence: confidence('min confidence').optional(),
     max_confidence: confidence('max confidence').optional(),
-    states: z.array(z.enum(STATES, { error: (i) => `unknown state '${String(i.input)}'` })).min(1).optional(),
+    states: nonEmptyList(z.enum(STATES, { error: (i) => `unknown state '${String(i.input)}' (one of ${STATES.join(', ')})` }), 'state').optional(),
     created_before: z.number().int().optional(),
     created_after: z.number().int().optional(),
-    path_glob: z.string().min(1, 'the path pattern is empty').optional(),
-    priorities: z.array(z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY, `priority must be ${MIN_PRIORITY}..${MAX_PRIORITY}`)).min(1).optional(),
-    ids: z
-      .array(z.string().regex(/^[0-9a-fA-F]{1,32}$/, 'an id (or id prefix) is hexadecimal, up to 32 characters'))
-      .min(1)
+    path_glob: z
+      .string()
+      .refine((g) => g.trim() !== '', 'the path pattern is empty: an empty filter would match every book')
+      .refine((g) => g.length <= MAX_GLOB_LENGTH, `the path pattern is longer than ${MAX_GLOB_LENGTH} characters`)
       .optional(),
+    priorities: nonEmptyList(
+      z.number().int(`priority must be a whole number ${MIN_PRIORITY}..${MAX_PRIORITY}`).min(MIN_PRIORITY).max(MAX_PRIORITY, `priority must be ${MIN_PRIORITY}..${MAX_PRIORITY}`),
+      'priority',
+    ).optional(),
+    ids: nonEmptyList(z.string().regex(/^[0-9a-fA-F]{1,32}$/, 'an id (or id prefix) is hexadecimal, up to 32 characters'), 'id').optional(),
+    attempts_below: z.number().int('max attempts must be a whole number').min(1, 'max attempts must be at least 1').max(1000).optional(),
     max_count: z.number().int().positive('max count must be at least 1').max(1_000_000).optional(),
   })
   .strict()
@@ -38,7 +58,11 @@ export const BatchFilterSchema = z
 
 export const BatchOperationSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('approve') }),
-  z.object({ kind: z.literal('reject'), reason: z.string().trim().min(1, 'reject needs a reason (--reason "…")') }),
+  z.object({ kind: z.literal('reject'), reason: z
+      .string()
+      .trim()
+      .min(1, 'reject needs a reason (--reason "…")')
+      .refine(isPlainText, `the reject reason must be plain text (no control characters) of at most ${MAX_REASON_LENGTH} characters`) }),
   z.object({ kind: z.literal('retry') }),
   z.object({ kind: z.literal('priority'), priority: z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY, `priority must be ${MIN_PRIORITY}..${MAX_PRIORITY}`) }),
 ]);
@@ -133,6 +157,10 @@ export function filterToSql(filter: BatchFilter, states: readonly PipelineState[
     params.path_glob = filter.path_glob;
   }
   if (filter.priorities) where.push(`priority IN (${inList('p', filter.priorities)})`);
+  if (filter.attempts_below !== undefined) {
+    where.push('attempts < @attempts_below');
+    params.attempts_below = filter.attempts_below;
+  }
   if (filter.ids) {
     const ors = filter.ids.map((id, i) => {
       if (id.length === 32) {
@@ -153,7 +181,7 @@ export function filterToSql(filter: BatchFilter, states: readonly PipelineState[
 
 /** The same filter in JavaScript (what tests compare the SQL against; also handy for one row). */
 export function matchesFilter(
-  row: { id: string; state: string; book_type: string | null; confidence: number | null; created_at: number; source_path: string; priority: number },
+  row: { id: string; state: string; book_type: string | null; confidence: number | null; created_at: number; source_path: string; priority: number; attempts?: number },
   filter: BatchFilter,
   states: readonly PipelineState[],
   glob: (path: string, pattern: string) => boolean,
@@ -167,22 +195,9 @@ export function matchesFilter(
   if (filter.path_glob !== undefined && !glob(row.source_path, filter.path_glob)) return false;
   if (filter.priorities && !filter.priorities.includes(row.priority)) return false;
   if (filter.ids && !filter.ids.some((p) => row.id.startsWith(p))) return false;
+  if (filter.attempts_below !== undefined && !((row.attempts ?? 0) < filter.attempts_below)) return false;
   return true;
 }
 
-/**
- * "2024-05-01", "2024-05-01T10:00:00Z" or a relative age like 7d / 12h / 30m / 2w (that long
- * before now). Returns ms since epoch.
- */
-export function parseWhen(value: string, now: number, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/i.exec(value.trim());
-  if (m) {
-    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2]!.toLowerCase() as 's'];
-    return Math.round(now - Number(m[1]) * unit);
-  }
-  if (/^\d{4}-\d{2}-\d{2}/.test(value.trim())) {
-    const t = Date.parse(value.trim());
-    if (!Number.isNaN(t)) return t;
-  }
-  throw new InputError(`invalid ${flag} '${value}': use an ISO date (2024-05-01) or an age like 7d, 12h, 30m`);
-}
+/** Dates and ages are parsed by the one strict reader every interface shares. */
+export { parseWhen } from '../domain/when.js';

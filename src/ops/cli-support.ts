@@ -10,7 +10,7 @@ import { InputError } from '../domain/errors.js';
 import type { OpsBundle } from './index.js';
 
 export const CONFIG_FLAG: FlagSpecs = {
-  config: { type: 'string', description: 'config file (else $AGENTIC_PIPELINE_CONFIG, else agentic-pipeline.json beside the db)' },
+  config: { type: 'string', allowControl: true, description: 'config file (else $AGENTIC_PIPELINE_CONFIG, else agentic-pipeline.json beside the db)' },
 };
 
 /** Opens the database (must exist) and returns the ops services with --config and overrides. */
@@ -22,14 +22,25 @@ export function opsFor(ctx: CommandContext, overrides: OpsConfigInput = {}): Ops
   return ops;
 }
 
-/** Flag values that may repeat and may hold comma lists: ["a,b", "c"] → ["a", "b", "c"]. */
-export function listFlag(value: unknown): string[] | undefined {
+/**
+ * Flag values that may repeat and may hold comma lists: ["a,b", "c"] → ["a", "b", "c"].
+ * Undefined only when the flag was not given: a value with no items in it ("", ",", " , ") is a
+ * usage error, because a filter given nothing must never mean "any" (`--id "$ID"` with an empty
+ * variable would otherwise act on every book).
+ */
+export function listFlag(value: unknown, flag?: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   const raw = Array.isArray(value) ? value : [value];
+  if (raw.length === 0) return undefined; // a repeatable flag that was not given (meow's [])
   const out = raw.flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
-  return out.length ? out : undefined;
+  if (out.length === 0) {
+    const shown = raw.map((v) => `'${String(v)}'`).join(' ');
+    throw new InputError(`${flag ? `--${flag}` : 'a list flag'} was given ${shown}, which names nothing; give at least one value`);
+  }
+  return out;
 }
 
+/** Repeatable number flags (already parsed and checked by parseArgs). */
 export function numberListFlag(value: unknown): number[] | undefined {
   if (value === undefined || value === null) return undefined;
   const raw = Array.isArray(value) ? value : [value];

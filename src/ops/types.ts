@@ -93,6 +93,8 @@ export interface BatchFilter {
   path_glob?: string;
   priorities?: number[];
   ids?: string[];
+  /** Only books with fewer attempts than this so far (`batch-retry --max-attempts N`). */
+  attempts_below?: number;
   /** Refuse when more books match than this. Default 50. */
   max_count?: number;
 }

@@ -8,6 +8,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import type { Clock } from '../domain/clock.js';
 import { InputError } from '../domain/errors.js';
+import { parseWhen } from '../domain/when.js';
 
 /** Upper snake action names. Extend as new operations appear; keep one spelling per action. */
 export const AUDIT_ACTIONS = [
@@ -390,13 +391,5 @@ export function auditToJson(r: AuditRow): Record<string, unknown> {
 
 /** Parses "7d", "12h", "30m", "45s", "2w" or an ISO date into a since-timestamp. */
 export function parseSince(value: string, now: number): number {
-  const m = /^(\d+)\s*(s|m|h|d|w)$/i.exec(value.trim());
-  if (m) {
-    const n = Number(m[1]);
-    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2]!.toLowerCase() as 's'];
-    return now - n * unit;
-  }
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new InputError(`invalid --since '${value}': use e.g. 30m, 12h, 7d or an ISO date`);
-  return t;
+  return parseWhen(value, now, '--since'); // the one strict date/age reader (src/domain/when.ts)
 }

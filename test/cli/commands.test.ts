@@ -31,13 +31,13 @@ describe('process', () => {
     expect(id?.[2]).toBe(path.join(lib, 'a.epub'));
 
     const again = processFile(db, path.join(lib, 'a.epub'));
-    expect(again).toMatchObject({ outcome: 'already_queued', duplicate_of: again.id });
+    expect(again).toMatchObject({ outcome: 'already_queued', duplicate_of: null, state: 'detected' });
     expect(again.id.startsWith(id![1]!)).toBe(true);
 
     const dup = processFile(db, path.join(lib, 'copy-of-a.epub'));
     expect(dup.outcome).toBe('duplicate');
     expect(dup.duplicate_of).toBe(again.id);
-    expect(dup.pipeline).toMatchObject({ state: 'duplicate', duplicate_of: again.id, source_path: path.join(lib, 'copy-of-a.epub') });
+    expect(dup).toMatchObject({ state: 'duplicate', duplicate_of: again.id, source_path: path.join(lib, 'copy-of-a.epub') });
     const dupHuman = runCli(['process', path.join(lib, 'copy-of-a.epub'), '--db', db]);
     expect(dupHuman.code).toBe(0);
     expect(dupHuman.stdout).toContain(`Already in the pipeline: ${dup.id.slice(0, 8)} is duplicate (duplicate of ${again.id.slice(0, 8)})`);
@@ -46,11 +46,11 @@ describe('process', () => {
     expect(rejected.code, rejected.stderr).toBe(0);
     const re = processFile(db, path.join(lib, 'a.epub'), '--priority', '7');
     expect(re).toMatchObject({ outcome: 'requeued', id: again.id, previous_state: 'rejected', duplicate_of: null });
-    expect(re.pipeline).toMatchObject({ state: 'detected', priority: 7 });
+    expect(re).toMatchObject({ state: 'detected', priority: 7 });
 
     const b = processFile(db, path.join(lib, 'b.txt'));
     expect(b).toMatchObject({ outcome: 'queued', duplicate_of: null });
-    expect(b.pipeline).toMatchObject({ format: 'txt', state: 'detected', priority: 5, size: 6 });
+    expect(b).toMatchObject({ format: 'txt', state: 'detected', priority: 5, size: 6 });
     expect(typeof b.audit_id).toBe('number');
   });
 });
@@ -71,8 +71,8 @@ describe('batch-queue', () => {
     const r = runCliJson<Doc>(['batch-queue', lib, '--db', db, '--priority', '3']);
     expect(r.code, r.stderr).toBe(0);
     const d = r.doc;
-    expect(d).toMatchObject({ found: 7, queued: 3, duplicates: 1, already_queued: 1, requeued: 0, skipped: 2, priority: 3 });
-    expect(d.skipped_by_reason).toEqual({ unsupported: 2, not_matching: 0, unreadable: 0 });
+    expect(d).toMatchObject({ scanned: 7, matching: 5, found: 7, queued: 3, duplicates: 1, already_queued: 1, requeued: 0, skipped: 2, priority: 3 });
+    expect(d.skipped_by_reason).toMatchObject({ unsupported: 2, not_matching: 0, unreadable: 0, symlink_loop: 0 });
     expect(d.already_queued_ids).toEqual([first.id]);
 
     const s = createServices(db);
@@ -98,7 +98,7 @@ describe('batch-queue', () => {
     const db = dbIn();
     const r = runCli(['batch-queue', lib, '--pattern', '*.epub', '--db', db]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`3 files under ${lib} matching *.epub:`);
+    expect(r.stdout).toContain(`3 files scanned under ${lib}, 2 matching *.epub:`);
     expect(r.stdout).toMatch(/^ {2}Queued {10}2$/m);
     expect(r.stdout).toMatch(/^ {2}Skipped {9}1 {2}\(1 not matching the pattern\)$/m);
     const j = runCliJson<Doc>(['batch-queue', lib, '--pattern', 'a/**', '--db', db]);
@@ -331,14 +331,14 @@ describe('tables with CJK or odd file names', () => {
     // Columns line up: SOURCE starts at the same column on every row.
     const col = lines[0]!.indexOf('SOURCE');
     for (const l of lines.slice(1, 4)) expect(/^ [^ ]$/.test(l.slice(col - 1, col + 1)), l).toBe(true);
-    expect(r.stdout).toContain('new line tab.txt');
+    expect(r.stdout).toContain('new\\nline\\ttab.txt'); // control characters shown escaped, never raw
   });
 });
 
 describe('a database folder that cannot be created', () => {
   // Under /proc, mkdir answers ENOENT although the parent exists: Node's recursive mkdir looped.
   it.skipIf(!fs.existsSync('/proc/self'))('fails at once with one line (exit 1), not a hang', () => {
-    const r = spawnSync(process.execPath, [CLI, 'init', '--db', '/proc/agentic-nope/sub/pipeline.db'], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(process.execPath, [CLI, 'init', '--db', '/proc/agentic-nope/sub/pipeline.db', '--parents'], { encoding: 'utf8', timeout: 10_000 });
     expect(r.error, 'the command hung').toBeUndefined();
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
@@ -346,9 +346,9 @@ describe('a database folder that cannot be created', () => {
     expect(r.stderr).toMatch(/^agentic-pipeline: .*mkdir '\/proc\/agentic-nope'/);
   });
 
-  it('creates missing folders of a new database', () => {
+  it('creates missing folders of a new database with --parents', () => {
     const db = path.join(dbIn(), '..', 'a', 'b', 'pipeline.db');
-    const r = runCli(['init', '--db', db]);
+    const r = runCli(['init', '--db', db, '--parents']);
     expect(r.code, r.stderr).toBe(0);
     expect(fs.existsSync(db)).toBe(true);
   });

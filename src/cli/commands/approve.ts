@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { positionals, stringFlag } from '../util.js';
 import { pipelineToJson } from '../../store/pipeline-row.js';
 import { formatConfidence, shortId } from '../format.js';
+import { escapeControl } from '../../text/escape.js';
 
 const USAGE = 'approve ID [--reason R]';
 
@@ -21,7 +22,7 @@ const command: Command = {
     const p = r.pipeline;
     ctx.out.json({ id, audit_id: r.auditId, pipeline: pipelineToJson(p) });
     ctx.out.line(
-      `Approved ${shortId(id)} (${p.book_type ?? 'unknown type'}, confidence ${formatConfidence(p.confidence)}); it is now ${p.state}.`,
+      `Approved ${shortId(id)} (${escapeControl(p.book_type ?? 'unknown type')}, confidence ${formatConfidence(p.confidence)}); it is now ${p.state}.`,
     );
     return 0;
   },

@@ -1,15 +1,34 @@
+/**
+ * `init [--parents]`: create the database (or migrate it). A missing parent folder is refused
+ * unless --parents: `init --db /srv/agentic/pipline.db` with a typo in the folder should say so,
+ * not quietly build a new tree beside the real one.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from '../command.js';
+import { positionals } from '../util.js';
+import { InputError } from '../../domain/errors.js';
 import { schemaVersion } from '../../store/db.js';
+import { escapeControl } from '../../text/escape.js';
 
 const command: Command = {
-  usage: 'init',
+  usage: 'init [--parents]',
   summary: 'Create the database (or migrate it to this version). Safe to run again.',
-  flags: {},
+  flags: {
+    parents: { type: 'boolean', default: false, description: 'create the missing folders above the database file' },
+  },
   run(ctx) {
+    positionals(ctx, 'init [--parents]', []);
+    if (ctx.dbPath !== ':memory:' && !ctx.args.flags.parents) {
+      const folder = path.dirname(path.resolve(ctx.dbPath));
+      if (!fs.existsSync(folder)) {
+        throw new InputError(`folder ${escapeControl(folder)} does not exist; create it, or pass --parents to have init create it`);
+      }
+    }
     const s = ctx.services({ create: true });
     const version = schemaVersion(s.db);
     ctx.out.json({ db: ctx.dbPath, schema_version: version });
-    ctx.out.line(`Database ready: ${ctx.dbPath} (schema version ${version})`);
+    ctx.out.line(`Database ready: ${escapeControl(ctx.dbPath)} (schema version ${version})`);
     return 0;
   },
 };

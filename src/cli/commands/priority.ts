@@ -19,12 +19,12 @@ const command: Command = {
     const s = ctx.services();
     const id = s.pipelines.resolveId(idArg!);
     const before = s.pipelines.require(id).priority;
-    const r = s.actions.setPriority(id, priority, ctx.actor, reason ? { reason } : {});
-    ctx.out.json({ id, before, after: r.pipeline.priority, audit_id: r.auditId, pipeline: pipelineToJson(r.pipeline) });
+    const r = s.actions.setPriority(id, priority, ctx.actor, reason !== undefined ? { reason } : {});
+    ctx.out.json({ id, before, after: r.pipeline.priority, changed: r.changed, audit_id: r.auditId, pipeline: pipelineToJson(r.pipeline) });
     ctx.out.line(
-      before === priority
-        ? `Priority of ${shortId(id)} is already ${priority} (${r.pipeline.state}).`
-        : `Priority of ${shortId(id)} changed ${before} → ${priority} (${r.pipeline.state}).`,
+      r.changed
+        ? `Priority of ${shortId(id)} changed ${before} → ${priority} (${r.pipeline.state}).`
+        : `Priority of ${shortId(id)} is already ${priority} (${r.pipeline.state}); nothing changed.`,
     );
     return 0;
   },

@@ -9,6 +9,7 @@ import { requireFile } from '../../domain/enqueue.js';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../domain/states.js';
 import { pipelineToJson } from '../../store/pipeline-row.js';
 import { shortId } from '../format.js';
+import { escapeControl } from '../../text/escape.js';
 
 const USAGE = 'process FILE [--priority N]';
 
@@ -30,31 +31,33 @@ const command: Command = {
       const row = s.audit.get(r.auditId);
       previousState = row?.before_value ? JSON.parse(row.before_value) : null;
     }
+    // The pipeline at the top level, as `status --json` prints it (so `jq .id` works), with what
+    // this call did beside it. duplicate_of is the pipeline's own: the original for a duplicate,
+    // null for a live book (even one that was already queued).
     ctx.out.json({
+      ...pipelineToJson(p),
       outcome: r.outcome,
-      id: p.id,
-      duplicate_of: r.duplicateOf,
       previous_state: previousState,
       audit_id: r.auditId,
-      pipeline: pipelineToJson(p),
     });
+    const where = escapeControl(p.source_path);
     switch (r.outcome) {
       case 'queued':
-        ctx.out.line(`Queued ${shortId(p.id)} at priority ${p.priority}: ${p.source_path}`);
+        ctx.out.line(`Queued ${shortId(p.id)} at priority ${p.priority}: ${where}`);
         break;
       case 'requeued':
-        ctx.out.line(`Re-queued ${shortId(p.id)} (was ${String(previousState ?? 'done')}) at priority ${p.priority}: ${p.source_path}`);
+        ctx.out.line(`Re-queued ${shortId(p.id)} (was ${String(previousState ?? 'done')}) at priority ${p.priority}: ${where}`);
         break;
       case 'duplicate':
         ctx.out.line(
-          `Duplicate: same content as ${shortId(r.duplicateOf ?? '')}; recorded as ${shortId(p.id)} (not processed again): ${p.source_path}`,
+          `Duplicate: same content as ${shortId(r.duplicateOf ?? '')}; recorded as ${shortId(p.id)} (not processed again): ${where}`,
         );
         break;
       case 'already_queued':
         ctx.out.line(
           `Already in the pipeline: ${shortId(p.id)} is ${p.state}` +
             (p.duplicate_of ? ` (duplicate of ${shortId(p.duplicate_of)})` : '') +
-            `: ${p.source_path}`,
+            `: ${where}`,
         );
         break;
     }

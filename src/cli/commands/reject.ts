@@ -4,6 +4,7 @@ import { positionals, stringFlag } from '../util.js';
 import { InputError } from '../../domain/errors.js';
 import { pipelineToJson } from '../../store/pipeline-row.js';
 import { shortId } from '../format.js';
+import { escapeControl } from '../../text/escape.js';
 
 const USAGE = 'reject ID --reason R';
 
@@ -22,7 +23,7 @@ const command: Command = {
     const before = s.pipelines.require(id).state;
     const r = s.actions.reject(id, ctx.actor, reason);
     ctx.out.json({ id, before, audit_id: r.auditId, pipeline: pipelineToJson(r.pipeline) });
-    ctx.out.line(`Rejected ${shortId(id)} (was ${before}): ${reason}`);
+    ctx.out.line(`Rejected ${shortId(id)} (was ${before}): ${escapeControl(reason)}`);
     return 0;
   },
 };

@@ -5,6 +5,7 @@
 import type { Command } from '../command.js';
 import { historyToJson, positionals, readHistory } from '../util.js';
 import { pipelineToJson } from '../../store/pipeline-row.js';
+import { escapeControl } from '../../text/escape.js';
 import { isClaimableState } from '../../domain/states.js';
 import { formatAge, formatConfidence, formatSeconds, formatShortTime, formatTime, shortId, table } from '../format.js';
 
@@ -47,7 +48,7 @@ const command: Command = {
     kv.push(['Created', `${formatTime(p.created_at)} (${formatAge(p.created_at, now)})`]);
 
     ctx.out.line(`Pipeline ${shortId(p.id)}`);
-    for (const [k, v] of kv) ctx.out.line(`  ${k.padEnd(13)} ${v}`);
+    for (const [k, v] of kv) ctx.out.line(`  ${k.padEnd(13)} ${escapeControl(v)}`); // stored text: never raw to a terminal
     ctx.out.line('');
     ctx.out.line(`History (${history.length} change${history.length === 1 ? '' : 's'}):`);
     ctx.out.line(
