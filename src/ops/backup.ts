@@ -21,7 +21,7 @@
  * be the best copy there is of a damaged database) and never replaces FILE.
  *
  * Cost: the snapshot holds back WAL checkpoints while the copy runs (the WAL grows by what the
- * workers write meanwhile); a 1M-book file copies in seconds.
+ * workers write meanwhile). See docs/BACKUP.md for measured times.
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -136,6 +136,11 @@ function checkTarget(file: string, sourceFile: string, force: boolean): void {
   const dirStat = fs.statSync(dir, { throwIfNoEntry: false });
   if (!dirStat) throw new InputError(`--to ${file}: the folder ${dir} does not exist`);
   if (!dirStat.isDirectory()) throw new InputError(`--to ${file}: ${dir} is a file, not a folder`);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new InputError(`--to ${file}: this user cannot write in ${dir}`);
+  }
   const st = fs.statSync(file, { throwIfNoEntry: false });
   if (!st) return;
   if (!st.isFile()) throw new InputError(`--to ${file}: exists and is not a regular file`);

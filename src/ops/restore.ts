@@ -13,8 +13,8 @@
  *    is never older than that) unless --force. It is checkpointed (its WAL folded into the
  *    file), kept aside as PATH.replaced-<time> by a hard link (PATH never disappears, even for a
  *    moment), and the copy is renamed over PATH in one atomic step. The replaced file's -wal and
- *    -shm are removed from beside PATH (kept with the replaced file when still non-empty): a stale
- *    WAL beside a different database would be replayed into it.
+ *    -shm are removed from beside PATH first (the WAL kept with the replaced file when still
+ *    non-empty): a stale WAL beside a different database would be replayed into it.
  *
  * With --force and workers still running, those workers keep their open file, which is now the
  * replaced one: stop them first; --force is for a worker known to be dead whose heartbeat has
@@ -124,14 +124,17 @@ export function restoreBackup(from: string, to: string, options: RestoreOptions 
   let replaced: string | null = null;
   try {
     if (targetExists) replaced = setAside(target, now(), options.force ?? false);
+    // The -wal and -shm beside PATH belong to the replaced file (checkpointed, or kept with it
+    // by setAside) or to none (left by a deleted database). Removed before the rename, never
+    // after: SQLite would replay a stale WAL into the restored file. A process that still has
+    // the replaced file open keeps its own open descriptors.
+    fs.rmSync(`${target}-wal`, { force: true });
+    fs.rmSync(`${target}-shm`, { force: true });
     fs.renameSync(staging, target);
   } catch (err) {
     removeCopy(staging);
     throw err;
   }
-  // These belonged to the replaced file (checkpointed, or kept with it by setAside).
-  fs.rmSync(`${target}-wal`, { force: true });
-  fs.rmSync(`${target}-shm`, { force: true });
   syncFolder(path.dirname(target));
   return {
     from: source,

@@ -176,6 +176,27 @@ describe('restore --from FILE', () => {
     expect(fs.readFileSync(file).equals(backupBytes)).toBe(true);
   });
 
+  it('a stale -wal left beside the path (its database deleted) is not replayed into the restored file', () => {
+    const { dir, db } = queued(3, 10);
+    const file = path.join(dir, 'b.db');
+    expect(runCli(['backup', '--db', db, '--to', file]).code).toBe(0);
+    // Another database's WAL with committed frames in it, left where the restored file will go.
+    const other = path.join(dir, 'other.db');
+    const o = new Database(other);
+    o.pragma('journal_mode = WAL');
+    o.pragma('wal_autocheckpoint = 0');
+    o.exec("CREATE TABLE pipelines (id TEXT, state TEXT); INSERT INTO pipelines VALUES ('x', 'complete')");
+    const target = path.join(dir, 'restored.db');
+    fs.copyFileSync(`${other}-wal`, `${target}-wal`);
+    o.close();
+    expect(fs.statSync(`${target}-wal`).size).toBeGreaterThan(0);
+    const r = runCli(['restore', '--from', file, '--db', target]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(countsByState(target)).toEqual({ detected: 3 });
+    expect(withDb(target, (d) => d.pragma('integrity_check', { simple: true }))).toBe('ok');
+    expect(runCli(['audit', '--verify', '--db', target]).code).toBe(0);
+  });
+
   it('refuses a backup that does not verify (exit 3): nothing is replaced', () => {
     const { dir, db } = queued(3, 7);
     const file = path.join(dir, 'b.db');
