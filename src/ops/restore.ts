@@ -20,10 +20,12 @@
  * replaced one: stop them first; --force is for a worker known to be dead whose heartbeat has
  * not aged out yet.
  */
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../store/db.js';
-import { immediate, openDatabase } from '../store/db.js';
+import { immediate, openDatabase, schemaVersion, SchemaTooNewError } from '../store/db.js';
+import { MIGRATIONS } from '../store/migrations.js';
 import { checkDatabasePath } from '../store/db-file.js';
 import { AuditLog } from '../store/audit.js';
 import type { AuditEntryInput } from '../store/audit.js';
@@ -88,7 +90,8 @@ export function restoreBackup(from: string, to: string, options: RestoreOptions 
   const source = path.resolve(from);
   const target = path.resolve(to);
   checkSource(source, target);
-  const targetExists = checkDatabasePath(target, { write: true });
+  // An empty file holds nothing to keep or to guard: it is replaced like a missing one.
+  const targetExists = checkDatabasePath(target, { write: true }) === 'database';
   if (!targetExists) {
     const dir = path.dirname(target);
     if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`--db ${target}: the folder ${dir} does not exist`);
@@ -151,7 +154,7 @@ export function restoreBackup(from: string, to: string, options: RestoreOptions 
 function checkSource(source: string, target: string): void {
   if (source === target) throw new InputError(`--from ${source}: is the database to restore into; give the backup file`);
   if (!fs.existsSync(source)) throw new InputError(`--from ${source}: backup file not found`);
-  checkDatabasePath(source, { write: false });
+  if (checkDatabasePath(source, { write: false }) !== 'database') throw new InputError(`--from ${source}: is an empty file, not a backup`);
   // Our backups are one self-contained file; one with a non-empty WAL beside it is a live
   // database, and copying its main file alone would lose what the WAL holds.
   if ((fs.statSync(`${source}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0) {
@@ -174,11 +177,28 @@ export function liveWorkers(db: Db, now: number): LiveWorker[] {
     .map((w) => ({ id: w.id, pid: w.pid, host: w.host, heartbeat_age_seconds: Math.max(0, Math.round((now - w.heartbeat_at) / 1000)) }));
 }
 
+/**
+ * Opened directly, not through openDatabase: the file is about to be replaced, so it is not
+ * migrated (an older one is kept aside as it was). A newer one is refused like everywhere.
+ */
+function openTarget(target: string, readonly: boolean): Db {
+  const db = new Database(target, { readonly, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 10000');
+    const version = schemaVersion(db);
+    if (version > MIGRATIONS.length) throw new SchemaTooNewError(version);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
 function refuseLiveTarget(target: string, now: number, force: boolean): LiveWorker[] {
-  const db = openDatabase(target, { readonly: true });
+  const db = openTarget(target, true);
   let live: LiveWorker[];
   try {
-    live = liveWorkers(db, now);
+    live = schemaVersion(db) >= 1 ? liveWorkers(db, now) : [];
   } finally {
     db.close();
   }
@@ -245,7 +265,7 @@ function releaseBackupLeases(db: Db, actor: string, now: () => number, source: s
  * another connection is writing: refused without --force, else kept with the replaced file.
  */
 function setAside(target: string, at: number, force: boolean): string {
-  const db = openDatabase(target);
+  const db = openTarget(target, false);
   try {
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {

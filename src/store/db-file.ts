@@ -42,12 +42,16 @@ function kindOf(st: fs.Stats): string {
   return 'not a regular file';
 }
 
+/** What is at a database path that passed the checks. */
+export type DatabasePathState = 'missing' | 'empty' | 'database';
+
 /**
- * Throws DatabaseFileError when `file` exists and is not a usable SQLite file, or when it does
- * not exist and cannot be created because a part of its folder path is a file. Returns whether
- * the file exists. Reads at most the 100-byte header; never creates anything.
+ * Throws DatabaseFileError when `file` exists and is not a usable SQLite file, or when a part
+ * of its folder path is a file. Otherwise says whether nothing is there, an empty file (which
+ * SQLite would take as a new database), or an SQLite file. Reads at most the 100-byte header;
+ * never creates anything.
  */
-export function checkDatabasePath(file: string, check: PathCheck): boolean {
+export function checkDatabasePath(file: string, check: PathCheck): DatabasePathState {
   let st: fs.Stats | undefined;
   try {
     // stat, not lstat: a symlink to a database is a fine --db; what it points at is checked.
@@ -58,12 +62,12 @@ export function checkDatabasePath(file: string, check: PathCheck): boolean {
     if (code === 'EACCES') throw new DatabaseFileError(file, 'cannot be reached: a folder on its path is not searchable by this user');
     if (code === 'ELOOP') throw new DatabaseFileError(file, 'is a symbolic link loop');
     if (code !== 'ENOENT') throw err;
-    return false;
+    return 'missing';
   }
   if (!st.isFile()) throw new DatabaseFileError(file, `is ${kindOf(st)}, not a database file`);
   if (st.size > 0) checkHeader(file, st.size);
   if (check.write) checkWritable(file);
-  return true;
+  return st.size > 0 ? 'database' : 'empty';
 }
 
 /** The nearest existing ancestor of `file`, which (after ENOTDIR) is the file it sits under. */

@@ -50,10 +50,14 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const create = options.create ?? !readonly;
   if (file !== ':memory:') {
     // Before SQLite sees the path: see db-file.ts for what SQLite does with a FIFO or a device.
-    if (!checkDatabasePath(file, { write: !readonly })) {
+    const state = checkDatabasePath(file, { write: !readonly });
+    if (state === 'missing') {
       if (!create) throw new DatabaseMissingError(`database not found: ${file} (run 'agentic-pipeline init' first)`);
       checkCreatablePath(file);
       makeParentFolders(path.resolve(file));
+    } else if (state === 'empty' && !create) {
+      // SQLite would make an empty file a new database; like a missing one, only init may.
+      throw new DatabaseMissingError(`database ${file} is an empty file, not a database yet (run 'agentic-pipeline init' to create one there)`);
     }
   }
   let db: Db | undefined;

@@ -185,6 +185,19 @@ describe('--db that is not a database file is refused before SQLite touches it',
     });
   }
 
+  it('an empty file is not a database yet: every command but init refuses it and leaves it empty; init makes it one', () => {
+    const f = path.join(dir, 'empty.db');
+    fs.writeFileSync(f, '');
+    for (const cmd of [['list'], ['approve', 'abcdef12'], ['health'], ['worker', '--drain']]) {
+      expectRefused(run([...cmd, '--db', f]), f, /is an empty file, not a database yet \(run 'agentic-pipeline init' to create one there\)/);
+      expect(fs.statSync(f).size).toBe(0);
+      expect(fs.readdirSync(dir).filter((n) => n.startsWith('empty.db'))).toEqual(['empty.db']);
+    }
+    const r = run(['init', '--db', f]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(run(['list', '--db', f]).code).toBe(0);
+  });
+
   it('a read-only database file, for a user who cannot write it, is refused for commands that write (not for --read-only reads)', () => {
     // Tests run as root, for whom every file is writable; so run the CLI as nobody (uid 65534)
     // against a file nobody owns read-only, in a folder nobody can enter.
