@@ -131,7 +131,7 @@ export async function takeBackup(source: Db, to: string, options: BackupOptions 
 }
 
 function checkTarget(file: string, sourceFile: string, force: boolean): void {
-  if (path.resolve(sourceFile) === file) throw new InputError(`--to ${file}: is the database being backed up; give another file`);
+  if (samePath(sourceFile, file)) throw new InputError(`--to ${file}: is the database being backed up; give another file`);
   const dir = path.dirname(file);
   const dirStat = fs.statSync(dir, { throwIfNoEntry: false });
   if (!dirStat) throw new InputError(`--to ${file}: the folder ${dir} does not exist`);
@@ -164,6 +164,18 @@ function selfContained(file: string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The same file, through symlinks too. */
+export function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
 }
 
 /** The rename is durable once the folder is synced. */

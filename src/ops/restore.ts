@@ -33,7 +33,7 @@ import { InputError } from '../domain/errors.js';
 import { WORKING_STATES } from '../domain/states.js';
 import type { CopyVerification } from './backup-verify.js';
 import { verifyCopy } from './backup-verify.js';
-import { removeCopy, syncFolder } from './backup.js';
+import { removeCopy, samePath, syncFolder } from './backup.js';
 
 export const RESTORE_ACTOR = 'system:restore';
 
@@ -152,7 +152,7 @@ export function restoreBackup(from: string, to: string, options: RestoreOptions 
 }
 
 function checkSource(source: string, target: string): void {
-  if (source === target) throw new InputError(`--from ${source}: is the database to restore into; give the backup file`);
+  if (samePath(source, target)) throw new InputError(`--from ${source}: is the database to restore into; give the backup file`);
   if (!fs.existsSync(source)) throw new InputError(`--from ${source}: backup file not found`);
   if (checkDatabasePath(source, { write: false }) !== 'database') throw new InputError(`--from ${source}: is an empty file, not a backup`);
   // Our backups are one self-contained file; one with a non-empty WAL beside it is a live
