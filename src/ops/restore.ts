@@ -276,7 +276,18 @@ function setAside(target: string, at: number, force: boolean): string {
     throw new InputError(`--db ${target}: another process still has it open and is writing (its -wal is not empty after a checkpoint); stop it first, or pass --force`);
   }
   const aside = `${target}.replaced-${new Date(at).toISOString().replace(/[:.]/g, '-')}`;
-  fs.linkSync(target, aside);
-  if (walSize > 0) fs.linkSync(`${target}-wal`, `${aside}-wal`);
+  keepAs(target, aside);
+  if (walSize > 0) keepAs(`${target}-wal`, `${aside}-wal`);
   return aside;
+}
+
+/** A hard link where the file system has them; a copy where it does not (vfat, some FUSE). */
+function keepAs(file: string, aside: string): void {
+  try {
+    fs.linkSync(file, aside);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
+    fs.copyFileSync(file, aside, fs.constants.COPYFILE_EXCL);
+  }
 }

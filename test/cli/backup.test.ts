@@ -197,6 +197,21 @@ describe('restore --from FILE', () => {
     expect(runCli(['audit', '--verify', '--db', target]).code).toBe(0);
   });
 
+  it('refuses a backup from a newer schema (exit 2): nothing is replaced', () => {
+    const { dir, db } = queued(2, 11);
+    const file = path.join(dir, 'b.db');
+    expect(runCli(['backup', '--db', db, '--to', file]).code).toBe(0);
+    const raw = new Database(file);
+    raw.pragma('user_version = 99');
+    raw.close();
+    const before = dumpAll(db);
+    const r = runCli(['restore', '--from', file, '--db', db]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^agentic-pipeline: database schema 99 is newer than this version understands \(\d+\); upgrade agentic-pipeline$/m);
+    expect(dumpAll(db)).toEqual(before);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('.restoring-') || f.includes('.replaced-'))).toEqual([]);
+  });
+
   it('refuses a backup that does not verify (exit 3): nothing is replaced', () => {
     const { dir, db } = queued(3, 7);
     const file = path.join(dir, 'b.db');
