@@ -26,7 +26,7 @@ import path from 'node:path';
 import type { Db } from '../store/db.js';
 import { immediate, openDatabase, schemaVersion, SchemaTooNewError } from '../store/db.js';
 import { MIGRATIONS } from '../store/migrations.js';
-import { checkDatabasePath } from '../store/db-file.js';
+import { checkDatabasePath, DatabaseFileError } from '../store/db-file.js';
 import { AuditLog } from '../store/audit.js';
 import type { AuditEntryInput } from '../store/audit.js';
 import { InputError } from '../domain/errors.js';
@@ -154,7 +154,14 @@ export function restoreBackup(from: string, to: string, options: RestoreOptions 
 function checkSource(source: string, target: string): void {
   if (samePath(source, target)) throw new InputError(`--from ${source}: is the database to restore into; give the backup file`);
   if (!fs.existsSync(source)) throw new InputError(`--from ${source}: backup file not found`);
-  if (checkDatabasePath(source, { write: false }) !== 'database') throw new InputError(`--from ${source}: is an empty file, not a backup`);
+  let state;
+  try {
+    state = checkDatabasePath(source, { write: false });
+  } catch (err) {
+    if (err instanceof DatabaseFileError) throw new InputError(`--from ${source}: ${err.problem}`);
+    throw err;
+  }
+  if (state !== 'database') throw new InputError(`--from ${source}: is an empty file, not a backup`);
   // Our backups are one self-contained file; one with a non-empty WAL beside it is a live
   // database, and copying its main file alone would lose what the WAL holds.
   if ((fs.statSync(`${source}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0) {

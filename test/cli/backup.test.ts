@@ -197,6 +197,30 @@ describe('restore --from FILE', () => {
     expect(runCli(['audit', '--verify', '--db', target]).code).toBe(0);
   });
 
+  it('bad --from (missing, a text file, a folder, the database itself, none): exit 2, one line, nothing changes', () => {
+    const { dir, db } = queued(2, 12);
+    const text = path.join(dir, 'notes.txt');
+    fs.writeFileSync(text, 'not a backup\n');
+    const before = dumpAll(db);
+    const listing = fs.readdirSync(dir).sort();
+    const cases: [string[], RegExp][] = [
+      [['--from', path.join(dir, 'missing.db')], /--from .*missing\.db: backup file not found$/],
+      [['--from', text], /--from .*notes\.txt: is not an SQLite database/],
+      [['--from', dir], /--from .*: is a directory, not a database file$/],
+      [['--from', db], /--from .*pipeline\.db: is the database to restore into; give the backup file$/],
+      [[], /restore needs --from FILE/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(['restore', ...args, '--db', db]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr.trimEnd()).toMatch(message);
+    }
+    expect(dumpAll(db)).toEqual(before);
+    expect(fs.readdirSync(dir).sort()).toEqual(listing);
+  });
+
   it('refuses a backup from a newer schema (exit 2): nothing is replaced', () => {
     const { dir, db } = queued(2, 11);
     const file = path.join(dir, 'b.db');
