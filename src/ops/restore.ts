@@ -115,6 +115,11 @@ export function restoreBackup(from: string, to: string, options: RestoreOptions 
     } finally {
       db.close();
     }
+    // Closing the last connection folded the WAL into the file; the rename moves only the file.
+    if ((fs.statSync(`${staging}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0) {
+      throw new Error(`restore: ${staging}-wal was not checkpointed on close; nothing was replaced`);
+    }
+    fs.rmSync(`${staging}-wal`, { force: true });
     fs.rmSync(`${staging}-shm`, { force: true });
     const fd = fs.openSync(staging, 'r+');
     fs.fsyncSync(fd);
