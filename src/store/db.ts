@@ -6,6 +6,8 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MIGRATIONS } from './migrations.js';
+import { InputError } from '../domain/errors.js';
+import { checkCreatablePath, checkDatabasePath, DatabaseFileError } from './db-file.js';
 
 export type Db = Database.Database;
 
@@ -34,20 +36,45 @@ function makeParentFolders(file: string): void {
     missing.unshift(dir);
     if (path.dirname(dir) === dir) break;
   }
-  for (const dir of missing) fs.mkdirSync(dir);
+  for (const dir of missing) {
+    try {
+      fs.mkdirSync(dir);
+    } catch (err) {
+      throw new DatabaseFileError(file, `cannot be created: making the folder ${dir} failed (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
 }
 
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const readonly = options.readonly ?? false;
   const create = options.create ?? !readonly;
   if (file !== ':memory:') {
-    if (!fs.existsSync(file)) {
+    // Before SQLite sees the path: see db-file.ts for what SQLite does with a FIFO or a device.
+    const state = checkDatabasePath(file, { write: !readonly });
+    if (state === 'missing') {
       if (!create) throw new DatabaseMissingError(`database not found: ${file} (run 'agentic-pipeline init' first)`);
+      checkCreatablePath(file);
       makeParentFolders(path.resolve(file));
+    } else if (state === 'empty' && !create) {
+      // SQLite would make an empty file a new database; like a missing one, only init may.
+      throw new DatabaseMissingError(`database ${file} is an empty file, not a database yet (run 'agentic-pipeline init' to create one there)`);
     }
   }
-  const db = new Database(file, { readonly, fileMustExist: !create });
-  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { readonly, fileMustExist: !create });
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+    // Before any pragma that writes (journal_mode) or a migration: a newer file is not ours to touch.
+    refuseNewerSchema(db);
+    configure(db, file, readonly);
+    return db;
+  } catch (err) {
+    db?.close();
+    throw asOpenError(file, err);
+  }
+}
+
+function configure(db: Db, file: string, readonly: boolean): void {
   db.pragma('foreign_keys = ON');
   // Without recursive_triggers, INSERT OR REPLACE deletes without firing delete triggers.
   db.pragma('recursive_triggers = ON');
@@ -73,7 +100,31 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   // constraint error) stay in memory instead of spilling to a temp file past 64 KiB: measured,
   // a set-based batch of 250 books wrote each changed page to disk once more without this.
   db.pragma('temp_store = MEMORY');
-  return db;
+}
+
+/**
+ * SQLite's errors while opening (what the path checks cannot see: a page damaged in the middle,
+ * a file that vanished between the check and the open) become one sentence about the path.
+ * Our own errors pass through unchanged.
+ */
+function asOpenError(file: string, err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^SQLITE_(NOTADB|CORRUPT|CANTOPEN|IOERR|READONLY|PERM)/.test(code)) return err;
+  const said = err instanceof Error ? err.message : String(err);
+  return new DatabaseFileError(file, `could not be opened as a database (SQLite says: ${said}); check the path, or restore it from a backup`);
+}
+
+/** A file written by a newer build: its schema has tables and rules this build does not know. */
+export class SchemaTooNewError extends InputError {
+  override name = 'SchemaTooNewError';
+  constructor(readonly version: number) {
+    super(`database schema ${version} is newer than this version understands (${MIGRATIONS.length}); upgrade agentic-pipeline`);
+  }
+}
+
+function refuseNewerSchema(db: Db): void {
+  const version = schemaVersion(db);
+  if (version > MIGRATIONS.length) throw new SchemaTooNewError(version);
 }
 
 export function schemaVersion(db: Db): number {
@@ -82,6 +133,7 @@ export function schemaVersion(db: Db): number {
 
 /** Applies pending migrations; safe to call any number of times, from several processes. */
 export function migrate(db: Db): void {
+  refuseNewerSchema(db);
   const from = schemaVersion(db);
   if (from > 0 && from < MIGRATIONS.length && process.stderr.isTTY) {
     // Upgrading a big existing file can take a while (migration 5 relinks every history and

@@ -126,11 +126,12 @@ describe('bad input exits 2 with one line on stderr and changes nothing', () => 
     expect(fs.existsSync(missing)).toBe(false);
   });
 
-  it('a runtime failure (the database file is not a database) exits 1 with one line', () => {
+  it('a --db that is not a database exits 2 with one line naming it (issue 16; more in test/store/open-db.test.ts)', () => {
     const junk = path.join(path.dirname(db), 'junk.db');
     fs.writeFileSync(junk, 'this is not sqlite '.repeat(100));
     const r = runCli(['list', '--db', junk]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${junk}: is not an SQLite database`);
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
