@@ -76,7 +76,7 @@ function bodyRows(r: FullHealthReport): Row[] {
   rows.push(row('Completed', `${formatCount(r.completed_24h)} (last 24h)`, 2));
   rows.push(row('Failed', `${formatCount(r.needs_retry)} (needs_retry)${r.failed > 0 ? ` + ${formatCount(r.failed)} (failed)` : ''}`, 1));
   if (r.pending_approval > 0) rows.push(row('Approval', `${formatCount(r.pending_approval)} (pending_approval)`, 2));
-  rows.push({ text: RULE, detail: 3 });
+  rows.push({ text: RULE, detail: 6 });
   rows.push(row('Avg time', perBook(r.avg_processing_seconds), 2));
   rows.push(row('Queue wait', queueWait(r), 1));
   rows.push(row('Throughput', `${r.throughput_per_hour}/hour (24h)`, 2));
@@ -85,7 +85,7 @@ function bodyRows(r: FullHealthReport): Row[] {
   const prio = Object.entries(r.queue_by_priority).filter(([, n]) => n > 0);
   if (prio.length) rows.push(row('By prio', prio.map(([p, n]) => `P${p}:${formatCount(n)}`).join('  '), 3));
   rows.push(row('Workers', workersSummary(r), 1));
-  // Lost workers are listed first (the report orders them), and their lines go last when cut.
+  // Lost workers come first (the report orders them so) and are the last worker lines cut.
   r.workers.slice(0, 8).forEach((w) => rows.push({ text: workerLine(w), detail: w.status === 'lost' ? 4 : 5 }));
   return rows;
 }
@@ -110,7 +110,7 @@ export function renderHealth(r: FullHealthReport): string {
 export function fitHealth(r: FullHealthReport, columns: number, rows: number, footer: string): string[] {
   const head = [`Pipeline Health · Status: ${r.status.toUpperCase()}`];
   const alerts = r.alerts.length === 0 ? ['Alerts: none'] : ['Alerts:', ...r.alerts.map(alertLine)];
-  const body: Row[] = [{ text: RULE, detail: 3 }, ...bodyRows(r)];
+  const body: Row[] = [{ text: RULE, detail: 6 }, ...bodyRows(r)];
   const room = Math.max(1, rows - head.length - 1); // the footer takes the last line
   let shownAlerts = alerts;
   if (alerts.length > room) {

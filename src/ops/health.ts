@@ -288,14 +288,15 @@ export class HealthService implements HealthServiceContract {
     };
   }
 
-  /** Running and lost workers (most recent heartbeat first), then the latest stopped ones. */
+  /** Lost workers, then running ones (most recent heartbeat first), then the latest stopped ones. */
   private readWorkers(now: number): WorkerLiveness[] {
     const since = now - DAY;
     const rows = [
       ...this.liveWorkers.all({ since, limit: LIVE_WORKERS_LISTED }),
       ...this.stoppedWorkers.all({ since, limit: STOPPED_WORKERS_LISTED }),
     ];
-    const rank: Record<WorkerStatus, number> = { running: 0, lost: 1, stopped: 2 };
+    // Lost first: they are the ones a person must act on (their books wait on a dead lease).
+    const rank: Record<WorkerStatus, number> = { lost: 0, running: 1, stopped: 2 };
     return rows
       .map((w): WorkerLiveness => {
         const status = workerStatus(w, now);

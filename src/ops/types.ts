@@ -90,7 +90,7 @@ export interface HealthReport {
   /** priority (1..10) → queued count */
   queue_by_priority: Record<number, number>;
   oldest_queued_seconds: number | null;
-  /** Running and lost workers first, then the most recent stopped ones (stopped over a day ago: not listed). */
+  /** Lost workers first, then running ones, then the most recent stopped ones (stopped over a day ago: not listed). */
   workers: WorkerLiveness[];
   worker_counts: WorkerCounts;
   alerts: Alert[];

@@ -122,7 +122,7 @@ describe('worker liveness in the report (a movable clock)', () => {
     s.close();
   });
 
-  it('stopped rows older than a day are not listed; lost and running workers are listed before stopped ones', () => {
+  it('stopped rows older than a day are not listed; lost workers are listed first, then running, then stopped', () => {
     const { s, clock } = setup();
     s.queue.register('gone-yesterday', { leaseMs: 10_000 });
     s.queue.unregister('gone-yesterday');
@@ -137,8 +137,8 @@ describe('worker liveness in the report (a movable clock)', () => {
     const r = s.ops.health.report();
     expect(r.workers.map((w) => w.id)).not.toContain('gone-yesterday');
     expect(r.workers.slice(0, 2).map((w) => [w.id, w.status])).toEqual([
-      ['alive', 'running'],
       ['dead', 'lost'],
+      ['alive', 'running'],
     ]);
     expect(r.workers.slice(2).every((w) => w.status === 'stopped')).toBe(true);
     expect(r.worker_counts).toEqual({ running: 1, lost: 1, stopped: 12 });
