@@ -124,7 +124,7 @@ function Workers(props: { width: number; height: number }): ReactNode {
           {truncate(escapeControl(w.id), 14, glyphs.ellipsis).padEnd(15)}
           {w.status === 'lost' ? (
             <Text color={colors.critical}>
-              LOST, heartbeat {formatDuration(w.heartbeat_age_seconds * 1000)} ago{` ${books(w.active_books)} stuck`}
+              LOST, silent {formatDuration(w.heartbeat_age_seconds * 1000)}{`, ${books(w.active_books)} stuck`}
             </Text>
           ) : (
             <>
