@@ -41,7 +41,7 @@ interface WorkerRaw {
  * A worker heartbeats every lease/3 and each heartbeat extends its leases by one lease, so a
  * heartbeat older than the lease means the worker is gone and every lease it held has run out.
  */
-export function workerStatus(w: Pick<WorkerRaw, 'stopped_at' | 'heartbeat_at' | 'lease_ms'>, now: number): WorkerStatus {
+function workerStatus(w: Pick<WorkerRaw, 'stopped_at' | 'heartbeat_at' | 'lease_ms'>, now: number): WorkerStatus {
   if (w.stopped_at !== null) return 'stopped';
   return now - w.heartbeat_at > (w.lease_ms ?? DEFAULT_LEASE_MS) ? 'lost' : 'running';
 }
