@@ -124,12 +124,12 @@ function Workers(props: { width: number; height: number }): ReactNode {
           {truncate(escapeControl(w.id), 14, glyphs.ellipsis).padEnd(15)}
           {w.status === 'lost' ? (
             <Text color={colors.critical}>
-              LOST, silent {formatDuration(w.heartbeat_age_seconds * 1000)}{`, ${books(w.active_books)} stuck`}
+              LOST {formatDuration(w.heartbeat_age_seconds * 1000)}{`, ${books(w.active_books)} stuck`}
             </Text>
           ) : (
             <>
               <Text color={colors.muted}>heartbeat {formatDuration(w.heartbeat_age_seconds * 1000)} ago</Text>
-              {` ${books(w.active_books)}`}
+              {`, ${books(w.active_books)}`}
             </>
           )}
         </Text>

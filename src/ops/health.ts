@@ -216,15 +216,17 @@ export class HealthService implements HealthServiceContract {
     }
     const lost = workers.filter((w) => w.status === 'lost');
     if (workerCounts.lost > 0) {
-      const named = lost
-        .slice(0, 3)
-        .map((w) => `${w.id}: heartbeat ${formatSeconds(w.heartbeat_age_seconds)} ago, lease ${formatSeconds(w.lease_seconds)}, ${w.active_books} book${w.active_books === 1 ? '' : 's'}`)
-        .join('; ');
-      const more = workerCounts.lost > 3 ? `; +${workerCounts.lost - 3} more` : '';
+      // Names first (they are what a person acts on), then why, then what it costs.
+      const named = lost.slice(0, 3).map((w) => w.id).join(', ');
+      const more = workerCounts.lost > 3 ? ` +${workerCounts.lost - 3} more` : '';
+      const held = lost.reduce((n, w) => n + w.active_books, 0);
+      const oldest = Math.max(0, ...lost.map((w) => w.heartbeat_age_seconds));
       alerts.push({
         severity: 'warning',
         code: 'worker_lost',
-        message: `${workerCounts.lost} worker${workerCounts.lost === 1 ? '' : 's'} lost, no heartbeat within the lease (${named}${more})`,
+        message:
+          `${workerCounts.lost} worker${workerCounts.lost === 1 ? '' : 's'} lost: ${named}${more} ` +
+          `(no heartbeat for up to ${formatSeconds(oldest)}, longer than the lease; ${held} book${held === 1 ? '' : 's'} stuck)`,
       });
     }
     if (failureRate !== null && fin.n >= cfg.failure_min_finished && failureRate > cfg.failure_rate) {
