@@ -214,18 +214,23 @@ export class HealthService implements HealthServiceContract {
           stuckCount === 1 ? `1 pipeline stuck (${what})` : `${formatCount(stuckCount)}${survey.capped ? '+' : ''} pipelines stuck (longest: ${what})`,
       });
     }
-    const lost = workers.filter((w) => w.status === 'lost');
-    if (workerCounts.lost > 0) {
+    // A lost worker is alerted on while it still holds books (they are stuck) and, once lease
+    // rescue has taken them, for worker_idle_seconds more: a crash shows at once, and one kill
+    // does not keep the status degraded for the day its row stays listed.
+    const lost = workers.filter(
+      (w) => w.status === 'lost' && (w.active_books > 0 || w.heartbeat_age_seconds <= cfg.worker_idle_seconds),
+    );
+    if (lost.length > 0) {
       // Names first (they are what a person acts on), then why, then what it costs.
       const named = lost.slice(0, 3).map((w) => w.id).join(', ');
-      const more = workerCounts.lost > 3 ? ` +${workerCounts.lost - 3} more` : '';
+      const more = lost.length > 3 ? ` +${lost.length - 3} more` : '';
       const held = lost.reduce((n, w) => n + w.active_books, 0);
       const oldest = Math.max(0, ...lost.map((w) => w.heartbeat_age_seconds));
       alerts.push({
         severity: 'warning',
         code: 'worker_lost',
         message:
-          `${workerCounts.lost} worker${workerCounts.lost === 1 ? '' : 's'} lost: ${named}${more} ` +
+          `${lost.length} worker${lost.length === 1 ? '' : 's'} lost: ${named}${more} ` +
           `(no heartbeat for up to ${formatSeconds(oldest)}, longer than the lease; ${held} book${held === 1 ? '' : 's'} stuck)`,
       });
     }

@@ -112,6 +112,23 @@ describe('worker liveness in the report (a movable clock)', () => {
     s.close();
   });
 
+  it('a lost worker whose books were rescued stays listed as lost, but is alerted on only for worker_idle_seconds', () => {
+    const { s, clock } = setup();
+    s.queue.register('crashed', { leaseMs: 10_000 });
+    s.queue.register('alive', { leaseMs: 3_600_000 });
+    clock.advance(11_000);
+    expect(s.ops.health.report().alerts.map((a) => a.message)).toEqual([
+      '1 worker lost: crashed (no heartbeat for up to 11s, longer than the lease; 0 books stuck)',
+    ]);
+    clock.advance(5 * MIN);
+    const r = s.ops.health.report();
+    expect(r.workers.find((w) => w.id === 'crashed')?.status).toBe('lost');
+    expect(r.worker_counts.lost).toBe(1);
+    expect(r.alerts).toEqual([]);
+    expect(r.status).toBe('healthy');
+    s.close();
+  });
+
   it('a worker row without a recorded lease is measured against the default 30 s lease', () => {
     const { s, clock } = setup();
     s.queue.register('old-worker');

@@ -31,7 +31,11 @@ With --fail-on warning|critical the exit code is ${ALERT_EXIT_CODE} when an aler
     multiplier: { type: 'number', description: 'stuck when in a state longer than this × expected (default 2)' },
     failureRate: { type: 'number', description: 'high_failure_rate above this share of the last 100 finished (default 0.2)' },
     queueBackup: { type: 'number', description: 'queue_backup above this many queued (default 100)' },
-    workerIdle: { type: 'number', description: 'worker_idle (queued books, no worker running) turns critical after this many seconds without a heartbeat (default 300)' },
+    workerIdle: {
+      type: 'number',
+      description:
+        'seconds (default 300): worker_idle (books queued, no worker running) turns critical this long after the last heartbeat; a lost worker holding no books is alerted on this long',
+    },
     diskMinGb: { type: 'number', description: 'disk_space_low below this many GB free (default 1)' },
     ...CONFIG_FLAG,
   },
