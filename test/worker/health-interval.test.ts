@@ -65,12 +65,14 @@ describe.skipIf(!hasTmux)('worker logs on a terminal', () => {
     const db = library(2);
     const PROMPT = 'wk$ ';
     await tmux.startShell('w', { cols: 200, rows: 50, env: isolatedEnv({ NO_COLOR: '1' }), cwd: ROOT, prompt: PROMPT });
+    // The pane's history as well as its screen: on a slow machine the log may outgrow 50 rows.
+    const everything = () => tmux.run('capture-pane', '-p', '-J', '-S', '-', '-t', 'w').stdout;
     tmux.type('w', `node ${CLI} worker --db ${db} --health-interval 1 --poll-interval 0.1`);
-    await tmux.waitFor('w', /INFO: health \w+ · /, 'a health summary line', 20_000);
-    await tmux.waitFor('w', /validating → pending_approval[\s\S]*validating → pending_approval/, 'both books through');
+    await waitFor(() => /INFO: health \w+ · /.test(everything()), 'a health summary line', 20_000);
+    await waitFor(() => (everything().match(/validating → pending_approval/g) ?? []).length >= 2, 'both books through');
     tmux.run('send-keys', '-t', 'w', 'C-c');
-    const screen = await tmux.waitFor('w', (s) => s.trimEnd().endsWith(PROMPT.trimEnd()), 'the prompt after Ctrl-C');
-    const rows = screen.split('\n');
+    await tmux.waitFor('w', (x) => x.trimEnd().endsWith(PROMPT.trimEnd()), 'the prompt after Ctrl-C');
+    const rows = everything().split('\n');
     const start = rows.findIndex((l) => l.includes(' worker --db '));
     const end = rows.findIndex((l, i) => i > start && /^worker \S+: \d+ claimed/.test(l));
     expect(start).toBeGreaterThanOrEqual(0);
