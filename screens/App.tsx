@@ -118,15 +118,15 @@ function Body(props: { tab: TabId; width: number; height: number }): ReactNode {
 const TAB_TITLES: Record<TabId, string> = { health: 'Health', stuck: 'Stuck', queue: 'Queue', batch: 'Batch', audit: 'Audit' };
 
 function Tabs(props: { active: TabId; width: number }): ReactNode {
-  const [stuck, queued, pending, status] = useHealth(
-    useShallow((s) => [s.report?.stuck.length ?? null, s.report?.queued ?? null, s.report?.pending_approval ?? null, s.report?.status ?? null]),
+  const [stuck, queued, pending, status, stuckCapped] = useHealth(
+    useShallow((s) => [s.report?.stuck_count ?? null, s.report?.queued ?? null, s.report?.pending_approval ?? null, s.report?.status ?? null, s.report?.stuck_count_capped ?? false]),
   );
   const tabs: TabSpec[] = TAB_IDS.map((id) => {
     const badge =
       id === 'health' && status !== null && status !== 'healthy'
         ? { text: status, tone: status === 'unhealthy' ? ('critical' as const) : ('warning' as const) }
         : id === 'stuck' && stuck
-          ? { text: formatCount(stuck), tone: 'warning' as const }
+          ? { text: `${formatCount(stuck)}${stuckCapped ? '+' : ''}`, tone: 'warning' as const }
           : id === 'queue' && queued
             ? { text: formatCount(queued) }
             : id === 'batch' && pending

@@ -7,7 +7,7 @@ import { scrollToShow, tableBodyRows } from '../components/windowing.js';
 import { useTheme } from '../components/theme.js';
 import { useStuck } from '../store/context.js';
 import type { StuckBook } from '../src/ops/types.js';
-import { formatSeconds, shortId } from '../src/cli/format.js';
+import { formatCount, formatSeconds, shortId } from '../src/cli/format.js';
 
 const COLUMNS: readonly TableColumn<StuckBook>[] = [
   { id: 'id', header: 'ID', cell: (b) => shortId(b.id), width: 8 },
@@ -21,12 +21,23 @@ const COLUMNS: readonly TableColumn<StuckBook>[] = [
 export function StuckTab(props: { width: number; height: number }): ReactNode {
   const books = useStuck(useShallow((s) => s.books));
   const [selectedId, filter, loaded, error] = useStuck(useShallow((s) => [s.selectedId, s.filter, s.loaded, s.error]));
+  const [count, countCapped, listed] = useStuck(useShallow((s) => [s.count, s.countCapped, s.all.length]));
   const { colors } = useTheme();
   const start = useRef(0);
   if (!loaded) return <Text color={error ? colors.critical : colors.muted}>{error ? `Could not read stuck books: ${error}` : 'Looking for stuck books…'}</Text>;
   const capacity = tableBodyRows(props.height);
   const index = Math.max(0, books.findIndex((b) => b.id === selectedId));
   start.current = scrollToShow(start.current, index, capacity, books.length);
+  // The list holds the longest `listed` of `count`: say so rather than pretend it is all of them.
+  const beyond = !filter && count > listed;
+  const total = `${formatCount(count)}${countCapped ? '+' : ''} stuck`;
+  const caption = error
+    ? `refresh failed: ${error}`
+    : filter
+      ? `filter: ${filter}${count > listed ? ` (in the ${formatCount(listed)} longest of ${total})` : ''}`
+      : beyond
+        ? `${total}, the ${formatCount(listed)} longest shown`
+        : `${total}, longest first`;
   return (
     <WindowedTable
       columns={COLUMNS}
@@ -34,11 +45,12 @@ export function StuckTab(props: { width: number; height: number }): ReactNode {
       rowId={(b) => b.id}
       windowStart={start.current}
       totalRows={books.length}
+      totalIsLowerBound={beyond}
       selectedId={selectedId}
       width={props.width}
       height={props.height}
       emptyText={filter ? `No stuck book matches "${filter}"` : 'No stuck books'}
-      caption={error ? `refresh failed: ${error}` : filter ? `filter: ${filter}` : 'longest stuck first'}
+      caption={caption}
     />
   );
 }

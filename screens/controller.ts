@@ -185,7 +185,7 @@ export class ConsoleController {
       {
         name: 'stuck',
         wanted: () => tab() === 'stuck' && !frozen(),
-        load: () => s.stuck.getState().applySnapshot(this.ops.stuck.detect({ limit: this.stuckLimit })),
+        load: () => { const r = this.ops.stuck.survey({ limit: this.stuckLimit }); s.stuck.getState().applySnapshot(r.books, r); },
         fail: (m) => s.stuck.getState().setError(m),
       },
       {

@@ -1,4 +1,7 @@
-/** Stuck books (at most a screenful or two; the detector is limited) and the selection by id. */
+/**
+ * Stuck books (the detector's longest N, a screenful or two) with how many are stuck in all,
+ * read at the same instant (StuckDetector.survey), and the selection by id.
+ */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { StuckBook } from '../src/ops/types.js';
 import { keepIfSame, sameData } from './equal.js';
@@ -7,11 +10,16 @@ export interface StuckState {
   readonly books: readonly StuckBook[];
   /** All stuck books, before the `/` filter. */
   readonly all: readonly StuckBook[];
+  /** How many books are stuck in all (≥ all.length; the list holds only the longest). */
+  readonly count: number;
+  /** `count` stopped at the detector's cap ("10,000+"). */
+  readonly countCapped: boolean;
   readonly filter: string;
   readonly selectedId: string | null;
   readonly loaded: boolean;
   readonly error: string | null;
-  applySnapshot(books: readonly StuckBook[]): void;
+  /** `total` defaults to the list itself (nothing beyond it). */
+  applySnapshot(books: readonly StuckBook[], total?: { count: number; capped: boolean }): void;
   setFilter(filter: string): void;
   select(id: string | null): void;
   setError(error: string | null): void;
@@ -46,15 +54,20 @@ export function createStuckStore(): StuckStore {
     return {
       books: [],
       all: [],
+      count: 0,
+      countCapped: false,
       filter: '',
       selectedId: null,
       loaded: false,
       error: null,
-      applySnapshot: (incoming) => {
+      applySnapshot: (incoming, total) => {
         const s = get();
-        if (s.loaded && s.error === null && sameData(s.all, incoming)) return;
+        const count = Math.max(incoming.length, total?.count ?? incoming.length);
+        const countCapped = total?.capped ?? false;
+        const sameTotal = s.count === count && s.countCapped === countCapped;
+        if (s.loaded && s.error === null && sameTotal && sameData(s.all, incoming)) return;
         const all = keepIfSame(s.all, incoming);
-        set({ all, loaded: true, error: null, ...derive(all, s.filter, s.books, s.selectedId) });
+        set({ all, count, countCapped, loaded: true, error: null, ...derive(all, s.filter, s.books, s.selectedId) });
       },
       setFilter: (filter) => {
         const s = get();

@@ -98,7 +98,7 @@ export const OpsConfigSchema = z
         failure_min_finished: z.number().int().nonnegative().default(10),
         /** queue_backup when more books than this are queued. */
         queue_backup: z.number().int().nonnegative().default(100),
-        /** worker_idle when the queue is not empty and no worker heartbeat for this long. */
+        /** worker_idle (books queued, no worker running) is critical this long after the last heartbeat; a lost worker with no books left is alerted on this long. */
         worker_idle_seconds: positive.default(300),
         /** disk_space_low when less than this is free beside the database. */
         disk_min_free_bytes: z.number().nonnegative().default(1_000_000_000),

@@ -49,7 +49,7 @@ export const STALLED_WORKER = 'demo-crashed-worker';
  * Call before the real workers start, with the book to stall at priority 1.
  */
 export function stallBook(services: Services, leaseMs = 20_000): string | undefined {
-  services.queue.register(STALLED_WORKER, { concurrency: 1, demo: 'stalls one book' });
+  services.queue.register(STALLED_WORKER, { concurrency: 1, leaseMs, demo: 'stalls one book' });
   const claim = services.queue.claimNext(STALLED_WORKER, leaseMs);
   return claim?.pipeline.id;
 }

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { CLAIMABLE_STATES, MAX_PRIORITY, MIN_PRIORITY, WORKING_STATES } from '../domain/states.js';
-import { formatSeconds, shortId } from '../cli/format.js';
-import type { Alert, HealthReport, HealthService as HealthServiceContract, HealthStatus, Severity, StuckBook, WorkerLiveness } from './types.js';
+import { formatCount, formatSeconds, shortId } from '../cli/format.js';
+import type { Alert, HealthReport, HealthService as HealthServiceContract, HealthStatus, Severity, StuckBook, WorkerCounts, WorkerLiveness, WorkerStatus } from './types.js';
 import type { OpsContext } from './core.js';
 import { sqlList } from './core.js';
 import { workingList } from '../store/migrations.js';
@@ -19,9 +19,37 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const EARLY_EXITS = `'needs_retry', 'failed', 'rejected', 'detected', 'approved', 'duplicate'`;
 
+/** The worker's own default lease, for a workers row that did not record one. */
+const DEFAULT_LEASE_MS = 30_000;
+/** Running and lost workers listed; beyond that only counted. */
+const LIVE_WORKERS_LISTED = 50;
+/** Recently stopped workers listed (the rest of the day's are counted). */
+const STOPPED_WORKERS_LISTED = 10;
+
+interface WorkerRaw {
+  id: string;
+  pid: number | null;
+  host: string | null;
+  started_at: number;
+  heartbeat_at: number;
+  stopped_at: number | null;
+  lease_ms: number | null;
+  active_books: number;
+}
+
+/**
+ * A worker heartbeats every lease/3 and each heartbeat extends its leases by one lease, so a
+ * heartbeat older than the lease means the worker is gone and every lease it held has run out.
+ */
+function workerStatus(w: Pick<WorkerRaw, 'stopped_at' | 'heartbeat_at' | 'lease_ms'>, now: number): WorkerStatus {
+  if (w.stopped_at !== null) return 'stopped';
+  return now - w.heartbeat_at > (w.lease_ms ?? DEFAULT_LEASE_MS) ? 'lost' : 'running';
+}
+
+/** The lease a workers row recorded at registration (info_json.leaseMs), in SQL. */
+const LEASE_MS_SQL = `CASE WHEN json_valid(w.info_json) THEN json_extract(w.info_json, '$.leaseMs') END`;
+
 export interface HealthExtras {
-  /** How many books are stuck in all (the list is windowed). */
-  stuck_count: number;
   /** failed / finished over the last `failure_window` finished runs (null when none finished). */
   failure_rate: number | null;
   finished_window: number;
@@ -59,7 +87,9 @@ export class HealthService implements HealthServiceContract {
   private readonly finished: Statement<{ window: number }, { n: number; failed: number | null }>;
   private readonly avgState: Statement<{ state: string; since: number }, { avg: number | null; n: number }>;
   private readonly oldestIn: Statement<{ state: string }, { t: number | null }>;
-  private readonly workers: Statement<{ since: number }, { id: string; pid: number | null; host: string | null; started_at: number; heartbeat_at: number; stopped_at: number | null; active_books: number }>;
+  private readonly liveWorkers: Statement<{ since: number; limit: number }, WorkerRaw>;
+  private readonly stoppedWorkers: Statement<{ since: number; limit: number }, WorkerRaw>;
+  private readonly workerCounts: Statement<{ since: number; now: number }, { running: number | null; lost: number | null; stopped: number | null }>;
   private readonly lastHeartbeat: Statement<[], { t: number | null }>;
 
   constructor(
@@ -84,14 +114,25 @@ export class HealthService implements HealthServiceContract {
         WHERE from_state = @state AND from_state IN (${workingList}) AND at >= @since AND duration_ms IS NOT NULL AND to_state NOT IN (${EARLY_EXITS})
         ORDER BY at DESC LIMIT 200)`);
     this.oldestIn = db.prepare('SELECT MIN(state_entered_at) AS t FROM pipelines INDEXED BY pipelines_state_entered WHERE state = @state');
-    this.workers = db.prepare(`
-      SELECT w.id, w.pid, w.host, w.started_at, w.heartbeat_at, w.stopped_at, COALESCE(l.n, 0) AS active_books
+    // The last day's workers by the heartbeat index (a clean stop also sets heartbeat_at, so a
+    // row stopped over a day ago falls out of the range). Running and lost ones are listed
+    // before stopped ones, so a day of restarts cannot push a dead worker off the list.
+    const workersFrom = (stopped: 'IS NULL' | 'IS NOT NULL') => `
+      SELECT w.id, w.pid, w.host, w.started_at, w.heartbeat_at, w.stopped_at, ${LEASE_MS_SQL} AS lease_ms,
+             COALESCE(l.n, 0) AS active_books
       FROM workers w INDEXED BY workers_heartbeat
       -- Leased rows are few (the fleet's concurrency), and the lease index covers lease_owner.
       LEFT JOIN (SELECT lease_owner, COUNT(*) AS n FROM pipelines INDEXED BY pipelines_lease_stuck
                  WHERE lease_owner IS NOT NULL GROUP BY lease_owner) l ON l.lease_owner = w.id
-      WHERE w.heartbeat_at >= @since
-      ORDER BY w.heartbeat_at DESC LIMIT 50`);
+      WHERE w.heartbeat_at >= @since AND w.stopped_at ${stopped}
+      ORDER BY w.heartbeat_at DESC LIMIT @limit`;
+    this.liveWorkers = db.prepare(workersFrom('IS NULL'));
+    this.stoppedWorkers = db.prepare(workersFrom('IS NOT NULL'));
+    this.workerCounts = db.prepare(`
+      SELECT SUM(w.stopped_at IS NULL AND @now - w.heartbeat_at <= COALESCE(${LEASE_MS_SQL}, ${DEFAULT_LEASE_MS})) AS running,
+             SUM(w.stopped_at IS NULL AND @now - w.heartbeat_at > COALESCE(${LEASE_MS_SQL}, ${DEFAULT_LEASE_MS})) AS lost,
+             SUM(w.stopped_at IS NOT NULL) AS stopped
+      FROM workers w INDEXED BY workers_heartbeat WHERE w.heartbeat_at >= @since`);
     this.lastHeartbeat = db.prepare('SELECT MAX(heartbeat_at) AS t FROM workers');
   }
 
@@ -103,11 +144,11 @@ export class HealthService implements HealthServiceContract {
     const byState: Record<string, number> = {};
     const queueByPriority: Record<number, number> = {};
     for (let p = MIN_PRIORITY; p <= MAX_PRIORITY; p++) queueByPriority[p] = 0;
-    let active = 0;
+    let inWorkingStates = 0;
     let queued = 0;
     for (const r of this.counts.all()) {
       byState[r.state] = (byState[r.state] ?? 0) + r.n;
-      if (working.has(r.state)) active += r.n;
+      if (working.has(r.state)) inWorkingStates += r.n;
       if (claimable.has(r.state)) {
         queued += r.n;
         queueByPriority[r.priority] = (queueByPriority[r.priority] ?? 0) + r.n;
@@ -134,8 +175,16 @@ export class HealthService implements HealthServiceContract {
     }
     const avgProcessingSeconds = sampled ? Math.round(avgMs / 100) / 10 : null;
 
+    // A book whose lease ran out has no one working on it: it is stuck, not active.
+    const active = Math.max(0, inWorkingStates - this.detector.leaseExpiredCount());
+
+    const workers = this.readWorkers(now);
+    const wc = this.workerCounts.get({ since: now - DAY, now })!;
+    const workerCounts: WorkerCounts = { running: wc.running ?? 0, lost: wc.lost ?? 0, stopped: wc.stopped ?? 0 };
+
     let estimatedQueueMinutes: number | null;
     if (queued === 0) estimatedQueueMinutes = 0;
+    else if (workerCounts.running === 0) estimatedQueueMinutes = null; // no worker: the queue does not move
     else if (throughputPerHour > 0) estimatedQueueMinutes = Math.round((queued / throughputPerHour) * 60 * 10) / 10;
     else estimatedQueueMinutes = null;
 
@@ -145,19 +194,9 @@ export class HealthService implements HealthServiceContract {
       if (t !== null && (oldest === null || t < oldest)) oldest = t;
     }
 
-    const workers: WorkerLiveness[] = this.workers.all({ since: now - DAY }).map((w) => ({
-      id: w.id,
-      pid: w.pid,
-      host: w.host,
-      started_at: w.started_at,
-      last_heartbeat_at: w.heartbeat_at,
-      heartbeat_age_seconds: Math.max(0, Math.round((now - w.heartbeat_at) / 1000)),
-      stopped: w.stopped_at !== null,
-      active_books: w.active_books,
-    }));
-
-    const stuck = this.detector.detect({ limit: cfg.stuck_list_limit });
-    const stuckCount = Math.max(stuck.length, this.detector.count());
+    const survey = this.detector.survey({ limit: cfg.stuck_list_limit });
+    const stuck = survey.books;
+    const stuckCount = survey.count;
 
     const fin = this.finished.get({ window: cfg.failure_window })!;
     const failureRate = fin.n > 0 ? (fin.failed ?? 0) / fin.n : null;
@@ -172,7 +211,27 @@ export class HealthService implements HealthServiceContract {
         severity: 'warning',
         code: 'stuck_pipeline',
         message:
-          stuckCount === 1 ? `1 pipeline stuck (${what})` : `${stuckCount} pipelines stuck (longest: ${what})`,
+          stuckCount === 1 ? `1 pipeline stuck (${what})` : `${formatCount(stuckCount)}${survey.capped ? '+' : ''} pipelines stuck (longest: ${what})`,
+      });
+    }
+    // A lost worker is alerted on while it still holds books (they are stuck) and, once lease
+    // rescue has taken them, for worker_idle_seconds more: a crash shows at once, and one kill
+    // does not keep the status degraded for the day its row stays listed.
+    const lost = workers.filter(
+      (w) => w.status === 'lost' && (w.active_books > 0 || w.heartbeat_age_seconds <= cfg.worker_idle_seconds),
+    );
+    if (lost.length > 0) {
+      // Names first (they are what a person acts on), then why, then what it costs.
+      const named = lost.slice(0, 3).map((w) => w.id).join(', ');
+      const more = lost.length > 3 ? ` +${lost.length - 3} more` : '';
+      const held = lost.reduce((n, w) => n + w.active_books, 0);
+      const oldest = Math.max(0, ...lost.map((w) => w.heartbeat_age_seconds));
+      alerts.push({
+        severity: 'warning',
+        code: 'worker_lost',
+        message:
+          `${lost.length} worker${lost.length === 1 ? '' : 's'} lost: ${named}${more} ` +
+          `(no heartbeat for up to ${formatSeconds(oldest)}, longer than the lease; ${held} book${held === 1 ? '' : 's'} stuck)`,
       });
     }
     if (failureRate !== null && fin.n >= cfg.failure_min_finished && failureRate > cfg.failure_rate) {
@@ -185,17 +244,21 @@ export class HealthService implements HealthServiceContract {
     if (queued > cfg.queue_backup) {
       alerts.push({ severity: 'info', code: 'queue_backup', message: `${queued} pipelines queued (threshold ${cfg.queue_backup})` });
     }
-    if (queued > 0) {
+    if (queued > 0 && workerCounts.running === 0) {
+      // Nothing will move the queue: a warning at once; critical once the last worker has been
+      // gone for worker_idle_seconds (a worker between restarts is not an outage yet, and a
+      // library that never had a worker is being set up, not down).
       const last = this.lastHeartbeat.get()!.t;
-      if (last === null) {
-        alerts.push({ severity: 'warning', code: 'worker_idle', message: `${queued} queued and no worker has ever sent a heartbeat` });
-      } else if (now - last > cfg.worker_idle_seconds * 1000) {
-        alerts.push({
-          severity: 'warning',
-          code: 'worker_idle',
-          message: `${queued} queued and no worker heartbeat for ${formatSeconds((now - last) / 1000)}`,
-        });
-      }
+      const since = last === null ? null : now - last;
+      const severity: Severity = since !== null && since > cfg.worker_idle_seconds * 1000 ? 'critical' : 'warning';
+      alerts.push({
+        severity,
+        code: 'worker_idle',
+        message:
+          since === null
+            ? `${queued} queued and no worker running (none has ever sent a heartbeat)`
+            : `${queued} queued and no worker running (last heartbeat ${formatSeconds(since / 1000)} ago)`,
+      });
     }
     if (diskFree !== null && diskFree < cfg.disk_min_free_bytes) {
       alerts.push({
@@ -211,6 +274,8 @@ export class HealthService implements HealthServiceContract {
       active,
       queued,
       stuck,
+      stuck_count: stuckCount,
+      stuck_count_capped: survey.capped,
       pending_approval: byState.pending_approval ?? 0,
       needs_retry: byState.needs_retry ?? 0,
       failed: byState.failed ?? 0,
@@ -221,13 +286,41 @@ export class HealthService implements HealthServiceContract {
       queue_by_priority: queueByPriority,
       oldest_queued_seconds: oldest === null ? null : Math.max(0, Math.round((now - oldest) / 1000)),
       workers,
+      worker_counts: workerCounts,
       alerts,
       throughput_last_hour: buckets,
-      stuck_count: stuckCount,
       failure_rate: failureRate === null ? null : Math.round(failureRate * 1000) / 1000,
       finished_window: fin.n,
       disk_free_bytes: diskFree,
     };
+  }
+
+  /** Lost workers, then running ones (most recent heartbeat first), then the latest stopped ones. */
+  private readWorkers(now: number): WorkerLiveness[] {
+    const since = now - DAY;
+    const rows = [
+      ...this.liveWorkers.all({ since, limit: LIVE_WORKERS_LISTED }),
+      ...this.stoppedWorkers.all({ since, limit: STOPPED_WORKERS_LISTED }),
+    ];
+    // Lost first: they are the ones a person must act on (their books wait on a dead lease).
+    const rank: Record<WorkerStatus, number> = { lost: 0, running: 1, stopped: 2 };
+    return rows
+      .map((w): WorkerLiveness => {
+        const status = workerStatus(w, now);
+        return {
+          id: w.id,
+          pid: w.pid,
+          host: w.host,
+          started_at: w.started_at,
+          last_heartbeat_at: w.heartbeat_at,
+          heartbeat_age_seconds: Math.max(0, Math.round((now - w.heartbeat_at) / 1000)),
+          status,
+          lease_seconds: Math.round((w.lease_ms ?? DEFAULT_LEASE_MS) / 100) / 10,
+          stopped: status === 'stopped',
+          active_books: w.active_books,
+        };
+      })
+      .sort((a, b) => rank[a.status] - rank[b.status]);
   }
 
   private diskFree(): number | null {

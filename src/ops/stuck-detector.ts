@@ -12,7 +12,7 @@
 import type { Statement } from 'better-sqlite3';
 import { WORKING_STATES, type PipelineState } from '../domain/states.js';
 import { DEFAULT_EXPECTED_SECONDS } from '../config/ops.js';
-import type { StuckBook, StuckDetector as StuckDetectorContract, StuckReason } from './types.js';
+import type { StuckBook, StuckDetector as StuckDetectorContract, StuckReason, StuckSurvey } from './types.js';
 import type { OpsContext } from './core.js';
 import { sqlList } from './core.js';
 
@@ -46,6 +46,12 @@ const COLUMNS = `id, state, source_path, state_entered_at, lease_owner, lease_ex
   max_attempts, auto_recoveries, version`;
 const working = sqlList(WORKING_STATES);
 
+/**
+ * Counting stops here: an exact count of a million stuck rows would walk a million index entries
+ * on every poll, and "10,000+" says all a person needs (the Queue and Audit tabs stop there too).
+ */
+export const STUCK_COUNT_CAP = 10_000;
+
 export interface DetectOptions {
   limit?: number;
   /** Only this reason. */
@@ -55,8 +61,9 @@ export interface DetectOptions {
 export class StuckDetector implements StuckDetectorContract {
   private readonly leaseExpired: Statement<{ now: number; limit: number }, Candidate>;
   private readonly overThreshold: Statement<{ state: string; cutoff: number; limit: number }, Candidate>;
-  private readonly countOver: Statement<{ state: string; cutoff: number }, { n: number }>;
+  private readonly countOver: Statement<{ state: string; cutoff: number; cap: number }, { n: number }>;
   private readonly countLeaseOnly: Statement<Record<string, number>, { n: number }>;
+  private readonly countLeaseExpired: Statement<{ now: number }, { n: number }>;
   private readonly stats: Statement<[], { state: string; samples: number; median_ms: number | null; p95_ms: number | null; max_ms: number | null }>;
 
   constructor(private readonly ctx: OpsContext) {
@@ -70,13 +77,18 @@ export class StuckDetector implements StuckDetectorContract {
       WHERE state = @state AND state_entered_at < @cutoff
       ORDER BY state_entered_at LIMIT @limit`);
     this.countOver = db.prepare(`
-      SELECT COUNT(*) AS n FROM pipelines INDEXED BY pipelines_state_entered
-      WHERE state = @state AND state_entered_at < @cutoff`);
+      SELECT COUNT(*) AS n FROM (SELECT 1 FROM pipelines INDEXED BY pipelines_state_entered
+      WHERE state = @state AND state_entered_at < @cutoff LIMIT @cap)`);
     // Expired leases not already over threshold: one index-only pass (pipelines_lease_stuck).
     this.countLeaseOnly = db.prepare(`
-      SELECT COUNT(*) AS n FROM pipelines INDEXED BY pipelines_lease_stuck
+      SELECT COUNT(*) AS n FROM (SELECT 1 FROM pipelines INDEXED BY pipelines_lease_stuck
       WHERE lease_owner IS NOT NULL AND lease_expires_at < @now AND state IN (${working})
-        AND state_entered_at >= CASE state ${WORKING_STATES.map((s) => `WHEN '${s}' THEN @c_${s}`).join(' ')} END`);
+        AND state_entered_at >= CASE state ${WORKING_STATES.map((s) => `WHEN '${s}' THEN @c_${s}`).join(' ')} END
+      LIMIT @cap)`);
+    // Leased rows are few (the fleet's concurrency): exact, no cap needed.
+    this.countLeaseExpired = db.prepare(`
+      SELECT COUNT(*) AS n FROM pipelines INDEXED BY pipelines_lease_stuck
+      WHERE lease_owner IS NOT NULL AND lease_expires_at < @now AND state IN (${working})`);
     this.stats = db.prepare('SELECT state, samples, median_ms, p95_ms, max_ms FROM state_stats');
   }
 
@@ -113,9 +125,28 @@ export class StuckDetector implements StuckDetectorContract {
 
   /** Stuck books, longest in their state first; at most `limit` (default 100). */
   detect(options: DetectOptions = {}): StuckBook[] {
-    const limit = Math.max(1, Math.min(options.limit ?? 100, 100_000));
+    return this.detectAt(this.ctx.clock(), this.thresholds(), options);
+  }
+
+  /**
+   * The list and the total at one instant with one set of thresholds, so the tab bar, the
+   * alert, the Stuck list and `stuck` all say the same number.
+   */
+  survey(options: { limit?: number } = {}): StuckSurvey {
     const now = this.ctx.clock();
     const thresholds = this.thresholds();
+    const books = this.detectAt(now, thresholds, options);
+    const t = this.tallyAt(now, thresholds);
+    return { books, count: Math.max(books.length, t.count), capped: t.capped };
+  }
+
+  /** Working books whose lease has expired: their worker is gone, so they are stuck, not active. */
+  leaseExpiredCount(): number {
+    return this.countLeaseExpired.get({ now: this.ctx.clock() })!.n;
+  }
+
+  private detectAt(now: number, thresholds: StateThreshold[], options: DetectOptions): StuckBook[] {
+    const limit = Math.max(1, Math.min(options.limit ?? 100, 100_000));
     const expectedOf = new Map(thresholds.map((t) => [t.state as string, t.expected_seconds]));
     const found = new Map<string, StuckBook>();
     const add = (c: Candidate, reason: StuckReason) => {
@@ -149,16 +180,22 @@ export class StuckDetector implements StuckDetectorContract {
     return [...found.values()].sort((a, b) => b.stuck_seconds - a.stuck_seconds || a.id.localeCompare(b.id)).slice(0, limit);
   }
 
-  /** How many books are stuck now (index counts; no list). */
+  /** How many books are stuck now, at most STUCK_COUNT_CAP (index counts; no list). */
   count(): number {
-    const now = this.ctx.clock();
+    return this.tallyAt(this.ctx.clock(), this.thresholds()).count;
+  }
+
+  /** Index counts per state, each stopping at the cap: bounded work however many are stuck. */
+  private tallyAt(now: number, thresholds: StateThreshold[]): { count: number; capped: boolean } {
+    const cap = STUCK_COUNT_CAP + 1;
     let n = 0;
-    const params: Record<string, number> = { now };
-    for (const t of this.thresholds()) {
+    const params: Record<string, number> = { now, cap };
+    for (const t of thresholds) {
       const cutoff = now - Math.round(t.threshold_seconds * 1000);
       params[`c_${t.state}`] = cutoff;
-      n += this.countOver.get({ state: t.state, cutoff })!.n;
+      if (n < cap) n += this.countOver.get({ state: t.state, cutoff, cap })!.n;
     }
-    return n + this.countLeaseOnly.get(params)!.n;
+    if (n < cap) n += this.countLeaseOnly.get(params)!.n;
+    return n > STUCK_COUNT_CAP ? { count: STUCK_COUNT_CAP, capped: true } : { count: n, capped: false };
   }
 }

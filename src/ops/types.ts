@@ -9,7 +9,7 @@ import type { PipelineState } from '../domain/states.js';
 import type { Actor } from '../domain/actor.js';
 
 export type Severity = 'info' | 'warning' | 'critical';
-export type AlertCode = 'stuck_pipeline' | 'high_failure_rate' | 'queue_backup' | 'worker_idle' | 'disk_space_low';
+export type AlertCode = 'stuck_pipeline' | 'high_failure_rate' | 'queue_backup' | 'worker_idle' | 'worker_lost' | 'disk_space_low';
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
 export interface Alert {
@@ -18,6 +18,13 @@ export interface Alert {
   message: string;
 }
 
+/**
+ * running: heartbeat within its lease. lost: not stopped, but its heartbeat is older than its
+ * lease (killed, hung, host gone), so every lease it holds has expired too. stopped: shut down
+ * cleanly.
+ */
+export type WorkerStatus = 'running' | 'lost' | 'stopped';
+
 export interface WorkerLiveness {
   id: string;
   pid: number | null;
@@ -25,9 +32,20 @@ export interface WorkerLiveness {
   started_at: number;
   last_heartbeat_at: number;
   heartbeat_age_seconds: number;
+  status: WorkerStatus;
+  /** The lease the worker took its books under (what "lost" is measured against). */
+  lease_seconds: number;
+  /** status === 'stopped' (kept for scripts that read it). */
   stopped: boolean;
-  /** Books this worker holds a lease on now. */
+  /** Books this worker holds a lease on now (a lost worker's are stuck, not active). */
   active_books: number;
+}
+
+/** How many workers of each status were seen in the last day (the list itself is capped). */
+export interface WorkerCounts {
+  running: number;
+  lost: number;
+  stopped: number;
 }
 
 export type StuckReason = 'lease_expired' | 'over_threshold';
@@ -53,9 +71,15 @@ export interface StuckBook {
 export interface HealthReport {
   status: HealthStatus;
   generated_at: number;
+  /** Books in a working state under a live lease (an expired lease is stuck, not active). */
   active: number;
   queued: number;
+  /** The longest stuck books (at most `health.stuck_list_limit`). */
   stuck: StuckBook[];
+  /** How many books are stuck in all: the one number the tab bar, the alert and lists show. */
+  stuck_count: number;
+  /** stuck_count stopped at STUCK_COUNT_CAP: "10,000+". */
+  stuck_count_capped: boolean;
   pending_approval: number;
   needs_retry: number;
   failed: number;
@@ -66,7 +90,9 @@ export interface HealthReport {
   /** priority (1..10) → queued count */
   queue_by_priority: Record<number, number>;
   oldest_queued_seconds: number | null;
+  /** Lost workers first, then running ones, then the most recent stopped ones (stopped over a day ago: not listed). */
   workers: WorkerLiveness[];
+  worker_counts: WorkerCounts;
   alerts: Alert[];
   /** Completions per minute over the last 60 minutes, oldest first (the console's sparkline). */
   throughput_last_hour: number[];
@@ -145,9 +171,19 @@ export interface HealthService {
   report(): HealthReport;
 }
 
+/** The longest stuck books and how many there are in all, read at one instant. */
+export interface StuckSurvey {
+  books: StuckBook[];
+  count: number;
+  /** `count` stopped at its cap (shown as "10,000+"). */
+  capped: boolean;
+}
+
 export interface StuckDetector {
   /** Stuck books, longest stuck first (a windowed list: `limit` default 100). */
   detect(options?: { limit?: number }): StuckBook[];
+  /** detect() and the capped total together: what every view of "stuck" shows. */
+  survey(options?: { limit?: number }): StuckSurvey;
 }
 
 export interface StuckRecovery {

@@ -1,6 +1,6 @@
 /**
  * Structured logs on stderr (stdout stays clean for --json and pipes): JSON lines, or
- * pino-pretty when stderr is a terminal.
+ * pino-pretty in single-line mode (one line per event) when stderr is a terminal.
  */
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
@@ -27,7 +27,20 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = { pid: process.pid, ...(options.base ?? {}) };
   if (pretty) {
     const colorize = process.env.NO_COLOR === undefined || process.env.NO_COLOR === '';
-    const stream = loadPinoPretty()({ destination: 2, sync: true, colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+    // One line per event (the fields after the message as one JSON object), not a line per
+    // field: a person tails a worker, and ten lines for "book claimed" buries the next event.
+    // The health summary's message already says its numbers in words, and a book is named by
+    // its short id ahead of the message (the id prefix every command accepts).
+    const stream = loadPinoPretty()({
+      destination: 2,
+      sync: true,
+      colorize,
+      singleLine: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,health,pipeline',
+      messageFormat: (log, messageKey) =>
+        typeof log.pipeline === 'string' ? `${log.pipeline.slice(0, 8)} ${String(log[messageKey])}` : String(log[messageKey]),
+    });
     return pino({ level, base }, stream);
   }
   // Synchronous writes: a SIGKILLed worker has already written every line it logged.

@@ -140,18 +140,24 @@ describe('health report', () => {
     s.close();
   });
 
-  it('worker_idle when the queue is not empty and no heartbeat for 5 minutes', () => {
+  it('worker_idle at once when books are queued and no worker is running; critical once the last one is gone for 5 minutes', () => {
     const { s, clock } = setup();
     addBook(s);
-    expect(s.ops.health.report().alerts.map((a) => a.code)).toEqual(['worker_idle']); // no worker ever
-    s.queue.register('w1');
-    clock.advance(4 * MIN);
+    let r = s.ops.health.report();
+    expect(r.alerts).toEqual([{ severity: 'warning', code: 'worker_idle', message: '1 queued and no worker running (none has ever sent a heartbeat)' }]);
+    s.queue.register('w1', { leaseMs: 10_000 });
     expect(s.ops.health.report().alerts).toEqual([]);
-    clock.advance(2 * MIN);
-    const r = s.ops.health.report();
-    expect(r.alerts.map((a) => [a.code, a.severity])).toEqual([['worker_idle', 'warning']]);
-    expect(r.workers[0]?.heartbeat_age_seconds).toBe(360);
-    s.queue.heartbeat('w1', 60_000);
+    s.queue.unregister('w1'); // stopped cleanly: nothing moves the queue now
+    r = s.ops.health.report();
+    expect(r.status).toBe('degraded');
+    expect(r.alerts).toEqual([{ severity: 'warning', code: 'worker_idle', message: '1 queued and no worker running (last heartbeat 0s ago)' }]);
+    expect(r.estimated_queue_minutes).toBeNull();
+    clock.advance(5 * MIN + 1000);
+    r = s.ops.health.report();
+    expect(r.alerts.map((a) => [a.code, a.severity])).toEqual([['worker_idle', 'critical']]);
+    expect(r.status).toBe('unhealthy');
+    expect(r.workers[0]?.heartbeat_age_seconds).toBe(301);
+    s.queue.register('w1', { leaseMs: 10_000 });
     expect(s.ops.health.report().alerts).toEqual([]);
     s.close();
   });

@@ -4,7 +4,7 @@
  */
 import type { Command } from '../command.js';
 import { InputError } from '../../domain/errors.js';
-import { formatSeconds, shortId, table } from '../format.js';
+import { formatCount, formatSeconds, shortId, table } from '../format.js';
 import type { RecoveryAction, StuckBook } from '../../ops/types.js';
 import { CONFIG_FLAG, expectedFlag, optionalNumber, opsFor } from '../../ops/cli-support.js';
 import type { OpsConfigInput } from '../../config/ops.js';
@@ -94,11 +94,13 @@ lease first and is audited STUCK_RECOVERED; a book already recovered is refused 
     }
 
     const ops = opsFor(ctx, overrides);
-    const stuck = ops.stuck.detect({ limit });
-    const count = Math.max(stuck.length, ops.stuck.count());
+    // The same survey the health report and the console read: one count, capped the same way.
+    const { books: stuck, count, capped } = ops.stuck.survey({ limit });
+    const total = `${formatCount(count)}${capped ? '+' : ''}`;
     if (ctx.json) {
       ctx.out.json({
         count,
+        count_capped: capped,
         stuck: stuck.map((b) => ({
           id: b.id,
           state: b.state,
@@ -130,8 +132,8 @@ lease first and is audited STUCK_RECOVERED; a book already recovered is refused 
         { header: 'PATH', value: (b) => b.source_path, flex: true },
       ]),
     );
-    if (count > stuck.length) ctx.out.line(`… ${count - stuck.length} more (raise --limit)`);
-    ctx.out.line(`\n${count} stuck. Recover: stuck --retry ID | --reset ID | --reject ID --reason R | --recover`);
+    if (count > stuck.length) ctx.out.line(`… ${formatCount(count - stuck.length)}${capped ? '+' : ''} more (raise --limit)`);
+    ctx.out.line(`\n${total} stuck. Recover: stuck --retry ID | --reset ID | --reject ID --reason R | --recover`);
     return 0;
   },
 };

@@ -1,7 +1,8 @@
 /**
  * `agentic-pipeline worker`: claims books and runs the stages until stopped (SIGINT/SIGTERM),
- * or with --drain until nothing is claimable. Logs go to stderr (JSON lines, pretty on a
- * terminal); stdout gets one summary at the end (a JSON document with --json).
+ * or with --drain until nothing is claimable. Logs go to stderr (JSON lines, or one compact line
+ * per event on a terminal); stdout gets one summary at the end (a JSON document with --json).
+ * --health-interval S adds a health summary line every S seconds (../../worker/health-log.ts).
  *
  * First SIGINT/SIGTERM: no new claims, current stages finish (up to shutdown_grace_ms), books
  * are released. A second one aborts running stages and releases at once. Either way nothing
@@ -16,6 +17,8 @@ import { Worker, type WorkerStats } from '../../worker/worker.js';
 import { createLogger } from '../../worker/logger.js';
 import { FolderWatcher } from '../../worker/watch.js';
 import { scheduleMaintenance } from '../../worker/maintenance.js';
+import { startHealthLog } from '../../worker/health-log.js';
+import { opsFor } from '../../ops/cli-support.js';
 import { STAGE_NAMES, type StageName } from '../../worker/stage.js';
 
 /** Test hook: AGENTIC_PIPELINE_TEST_STAGE_DELAY_MS="processing=5000,hashing=100". */
@@ -40,7 +43,7 @@ function positive(name: string, value: unknown): number | undefined {
 }
 
 const command: Command = {
-  usage: 'worker [--concurrency N] [--watch DIR] [--drain] [--poll-interval S] [--lease S] [--config PATH]',
+  usage: 'worker [--concurrency N] [--watch DIR] [--drain] [--poll-interval S] [--lease S] [--health-interval S] [--config PATH]',
   summary:
     'Claim queued books by priority and run them through the stages under a lease. Runs until SIGINT/SIGTERM ' +
     '(current stages finish, books are released), or with --drain until nothing is claimable. Logs go to stderr.',
@@ -50,6 +53,7 @@ const command: Command = {
     drain: { type: 'boolean', default: false, description: 'exit 0 once nothing is claimable and nothing is in flight' },
     pollInterval: { type: 'number', description: 'seconds between looks at an empty queue (default 1)' },
     lease: { type: 'number', description: 'lease length in seconds (default 30); heartbeats every lease/3' },
+    healthInterval: { type: 'number', description: 'log one health summary line (status, counts, workers, alerts) every S seconds (at least 1)' },
     config: { type: 'string', description: 'config file (else $AGENTIC_PIPELINE_CONFIG, else agentic-pipeline.json beside the database)' },
     logLevel: { type: 'string', description: 'trace, debug, info (default), warn, error, silent' },
   },
@@ -64,6 +68,8 @@ const command: Command = {
     const pollSeconds = positive('poll-interval', f.pollInterval);
     const leaseSeconds = positive('lease', f.lease);
     if (leaseSeconds !== undefined && leaseSeconds < 3) throw new InputError('--lease must be at least 3 seconds');
+    const healthSeconds = positive('health-interval', f.healthInterval);
+    if (healthSeconds !== undefined && healthSeconds < 1) throw new InputError('--health-interval must be at least 1 second');
     const file = configPath(ctx.dbPath, f.config as string | undefined, ctx.env);
     const config = parseWorkerConfig(loadRawConfig(file), file ?? 'config');
     const stageDelaysMs = parseStageDelays(ctx.env.AGENTIC_PIPELINE_TEST_STAGE_DELAY_MS);
@@ -75,6 +81,9 @@ const command: Command = {
     // A missing file is a mistyped --db (or a machine without `init`): a new, empty database
     // would be polled forever while the real queue waits.
     const services = ctx.services();
+    // The health thresholds come from the same --config file's `ops` section, as for `health`
+    // (read now: a bad section is a usage error before anything starts).
+    const ops = healthSeconds !== undefined ? opsFor(ctx) : undefined;
     const logger = createLogger({ level });
     if (stageDelaysMs) logger.warn({ stage_delays_ms: stageDelaysMs }, 'test hook AGENTIC_PIPELINE_TEST_STAGE_DELAY_MS is set: stages are slowed');
     const worker = new Worker(services, {
@@ -111,6 +120,7 @@ const command: Command = {
 
     let watcher: FolderWatcher | undefined;
     const maintenance = config.maintenance.enabled ? scheduleMaintenance(services, config.maintenance.schedule, logger) : undefined;
+    const healthLog = ops ? startHealthLog(() => ops.health.report(), healthSeconds! * 1000, logger.child({ worker: worker.id })) : undefined;
     let stats: WorkerStats;
     try {
       await worker.start();
@@ -128,6 +138,7 @@ const command: Command = {
     } finally {
       watcher?.close();
       maintenance?.stop();
+      healthLog?.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.off('unhandledRejection', onFatal);
