@@ -337,13 +337,14 @@ describe('tables with CJK or odd file names', () => {
 
 describe('a database folder that cannot be created', () => {
   // Under /proc, mkdir answers ENOENT although the parent exists: Node's recursive mkdir looped.
-  it.skipIf(!fs.existsSync('/proc/self'))('fails at once with one line (exit 1), not a hang', () => {
+  // An unusable database path is a usage error (#16.8): exit 2 with a sentence naming the path.
+  it.skipIf(!fs.existsSync('/proc/self'))('fails at once with one line (exit 2), not a hang', () => {
     const r = spawnSync(process.execPath, [CLI, 'init', '--db', '/proc/agentic-nope/sub/pipeline.db', '--parents'], { encoding: 'utf8', timeout: 10_000 });
     expect(r.error, 'the command hung').toBeUndefined();
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^agentic-pipeline: .*mkdir '\/proc\/agentic-nope'/);
+    expect(r.stderr).toMatch(/^agentic-pipeline: .*making the folder \/proc\/agentic-nope failed/);
   });
 
   it('creates missing folders of a new database with --parents', () => {
