@@ -396,11 +396,25 @@ export class AuditLog {
     return this.db.prepare(sql).all(params) as AuditRow[];
   }
 
-  /** Per-book rows written under one batch row. */
+  /** Per-book rows written under one batch row (not its BATCH_CHUNK rows). */
   batchMembers(batchId: number, limit = 1000): AuditRow[] {
     return this.db
-      .prepare('SELECT * FROM audit WHERE batch_id = ? ORDER BY id LIMIT ?')
+      .prepare('SELECT * FROM audit WHERE batch_id = ? AND pipeline_id IS NOT NULL ORDER BY id LIMIT ?')
       .all(batchId, limit) as AuditRow[];
+  }
+
+  /**
+   * How many books a batch applied, from its trail: the header's count (its first chunk) plus
+   * each later chunk's BATCH_CHUNK row. A batch killed mid-way shows what it did, no more.
+   */
+  batchApplied(batchId: number): number {
+    return this.db
+      .prepare(
+        `SELECT COALESCE((SELECT count FROM audit WHERE id = @id), 0)
+              + COALESCE((SELECT SUM(count) FROM audit WHERE batch_id = @id AND action = 'BATCH_CHUNK'), 0)`,
+      )
+      .pluck()
+      .get({ id: batchId }) as number;
   }
 
   /**
