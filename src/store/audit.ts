@@ -252,8 +252,8 @@ interface PruneCheck {
   count: number;
   digest: string | null;
   rules: { pattern: string; re: RegExp; cutoff: number; range: [number, number] | null }[];
+  /** Deletion records naming it that verify met in the chain's gaps. */
   seen: number;
-  hasher: crypto.Hash;
 }
 
 const DAY_MS = 86_400_000;
@@ -456,7 +456,6 @@ export class AuditLog {
           (rule) => rule.re.test(d.action!) && d.at! < rule.cutoff && rule.range !== null && d.id >= rule.range[0] && d.id <= rule.range[1],
         );
         p.seen++;
-        p.hasher.update(prunedDigestLine(d));
         return eligible ? 'pruned' : 'unaccounted';
       }
       if (d.action === null && d.by_retention === 1 && d.id <= legacyUpto) return 'legacy';
@@ -533,8 +532,13 @@ export class AuditLog {
         report.tail_removed = { from: last + 1, to: highWater };
       }
     }
+    // The digest over every record naming the entry (one index range each: the entries' removed
+    // rows in all, read once more), so a record added or altered anywhere shows.
+    const named = this.db.prepare('SELECT id, hash, action, at FROM audit_deletions WHERE pruned_by = ? ORDER BY id');
     for (const p of prunes.values()) {
-      const digest = p.hasher.digest('hex');
+      const hasher = crypto.createHash('sha256');
+      for (const d of named.iterate(p.id) as Iterable<Deletion>) hasher.update(prunedDigestLine(d));
+      const digest = hasher.digest('hex');
       if (p.seen !== p.count) report.invalid_prunes.push({ id: p.id, why: `accounts for ${p.count} removed entries, but ${p.seen} deletion records name it` });
       else if (p.digest !== digest) report.invalid_prunes.push({ id: p.id, why: 'the digest of the entries it removed does not match their deletion records' });
     }
@@ -561,7 +565,7 @@ export class AuditLog {
           cutoff: r.at - Math.round(days * DAY_MS),
           range: Array.isArray(d.ranges?.[pattern]) ? d.ranges![pattern]! : null,
         }));
-      out.set(r.id, { id: r.id, at: r.at, count: r.count ?? 0, digest: d.digest ?? null, rules, seen: 0, hasher: crypto.createHash('sha256') });
+      out.set(r.id, { id: r.id, at: r.at, count: r.count ?? 0, digest: d.digest ?? null, rules, seen: 0 });
     }
     return out;
   }
@@ -584,7 +588,20 @@ export class AuditLog {
     const invalid = new Set(report.invalid_prunes.map((p) => p.id));
     const present = this.db.prepare('SELECT hash FROM audit WHERE id = ?').pluck();
     const removed = this.db.prepare('SELECT hash, pruned_by FROM audit_deletions WHERE id = ?');
+    // What valid retention entries after each id removed: suffix sums over the entries in id order.
     const valid = [...prunes.values()].filter((p) => !invalid.has(p.id));
+    const removedFrom = new Array<number>(valid.length + 1).fill(0);
+    for (let i = valid.length - 1; i >= 0; i--) removedFrom[i] = removedFrom[i + 1]! + valid[i]!.count;
+    const prunedAfter = (id: number): number => {
+      let lo = 0;
+      let hi = valid.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (valid[mid]!.id > id) hi = mid;
+        else lo = mid + 1;
+      }
+      return removedFrom[lo]!;
+    };
     for (const a of anchors) {
       report.anchors_checked++;
       const where = `anchored ${new Date(a.at).toISOString()}${a.line ? ` (anchor line ${a.line})` : ''}`;
@@ -602,7 +619,7 @@ export class AuditLog {
           continue;
         }
       }
-      const prunedSince = valid.filter((p) => p.id > a.id).reduce((n, p) => n + p.count, 0);
+      const prunedSince = prunedAfter(a.id);
       if (report.checked + prunedSince < a.count) {
         report.problems.push({
           kind: 'anchor_shrunk',
