@@ -202,7 +202,7 @@ describe('with the audit key, rewriting and forging need the key', () => {
         const last = raw.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT 1').get() as AuditRow;
         const version = forgedKey ? 3 : 2;
         const row = { ...last, id: last.id + 1, action: 'APPROVED', actor: 'human:mallory', pipeline_id: null, pipeline_prev_id: null, hash_version: version };
-        const hash = auditRowHashV(last.hash, row, version, forgedKey);
+        const hash = auditRowHashV(last.hash, row, row.id, null, version, forgedKey);
         raw.prepare(
           `INSERT INTO audit (id, at, action, actor, pipeline_id, batch_id, reason, before_value, after_value, filter_json, ids_json,
              count, confidence, details_json, prev_hash, hash, pipeline_prev_id, hash_version)

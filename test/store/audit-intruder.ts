@@ -63,7 +63,7 @@ export function rechain(raw: Database.Database, fromId: number): void {
     const v = r.hash_version ?? 1;
     // Without the key, a keyed row can only be rewritten as an unkeyed one.
     const version = v === 1 ? 1 : 2;
-    const hash = version === 1 ? auditRowHash(prev, r) : auditRowHashV(prev, { ...r, hash_version: 2 }, 2, null);
+    const hash = version === 1 ? auditRowHash(prev, r) : auditRowHashV(prev, r, r.id, r.pipeline_prev_id ?? null, 2, null);
     if (version !== v) raw.prepare('UPDATE audit SET hash_version = 2 WHERE id = ?').run(r.id);
     set.run(prev, hash, r.id);
     prev = hash;
