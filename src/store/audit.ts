@@ -328,7 +328,7 @@ export class AuditLog {
       // An unkeyed row after keyed ones is what a forger without the key would write.
       throw new InputError(`the audit trail is keyed: set ${AUDIT_KEY_ENV} (or ${AUDIT_KEY_ENV}_FILE) to write to it`);
     }
-    let prev: string | null = last === undefined || last.id === id - 1 ? (last?.hash ?? null) : (this.deletedHash.get(id - 1) ?? last.hash);
+    let prev: string | null = last !== undefined && last.id === id - 1 ? last.hash : (this.deletedHash.get(id - 1) ?? last?.hash ?? null);
     const version = this.key ? HASH_KEYED : HASH_FULL;
     // Each book's newest row, which its new row links to (and hashes): one read for a batch's
     // thousands of books, not a round trip per row.

@@ -123,6 +123,22 @@ describe('hash chain', () => {
   });
 });
 
+describe('retention removing the newest rows', () => {
+  it('every row old enough: the log keeps only AUDIT_PRUNED, which links through the removed rows, and verifies', () => {
+    const { s, ids } = withRows();
+    s.clockCtl.advance(800 * DAY);
+    const r = retention(s, { QUEUED: 30, APPROVED: 30, BATCH_QUEUED: 30 });
+    expect(r.total).toBe(3);
+    expect(s.db.prepare('SELECT action FROM audit').pluck().all()).toEqual(['AUDIT_PRUNED']);
+    expect(s.audit.get(r.audit_id!)!.prev_hash).toBe(s.db.prepare('SELECT hash FROM audit_deletions WHERE id = ?').pluck().get(ids[2]));
+    expect(s.audit.verify()).toMatchObject({ ...CLEAN, checked: 1, retention_gaps: 1, bridged_rows: 3 });
+    // The next entry links to the retention entry as usual.
+    immediate(s.db, () => s.audit.append({ action: 'BATCH_QUEUED', actor: 'human:a', ids: [] }));
+    expect(s.audit.verify()).toMatchObject({ ...CLEAN, checked: 2, retention_gaps: 1, bridged_rows: 3 });
+    s.close();
+  });
+});
+
 describe('audit queries', () => {
   it('filters by book, actor (exact or glob), action and since; newest first', () => {
     const { s, p, ids } = withRows();
