@@ -216,4 +216,23 @@ describe('with the audit key, rewriting and forging need the key', () => {
       expect(kinds(r.doc)).toEqual([forgedKey ? 'edited' : 'unkeyed_after_keyed']);
     }
   });
+
+  it('the key file can be named in the config file (audit.key_file, relative to it); a missing one is one clear line, exit 2', () => {
+    const db = dbIn();
+    fs.writeFileSync(path.join(path.dirname(db), 'audit.key'), 'a-key-from-the-config-file-1234\n');
+    fs.writeFileSync(path.join(path.dirname(db), 'agentic-pipeline.json'), JSON.stringify({ audit: { key_file: 'audit.key' } }));
+    const lib = library({ 'a.txt': 'A book.' });
+    expect(runCli(['process', path.join(lib, 'a.txt'), '--db', db]).code).toBe(0);
+    const raw = new Database(db, { readonly: true });
+    expect(raw.prepare('SELECT hash_version FROM audit').pluck().all()).toEqual([3]);
+    raw.close();
+    expect(verify(db).doc).toMatchObject({ intact: true, keyed: 1, unchecked_keyed: 0 });
+    // The same key given through the environment checks the same HMACs.
+    expect(verify(db, [], { AGENTIC_PIPELINE_AUDIT_KEY: 'a-key-from-the-config-file-1234' }).code).toBe(0);
+    fs.rmSync(path.join(path.dirname(db), 'audit.key'));
+    const r = runCli(['audit', '--verify', '--db', db]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/cannot read the audit key file .*audit\.key/);
+  });
 });
