@@ -9,6 +9,7 @@ import type { Db, OpenOptions } from './store/db.js';
 import { openDatabase } from './store/db.js';
 import { PipelineStore } from './store/pipelines.js';
 import { AuditLog } from './store/audit.js';
+import { auditKeyFor } from './config/audit.js';
 import { WorkQueue } from './store/queue.js';
 import { BookActions } from './domain/actions.js';
 import { Enqueuer } from './domain/enqueue.js';
@@ -46,10 +47,11 @@ export interface ServiceOptions extends OpenOptions {
 }
 
 export function createServices(dbPath: string, options: ServiceOptions = {}): Services {
+  const auditKey = auditKeyFor(dbPath, options.configFile);
   const db = openDatabase(dbPath, options);
   const clock = options.clock ?? systemClock();
   const pipelines = new PipelineStore(db, clock);
-  const audit = new AuditLog(db, clock);
+  const audit = new AuditLog(db, clock, auditKey);
   const queue = new WorkQueue(db, clock);
   let ops: OpsBundle | undefined;
   return {

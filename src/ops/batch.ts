@@ -3,10 +3,17 @@
  *
  * Apply touches exactly the previewed books, in immediate transactions of `chunk_size` books
  * (default 1000, about 40 ms of lock on the 1M file) so workers' claims interleave instead of
- * waiting out one long lock. Each book is re-checked inside its transaction: a book whose version moved since the preview is skipped and
- * reported, never forced. The first transaction re-checks every previewed book and writes the
- * batch audit row (operation, filter, the ids it will act on); each changed book gets its own
- * audit row (BATCH_APPROVED, …) pointing at the batch row, in the same transaction as its change.
+ * waiting out one long lock. Each book is re-checked inside its transaction: a book whose version
+ * moved since the preview is skipped and reported, never forced.
+ *
+ * The trail never claims more than happened, even when the process is killed between chunks: the
+ * first transaction re-checks every previewed book and writes the batch's header row (operation,
+ * filter, how many it plans, and the books that chunk applied); each later chunk closes with a
+ * BATCH_CHUNK row (batch_id = the header) naming the books it applied. What a batch applied is
+ * the header's count plus its BATCH_CHUNK rows' counts. Each changed book gets its own row in the
+ * same transaction as its change, pointing at the header (batch_id): APPROVED / REJECTED for
+ * approvals and rejections, so `audit --action APPROVED` finds single and batch approvals alike,
+ * and BATCH_RETRIED / BATCH_PRIORITY_CHANGED for the others.
  */
 import { immediate } from '../store/db.js';
 import type { Actor } from '../domain/actor.js';
@@ -29,12 +36,32 @@ import { effectiveStates, filterToSql, validateFilter, validateOperation } from 
 /** How many rows a preview shows when more books match than the maximum. */
 export const PREVIEW_ROWS_WHEN_EXCEEDED = 20;
 
+/** The batch's header row. */
 const AUDIT_ACTION: Record<BatchOperation['kind'], string> = {
   approve: 'BATCH_APPROVED',
   reject: 'BATCH_REJECTED',
   retry: 'BATCH_RETRIED',
   priority: 'BATCH_PRIORITY_CHANGED',
 };
+/** Each changed book's row: the action a single change of that kind records, where there is one. */
+const BOOK_ACTION: Record<BatchOperation['kind'], string> = {
+  approve: 'APPROVED',
+  reject: 'REJECTED',
+  retry: 'BATCH_RETRIED',
+  priority: 'BATCH_PRIORITY_CHANGED',
+};
+
+/**
+ * Test hook: with this set to k, apply stops for good after committing its k-th chunk (and says
+ * so on stderr), so a test can SIGKILL it mid-batch on that event instead of on a timer.
+ */
+export const STALL_AFTER_CHUNK_ENV = 'AGENTIC_PIPELINE_TEST_BATCH_STALL_AFTER_CHUNK';
+
+function stallForTest(chunk: number): void {
+  if (process.env[STALL_AFTER_CHUNK_ENV] !== String(chunk)) return;
+  process.stderr.write(`batch: stalled after chunk ${chunk} (${STALL_AFTER_CHUNK_ENV})\n`);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
 
 export class BatchTooLargeError extends InputError {
   override name = 'BatchTooLargeError';
@@ -101,62 +128,89 @@ export class BatchService implements BatchServiceContract {
     };
 
     let batchId = 0;
-    for (let start = 0; start < books.length; start += chunkSize) {
+    let plannedCount = 0;
+    let skippedAtStart = 0;
+    const chunks = Math.ceil(books.length / chunkSize);
+    for (let start = 0, n = 1; start < books.length; start += chunkSize, n++) {
       const chunk = books.slice(start, start + chunkSize);
       immediate(this.ctx.db, () => {
         if (start === 0) {
-          // Re-check every previewed book once, so the batch row names what it will act on.
+          // Re-check every previewed book once, so the header can say how many it plans.
           const all = current(books.map((b) => b.id));
-          const planned: string[] = [];
           for (const b of books) {
             const w = why(b, all.get(b.id));
             if (w) {
               result.skipped.push({ id: b.id, why: w });
               skippedIds.add(b.id);
-            } else planned.push(b.id);
+            } else plannedCount++;
           }
-          batchId = this.ctx.audit.append({
+          skippedAtStart = result.skipped.length;
+          // The header is appended after this chunk's changes (so it can name what they did) but
+          // the books' rows point at it: nothing else appends inside this transaction.
+          batchId = this.ctx.audit.nextId();
+        }
+        const appliedBefore = result.affected_ids.length;
+        const entries: AuditEntryInput[] = [];
+        if (op.kind === 'approve' || op.kind === 'reject') {
+          const todo = chunk.filter((b) => !skippedIds.has(b.id));
+          this.applyTransitionSet(op, todo, actor, batchId, result, entries, (ids) => {
+            const now = current(ids);
+            return (b) => why(b, now.get(b.id)) ?? 'changed during the batch';
+          });
+        } else {
+          const cur = current(chunk.map((b) => b.id));
+          for (const b of chunk) {
+            if (skippedIds.has(b.id)) continue;
+            const c = cur.get(b.id);
+            const w = why(b, c);
+            if (w || !c) {
+              result.skipped.push({ id: b.id, why: w ?? 'no longer exists' });
+              continue;
+            }
+            const outcome = this.applyOne(op, b, c, actor, batchId);
+            if (typeof outcome === 'string') {
+              result.skipped.push({ id: b.id, why: outcome });
+              continue;
+            }
+            entries.push(outcome);
+            result.affected++;
+            result.affected_ids.push(b.id);
+          }
+        }
+        const applied = result.affected_ids.slice(appliedBefore);
+        if (start === 0) {
+          const header = this.ctx.audit.append({
             action,
             actor,
             reason: op.kind === 'reject' ? op.reason : null,
             filter: preview.filter,
-            ids: planned,
-            count: planned.length,
+            ids: applied,
+            count: applied.length,
             details: {
               operation: op,
               matched: preview.matched,
               previewed: books.length,
-              skipped_at_start: result.skipped.length,
+              planned: plannedCount,
+              skipped_at_start: skippedAtStart,
+              chunks,
             },
           });
+          if (header !== batchId) throw new Error(`batch header expected audit id ${batchId}, got ${header}`);
           result.audit_id = batchId;
-        }
-        if (op.kind === 'approve' || op.kind === 'reject') {
-          const todo = chunk.filter((b) => !skippedIds.has(b.id));
-          this.applyTransitionSet(op, todo, actor, batchId, result, (ids) => {
-            const now = current(ids);
-            return (b) => why(b, now.get(b.id)) ?? 'changed during the batch';
+          this.ctx.audit.appendMany(entries);
+        } else {
+          this.ctx.audit.appendMany(entries);
+          this.ctx.audit.append({
+            action: 'BATCH_CHUNK',
+            actor,
+            batch_id: batchId,
+            ids: applied,
+            count: applied.length,
+            details: { operation: op.kind, chunk: n, of: chunks },
           });
-          return;
-        }
-        const cur = current(chunk.map((b) => b.id));
-        for (const b of chunk) {
-          if (skippedIds.has(b.id)) continue;
-          const c = cur.get(b.id);
-          const w = why(b, c);
-          if (w || !c) {
-            result.skipped.push({ id: b.id, why: w ?? 'no longer exists' });
-            continue;
-          }
-          const outcome = this.applyOne(op, b, c, actor, batchId);
-          if (typeof outcome === 'string') {
-            result.skipped.push({ id: b.id, why: outcome });
-            continue;
-          }
-          result.affected++;
-          result.affected_ids.push(b.id);
         }
       });
+      stallForTest(n);
     }
     return result;
   }
@@ -173,6 +227,7 @@ export class BatchService implements BatchServiceContract {
     actor: Actor | string,
     batchId: number,
     result: BatchResult,
+    entries: AuditEntryInput[],
     explain: (ids: string[]) => (b: BatchPreviewBook) => string,
   ): void {
     const to: PipelineState = op.kind === 'approve' ? 'approved' : 'rejected';
@@ -195,8 +250,7 @@ export class BatchService implements BatchServiceContract {
     );
     const left = movable.filter((b) => !moved.has(b.id));
     const why = left.length > 0 ? explain(left.map((b) => b.id)) : undefined;
-    const action = AUDIT_ACTION[op.kind];
-    const entries: AuditEntryInput[] = [];
+    const action = BOOK_ACTION[op.kind];
     for (const b of movable) {
       if (!moved.has(b.id)) {
         result.skipped.push({ id: b.id, why: why!(b) });
@@ -209,19 +263,18 @@ export class BatchService implements BatchServiceContract {
       result.affected++;
       result.affected_ids.push(b.id);
     }
-    this.ctx.audit.appendMany(entries);
   }
 
-  /** One book inside the chunk's transaction. Returns a skip reason, or the audit id. */
+  /** One book inside the chunk's transaction. Returns a skip reason, or its audit row (appended after the header). */
   private applyOne(
     op: Extract<BatchOperation, { kind: 'retry' | 'priority' }>,
     b: BatchPreviewBook,
     cur: Current,
     actor: Actor | string,
     batchId: number,
-  ): number | string {
+  ): AuditEntryInput | string {
     const p = this.ctx.pipelines;
-    const action = AUDIT_ACTION[op.kind];
+    const action = BOOK_ACTION[op.kind];
     const base = { action, actor, pipeline_id: b.id, batch_id: batchId, confidence: cur.confidence };
     switch (op.kind) {
       case 'retry': {
@@ -229,7 +282,7 @@ export class BatchService implements BatchServiceContract {
           // Already waiting for a retry: make it claimable now with fresh attempts.
           const after = p.updateColumns(b.id, 'needs_retry', { attempts: 0, next_attempt_at: null }, { actor });
           if (!after) return 'changed during the batch';
-          return this.ctx.audit.append({ ...base, before: cur.state, after: after.state, details: { backoff_cleared: true } });
+          return { ...base, before: cur.state, after: after.state, details: { backoff_cleared: true } };
         }
         if (cur.content_hash) {
           const live = p.findLiveByHash(cur.content_hash);
@@ -243,12 +296,12 @@ export class BatchService implements BatchServiceContract {
             ? { attempts: 0, next_attempt_at: null, error_json: null, approved_by: null, completed_at: null, auto_recoveries: 0 }
             : { attempts: 0, next_attempt_at: null, auto_recoveries: 0 },
         });
-        return this.ctx.audit.append({ ...base, before: cur.state, after: after.state });
+        return { ...base, before: cur.state, after: after.state };
       }
       case 'priority': {
         const after = p.updateColumns(b.id, cur.state, { priority: op.priority, base_priority: op.priority }, { actor });
         if (!after) return 'changed during the batch';
-        return this.ctx.audit.append({ ...base, before: cur.priority, after: op.priority, details: { state: cur.state } });
+        return { ...base, before: cur.priority, after: op.priority, details: { state: cur.state } };
       }
     }
   }

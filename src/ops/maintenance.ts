@@ -1,8 +1,9 @@
 /**
  * One maintenance pass, for cron (`agentic-pipeline maintain`) or a croner schedule inside the
  * worker: learned durations first (stuck detection reads them), then automatic recovery, priority
- * aging, audit retention, and a WAL checkpoint when the -wal file has grown large. Each step is
- * its own short transaction; a failing step is reported and the others still run.
+ * aging, audit retention, a WAL checkpoint when the -wal file has grown large, and (when given an
+ * anchor file) an anchor of the audit chain's head, written last so it covers retention's entry.
+ * Each step is its own short transaction; a failing step is reported and the others still run.
  */
 import fs from 'node:fs';
 import type { OpsConfig } from '../config/ops.js';
@@ -11,8 +12,9 @@ import type { AutoRecoveryReport } from './recovery.js';
 import type { AgingReport } from './aging.js';
 import type { RetentionReport } from './retention.js';
 import type { OpsBundle } from './index.js';
+import { writeAnchor, type AnchorLine } from './audit-anchor.js';
 
-export const MAINTENANCE_STEPS = ['durations', 'recovery', 'aging', 'retention', 'checkpoint'] as const;
+export const MAINTENANCE_STEPS = ['durations', 'recovery', 'aging', 'retention', 'checkpoint', 'anchor'] as const;
 export type MaintenanceStep = (typeof MAINTENANCE_STEPS)[number];
 
 /** Checkpoint (TRUNCATE) when the -wal file is larger than this. */
@@ -26,11 +28,15 @@ export interface MaintenanceReport {
   aging?: AgingReport;
   retention?: RetentionReport;
   checkpoint?: { wal_bytes: number; checkpointed: boolean };
+  /** The anchor line appended, with the file (only when an anchor file was given). */
+  anchor?: AnchorLine & { file: string };
   errors: { step: MaintenanceStep; message: string }[];
 }
 
 export interface MaintenanceOptions {
   skip?: readonly MaintenanceStep[];
+  /** Append the audit chain's head to this anchor file (the 'anchor' step runs only with one). */
+  anchorTo?: string;
 }
 
 export class Maintenance {
@@ -70,6 +76,10 @@ export class Maintenance {
       },
       (v) => (report.checkpoint = v),
     );
+    const anchorTo = options.anchorTo;
+    if (anchorTo !== undefined) {
+      step('anchor', () => ({ file: anchorTo, ...writeAnchor(core.audit, core.dbPath, anchorTo) }), (v) => (report.anchor = v));
+    }
     report.elapsed_ms = Math.round((performance.now() - t0) * 10) / 10;
     return report;
   }

@@ -343,4 +343,32 @@ export const MIGRATIONS: readonly string[] = [
             COALESCE((SELECT open FROM audit_gate WHERE id = 1), 0));
   END;
   `,
+  // 6: an audit trail that cannot be hollowed out in silence (issue #16).
+  // - hash_version: NULL rows keep the schema-5 formula; 2 hashes every column a reader relies
+  //   on (id and the trail pointer pipeline_prev_id included); 3 is the same as an HMAC with a
+  //   key kept outside the file. Old rows stay verifiable with their own formula; turning a new
+  //   row into an old one changes its hash, i.e. rewrites the chain.
+  // - a deletion records the row's action and time and which AUDIT_PRUNED entry it belongs to
+  //   (audit_gate.pruning, set by retention for the entry it is about to append), so verify can
+  //   check every removed row against the policy, count and digest that entry names. A gate
+  //   opened by hand leaves pruned_by NULL: tampering.
+  // - audit_meta.legacy_deletions_upto: deletions recorded under schema 5 (no action, no
+  //   entry) are reported as unverifiable, and only up to this id.
+  `
+  ALTER TABLE audit ADD COLUMN hash_version INTEGER;
+  ALTER TABLE audit_deletions ADD COLUMN action TEXT;
+  ALTER TABLE audit_deletions ADD COLUMN at INTEGER;
+  ALTER TABLE audit_deletions ADD COLUMN pruned_by INTEGER;
+  ALTER TABLE audit_gate ADD COLUMN pruning INTEGER;
+  CREATE INDEX audit_deletions_pruned ON audit_deletions(pruned_by, id) WHERE pruned_by IS NOT NULL;
+  DROP TRIGGER audit_deletion_record;
+  CREATE TRIGGER audit_deletion_record AFTER DELETE ON audit BEGIN
+    INSERT INTO audit_deletions (id, prev_id, prev_hash, hash, by_retention, action, at, pruned_by)
+    VALUES (OLD.id, OLD.pipeline_prev_id, OLD.prev_hash, OLD.hash,
+            COALESCE((SELECT open FROM audit_gate WHERE id = 1), 0), OLD.action, OLD.at,
+            (SELECT pruning FROM audit_gate WHERE id = 1 AND open = 1));
+  END;
+  CREATE TABLE audit_meta (id INTEGER PRIMARY KEY CHECK (id = 1), legacy_deletions_upto INTEGER NOT NULL);
+  INSERT INTO audit_meta (id, legacy_deletions_upto) SELECT 1, COALESCE(MAX(id), 0) FROM audit_deletions;
+  `,
 ];

@@ -33,7 +33,7 @@ function queuedLibrary(): { db: string; auditIds: number[] } {
 }
 
 describe('audit --verify', () => {
-  it('an intact trail, and one trimmed by retention, pass', () => {
+  it('an intact trail passes; one trimmed through a gate opened by hand fails (no AUDIT_PRUNED entry accounts for it)', () => {
     const { db, auditIds } = queuedLibrary();
     const ok = runCliJson<VerifyDoc>(['audit', '--verify', '--db', db]);
     expect(ok.code).toBe(0);
@@ -50,8 +50,8 @@ describe('audit --verify', () => {
       .immediate();
     s.close();
     const trimmed = runCliJson<VerifyDoc>(['audit', '--verify', '--db', db]);
-    expect(trimmed.code).toBe(0);
-    expect(trimmed.doc).toMatchObject({ intact: true, retention_gaps: 1, bridged_rows: 1 });
+    expect(trimmed.code).toBe(3);
+    expect(trimmed.doc).toMatchObject({ intact: false, retention_gaps: 0, gaps: [auditIds[2]] });
   });
 
   it('an edited entry and an entry removed outside retention fail with exit 3 and are named', () => {
@@ -71,7 +71,7 @@ describe('audit --verify', () => {
     expect(human.stdout).toMatch(new RegExp(`REMOVED: .* before entries ${auditIds[3]}`));
   });
 
-  it('the newest entries removed outside retention fail with exit 3; retention emptying the log passes', () => {
+  it('the newest entries removed outside retention fail with exit 3; so does emptying the log through the gate', () => {
     const { db, auditIds } = queuedLibrary();
     const newest = auditIds.slice(-2);
     const raw = new Database(db);
@@ -96,8 +96,8 @@ describe('audit --verify', () => {
       .immediate();
     s.close();
     const emptied = runCliJson<VerifyDoc & { tail_removed: unknown }>(['audit', '--verify', '--db', kept.db]);
-    expect(emptied.code).toBe(0);
-    expect(emptied.doc).toMatchObject({ intact: true, checked: 0, tail_removed: null, retention_gaps: 1, bridged_rows: kept.auditIds.length });
+    expect(emptied.code).toBe(3);
+    expect(emptied.doc).toMatchObject({ intact: false, checked: 0, retention_gaps: 0, tail_removed: { from: kept.auditIds[0], to: kept.auditIds.at(-1) } });
   });
 
   it('takes no filters', () => {

@@ -50,7 +50,7 @@ describe('priority aging', () => {
 });
 
 describe('audit retention', () => {
-  it('deletes by action class and age, keeps other actions forever, records AUDIT_RETENTION', () => {
+  it('deletes by action class and age, keeps other actions forever, records AUDIT_PRUNED', () => {
     const { s, clock } = setup();
     const write = (action: string) => s.db.transaction(() => s.audit.append({ action, actor: 'human:a' }))();
     clock.advance(-800 * DAY);
@@ -72,8 +72,8 @@ describe('audit retention', () => {
     expect(r.deleted).toEqual({ APPROVED: 2, REJECTED: 0, ROLLED_BACK: 1, 'BATCH_*': 2 });
     expect(r.total).toBe(5);
     const left = (s.db.prepare('SELECT action FROM audit ORDER BY id').all() as { action: string }[]).map((x) => x.action);
-    expect(left).toEqual(['QUEUED', 'ROLLED_BACK', 'BATCH_RETRIED', 'REJECTED', 'AUDIT_RETENTION']);
-    expect(s.audit.get(r.audit_id!)).toMatchObject({ action: 'AUDIT_RETENTION', actor: 'system:retention', count: 5 });
+    expect(left).toEqual(['QUEUED', 'ROLLED_BACK', 'BATCH_RETRIED', 'REJECTED', 'AUDIT_PRUNED']);
+    expect(s.audit.get(r.audit_id!)).toMatchObject({ action: 'AUDIT_PRUNED', actor: 'system:retention', count: 5 });
     expect((s.db.prepare('SELECT open FROM audit_gate').get() as { open: number }).open).toBe(0);
     // Configurable: QUEUED kept forever by default, deletable when configured.
     const r2 = s.ops.withOverrides({ retention: { days: { QUEUED: 30 } } }).retention.run();

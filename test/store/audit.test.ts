@@ -62,21 +62,18 @@ describe('audit is append-only in the database', () => {
   });
 });
 
-const CLEAN = { modified: [], gaps: [], retention_gaps: 0, bridged_rows: 0, unverifiable_gaps: [], tail_removed: null };
+const CLEAN = { intact: true, problems: [], modified: [], gaps: [], retention_gaps: 0, bridged_rows: 0, unverifiable_gaps: [], tail_removed: null };
+const DAY = 86_400_000;
 
-/** Deletes through retention's gate, as AuditRetention does. */
-function deleteThroughRetention(s: ReturnType<typeof openTest>, ids: number[]): void {
-  immediate(s.db, () => {
-    s.db.prepare('UPDATE audit_gate SET open = 1 WHERE id = 1').run();
-    for (const id of ids) s.db.prepare('DELETE FROM audit WHERE id = ?').run(id);
-    s.db.prepare('UPDATE audit_gate SET open = 0 WHERE id = 1').run();
-  });
+/** Retention as maintenance runs it, with a policy of its own (action → days kept). */
+function retention(s: ReturnType<typeof openTest>, days: Record<string, number>) {
+  return s.ops.withConfig({ ...s.ops.config, retention: { enabled: true, days } }).retention.run();
 }
 
 describe('hash chain', () => {
   it('verifies a clean chain', () => {
     const { s } = withRows();
-    expect(s.audit.verify()).toEqual({ checked: 3, ...CLEAN });
+    expect(s.audit.verify()).toMatchObject({ checked: 3, ...CLEAN });
   });
 
   it('detects a row edited through a raw connection after dropping the trigger', () => {
@@ -87,7 +84,7 @@ describe('hash chain', () => {
     raw.prepare(`UPDATE audit SET actor = 'human:mallory' WHERE id = ?`).run(ids[1]);
     raw.close();
     const again = openTest(dbPath);
-    expect(again.audit.verify()).toEqual({ checked: 3, ...CLEAN, modified: [ids[1]] });
+    expect(again.audit.verify()).toMatchObject({ checked: 3, ...CLEAN, intact: false, problems: [{ kind: 'edited' }], modified: [ids[1]] });
     again.close();
   });
 
@@ -99,26 +96,46 @@ describe('hash chain', () => {
     raw.prepare('DELETE FROM audit WHERE id = ?').run(ids[1]);
     raw.close();
     const again = openTest(dbPath);
-    expect(again.audit.verify()).toEqual({ checked: 2, ...CLEAN, gaps: [ids[2]] });
+    expect(again.audit.verify()).toMatchObject({ checked: 2, ...CLEAN, intact: false, problems: [{ kind: 'removed' }], gaps: [ids[2]] });
     again.close();
   });
 
   it('bridges gaps left by retention (middle and oldest rows), in small pages too', () => {
     const { s, ids } = withRows();
-    const more = immediate(s.db, () => [1, 2, 3].map(() => s.audit.append({ action: 'BATCH_QUEUED', actor: 'human:a', ids: [] })));
-    deleteThroughRetention(s, [ids[0]!, ids[2]!, more[0]!]);
+    immediate(s.db, () => [1, 2, 3].map(() => s.audit.append({ action: 'BATCH_QUEUED', actor: 'human:a', ids: [] })));
+    s.clockCtl.advance(40 * DAY);
+    const kept = immediate(s.db, () => s.audit.append({ action: 'BATCH_QUEUED', actor: 'human:a', ids: [] }));
+    // QUEUED and BATCH_QUEUED older than 30 days go: ids[0], ids[2] and more (the APPROVED row stays).
+    const r = retention(s, { QUEUED: 30, BATCH_QUEUED: 30 });
+    expect(r.total).toBe(5);
     for (const pageSize of [1, 2, 10_000]) {
-      expect(s.audit.verify({ pageSize })).toEqual({ checked: 3, ...CLEAN, retention_gaps: 2, bridged_rows: 3 });
+      expect(s.audit.verify({ pageSize })).toMatchObject({ checked: 3, ...CLEAN, retention_gaps: 2, bridged_rows: 5, prunes: 1 });
     }
-    // A deletion recorded as retention's does not cover a row edited afterwards.
+    expect(s.audit.get(r.audit_id!)).toMatchObject({ action: 'AUDIT_PRUNED', count: 5 });
+    // A deletion record edited afterwards no longer links the chain.
     s.close();
     const raw = new Database(s.db.name);
-    raw.exec('DROP TRIGGER audit_no_update');
     raw.prepare(`UPDATE audit_deletions SET hash = 'forged' WHERE id = ?`).run(ids[2]);
     raw.close();
     const again = openTest(s.db.name);
-    expect(again.audit.verify()).toMatchObject({ checked: 3, retention_gaps: 1, gaps: [more[1]] });
+    expect(again.audit.verify()).toMatchObject({ intact: false, checked: 3, retention_gaps: 1, gaps: [kept] });
     again.close();
+  });
+});
+
+describe('retention removing the newest rows', () => {
+  it('every row old enough: the log keeps only AUDIT_PRUNED, which links through the removed rows, and verifies', () => {
+    const { s, ids } = withRows();
+    s.clockCtl.advance(800 * DAY);
+    const r = retention(s, { QUEUED: 30, APPROVED: 30, BATCH_QUEUED: 30 });
+    expect(r.total).toBe(3);
+    expect(s.db.prepare('SELECT action FROM audit').pluck().all()).toEqual(['AUDIT_PRUNED']);
+    expect(s.audit.get(r.audit_id!)!.prev_hash).toBe(s.db.prepare('SELECT hash FROM audit_deletions WHERE id = ?').pluck().get(ids[2]));
+    expect(s.audit.verify()).toMatchObject({ ...CLEAN, checked: 1, retention_gaps: 1, bridged_rows: 3 });
+    // The next entry links to the retention entry as usual.
+    immediate(s.db, () => s.audit.append({ action: 'BATCH_QUEUED', actor: 'human:a', ids: [] }));
+    expect(s.audit.verify()).toMatchObject({ ...CLEAN, checked: 2, retention_gaps: 1, bridged_rows: 3 });
+    s.close();
   });
 });
 

@@ -1,8 +1,10 @@
 /**
- * `audit [--last N] [--actor A] [--action X] [--book-id ID] [--since 7d]`: the audit trail,
- * newest first. Every filter walks an index that ends in id (a book's entries, its trail), so the
- * first page is cheap at any size. `audit --verify` walks the whole hash chain instead and exits 3
- * when a row was edited or removed other than through retention.
+ * `audit [--last N] [--actor A] [--action X] [--book-id ID] [--since 7d | --last-days N]`: the
+ * audit trail, newest first. Every filter walks an index that ends in id (a book's entries, its
+ * trail), so the first page is cheap at any size. `audit --verify [--anchor FILE]` walks the
+ * whole hash chain instead and exits 3 when a row was edited or removed other than by retention,
+ * or the log no longer holds what was anchored. `audit anchor [--to FILE]` appends the chain head
+ * to an anchor file outside the database.
  */
 import type { Command } from '../command.js';
 import { positionals, stringFlag, wholeNumberFlag } from '../util.js';
@@ -10,8 +12,9 @@ import { AUDIT_ACTIONS, auditToJson, parseSince, type AuditQuery, type AuditRow 
 import { parseActor } from '../../domain/actor.js';
 import { InputError } from '../../domain/errors.js';
 import { formatCount, formatShortTime, shortId, table } from '../format.js';
+import { defaultAnchorFile, readAnchors, writeAnchor } from '../../ops/audit-anchor.js';
 
-const USAGE = 'audit [--last N] [--actor A] [--action X] [--book-id ID] [--since 7d] [--verify]';
+const USAGE = 'audit [anchor [--to FILE]] [--last N] [--actor A] [--action X] [--book-id ID] [--since 7d | --last-days N] [--verify [--anchor FILE]]';
 
 /** Exit code of `audit --verify` when the chain shows tampering (as `health --fail-on` uses 3). */
 export const VERIFY_FAILED_EXIT = 3;
@@ -47,11 +50,20 @@ const command: Command = {
     action: { type: 'string', description: 'only this action, e.g. APPROVED, REJECTED, BATCH_QUEUED' },
     bookId: { type: 'string', description: 'only entries about this pipeline (id or unique prefix)' },
     since: { type: 'string', description: 'only entries since 30m, 12h, 7d, 2w or an ISO date' },
+    lastDays: { type: 'string', description: 'only entries of the last N days (same as --since Nd)' },
     verify: { type: 'boolean', description: 'check the whole hash chain (exit 3 if a row was edited or removed outside retention)' },
+    anchor: { type: 'string', description: 'with --verify: an anchor file; the log must still hold every head anchored in it' },
+    to: { type: 'string', description: 'with anchor: the anchor file to append to (default: <db>.anchors)' },
   },
   run(ctx) {
-    positionals(ctx, USAGE, []);
+    const [sub] = positionals(ctx, USAGE, ['anchor'], 0);
+    if (sub !== undefined) {
+      if (sub !== 'anchor') throw new InputError(`unknown audit subcommand '${sub}' (usage: agentic-pipeline ${USAGE})`);
+      return anchor(ctx);
+    }
+    if (ctx.args.flags.to !== undefined) throw new InputError('--to goes with `audit anchor`; to check against an anchor file use --verify --anchor FILE');
     if (ctx.args.flags.verify) return verify(ctx);
+    if (ctx.args.flags.anchor !== undefined) throw new InputError('--anchor goes with --verify (audit --verify --anchor FILE)');
     const last = wholeNumberFlag(ctx, 'last', { min: 1, max: 100_000, fallback: 20 });
     // Flags named by the user are checked before the database opens.
     const q: AuditQuery = { limit: last };
@@ -68,8 +80,11 @@ const command: Command = {
       }
     }
     const sinceText = stringFlag(ctx, 'since');
+    const lastDays = lastDaysFlag(ctx);
+    if (lastDays !== undefined && sinceText !== undefined) throw new InputError('--last-days and --since both say how far back: give one');
     const s = ctx.services({ readonly: true });
     if (sinceText !== undefined) q.since = parseSince(sinceText, s.clock());
+    if (lastDays !== undefined) q.since = parseSince(`${lastDays}d`, s.clock());
     const bookId = stringFlag(ctx, 'bookId');
     if (bookId !== undefined) q.pipelineId = s.pipelines.resolveId(bookId);
     const rows = s.audit.query(q);
@@ -95,32 +110,74 @@ const command: Command = {
   },
 };
 
-function verify(ctx: Parameters<Command['run']>[0]): number {
-  for (const f of ['last', 'actor', 'action', 'bookId', 'since'] as const) {
+/** `--last-days N`: a positive whole number of days (digits only: no 0x5, 1e2 or 1.5). */
+function lastDaysFlag(ctx: Parameters<Command['run']>[0]): number | undefined {
+  const v = stringFlag(ctx, 'lastDays');
+  if (v === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,5}$/.test(v.trim())) throw new InputError(`--last-days must be a positive whole number of days, got '${v}'`);
+  return Number(v.trim());
+}
+
+function anchor(ctx: Parameters<Command['run']>[0]): number {
+  for (const f of ['last', 'actor', 'action', 'bookId', 'since', 'lastDays', 'verify', 'anchor'] as const) {
     if (ctx.args.flags[f] !== undefined) {
-      throw new InputError(`--verify checks the whole audit trail; it takes no --${f === 'bookId' ? 'book-id' : f}`);
+      throw new InputError(`audit anchor writes the chain head; it takes no --${f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`);
     }
   }
+  const to = stringFlag(ctx, 'to');
+  if (to !== undefined && to.trim() === '') throw new InputError('--to needs a file name');
+  const file = to ?? defaultAnchorFile(ctx.dbPath);
   const s = ctx.services({ readonly: true });
-  const r = s.audit.verify();
-  const intact = r.modified.length === 0 && r.gaps.length === 0 && r.tail_removed === null;
-  ctx.out.json({ intact, ...r });
+  const line = writeAnchor(s.audit, ctx.dbPath, file);
+  ctx.out.json({ file, ...line });
+  // The line itself, so `| logger -t agentic-pipeline` ships the anchor to syslog as well.
+  ctx.out.line(JSON.stringify(line));
+  return 0;
+}
+
+function verify(ctx: Parameters<Command['run']>[0]): number {
+  for (const f of ['last', 'actor', 'action', 'bookId', 'since', 'lastDays'] as const) {
+    if (ctx.args.flags[f] !== undefined) {
+      throw new InputError(`--verify checks the whole audit trail; it takes no --${f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`);
+    }
+  }
+  const anchorFile = stringFlag(ctx, 'anchor');
+  const anchors = anchorFile !== undefined ? readAnchors(anchorFile) : undefined;
+  const s = ctx.services({ readonly: true });
+  const r = s.audit.verify(anchors ? { anchors } : {});
+  ctx.out.json(r);
   const ids = (xs: number[]) => xs.slice(0, 10).join(', ') + (xs.length > 10 ? ` … (${formatCount(xs.length)} in all)` : '');
-  ctx.out.line(`Audit chain: ${formatCount(r.checked)} entr${r.checked === 1 ? 'y' : 'ies'} checked`);
-  if (intact) ctx.out.line('  intact: every entry matches its hash and links to the one before');
+  ctx.out.line(`Audit chain: ${formatCount(r.checked)} entr${r.checked === 1 ? 'y' : 'ies'} checked${r.keyed > 0 ? `, ${formatCount(r.keyed)} keyed` : ''}${anchors ? `, against ${formatCount(r.anchors_checked)} anchor${r.anchors_checked === 1 ? '' : 's'}` : ''}`);
+  if (r.intact) {
+    ctx.out.line(
+      r.checked === 0
+        ? '  intact: the log is empty and the database holds no books'
+        : `  intact: every entry matches its ${r.keyed > 0 ? 'hash (keyed entries: their HMAC)' : 'hash'} and links to the one before${anchors ? '; every anchored head is still there' : ''}`,
+    );
+  }
   if (r.retention_gaps > 0) {
-    ctx.out.line(`  ${formatCount(r.retention_gaps)} gap${r.retention_gaps === 1 ? '' : 's'} left by retention, bridged by the ${formatCount(r.bridged_rows)} entries it deleted`);
+    ctx.out.line(`  ${formatCount(r.retention_gaps)} gap${r.retention_gaps === 1 ? '' : 's'} left by retention, accounted for by its entries (${formatCount(r.bridged_rows)} entries removed)`);
   }
   if (r.unverifiable_gaps.length > 0) {
-    ctx.out.line(`  ${formatCount(r.unverifiable_gaps.length)} gap${r.unverifiable_gaps.length === 1 ? '' : 's'} from before deletions were recorded (cannot be checked), before entries ${ids(r.unverifiable_gaps)}`);
+    ctx.out.line(`  ${formatCount(r.unverifiable_gaps.length)} gap${r.unverifiable_gaps.length === 1 ? '' : 's'} from before removals were recorded (cannot be checked), before entries ${ids(r.unverifiable_gaps)}`);
   }
-  if (r.modified.length > 0) ctx.out.line(`  EDITED: ${formatCount(r.modified.length)} entr${r.modified.length === 1 ? 'y no longer matches its' : 'ies no longer match their'} hash: ${ids(r.modified)}`);
-  if (r.gaps.length > 0) ctx.out.line(`  REMOVED: entries are missing outside retention, before entries ${ids(r.gaps)}`);
-  if (r.tail_removed) {
-    const { from, to } = r.tail_removed;
-    ctx.out.line(`  REMOVED: ${from === to ? `the newest entry (${to}) is` : `the newest entries (${from}–${to}) are`} missing outside retention`);
-  }
-  return intact ? 0 : VERIFY_FAILED_EXIT;
+  for (const p of r.problems) ctx.out.line(`  ${PROBLEM_LABEL[p.kind] ?? 'PROBLEM'}: ${p.message}`);
+  return r.intact ? 0 : VERIFY_FAILED_EXIT;
 }
+
+/** The word each kind of finding starts with in the human report. */
+const PROBLEM_LABEL: Record<string, string> = {
+  edited: 'EDITED',
+  removed: 'REMOVED',
+  tail_removed: 'REMOVED',
+  invalid_prune: 'FORGED RETENTION',
+  unkeyed_after_keyed: 'UNKEYED',
+  key_missing: 'UNCHECKED',
+  log_recreated: 'RECREATED',
+  log_empty: 'EMPTIED',
+  anchor_missing: 'ANCHOR MISSING',
+  anchor_rewritten: 'ANCHOR MISMATCH',
+  anchor_shrunk: 'ANCHOR SHRUNK',
+};
 
 export default command;

@@ -7,14 +7,17 @@ import { InputError } from '../../domain/errors.js';
 import { formatCount } from '../format.js';
 import { MAINTENANCE_STEPS, type MaintenanceStep } from '../../ops/maintenance.js';
 import { CONFIG_FLAG, listFlag, opsFor } from '../../ops/cli-support.js';
+import { stringFlag } from '../util.js';
 
 const command: Command = {
-  usage: 'maintain [--json] [--skip STEP,…]',
+  usage: 'maintain [--json] [--skip STEP,…] [--anchor FILE]',
   summary: `One maintenance pass (for cron): ${MAINTENANCE_STEPS.join(', ')}.
 Automatic recovery follows the ops.recovery.rules of the config file (default: lease expired →
-retry; processing over 60 min → retry), at most 2 per book. Exit 1 if a step failed.`,
+retry; processing over 60 min → retry), at most 2 per book. With --anchor FILE, appends the audit
+chain's head to FILE last (see audit anchor). Exit 1 if a step failed.`,
   flags: {
     skip: { type: 'string', isMultiple: true, description: `steps to skip: ${MAINTENANCE_STEPS.join(', ')}` },
+    anchor: { type: 'string', description: 'append the audit chain head to this anchor file after the other steps' },
     ...CONFIG_FLAG,
   },
   run(ctx) {
@@ -24,8 +27,10 @@ retry; processing over 60 min → retry), at most 2 per book. Exit 1 if a step f
         throw new InputError(`unknown step '${s}' for --skip (one of ${MAINTENANCE_STEPS.join(', ')})`);
       }
     }
+    const anchorTo = stringFlag(ctx, 'anchor');
+    if (anchorTo !== undefined && anchorTo.trim() === '') throw new InputError('--anchor needs a file name');
     const ops = opsFor(ctx);
-    const report = ops.maintenance.run({ skip: skip as MaintenanceStep[] });
+    const report = ops.maintenance.run({ skip: skip as MaintenanceStep[], ...(anchorTo !== undefined ? { anchorTo } : {}) });
     if (ctx.json) ctx.out.json(report);
     else {
       if (report.durations) {
@@ -38,6 +43,7 @@ retry; processing over 60 min → retry), at most 2 per book. Exit 1 if a step f
       }
       if (report.aging) ctx.out.line(`Aging:     ${formatCount(report.aging.aged)} aged (${formatCount(report.aging.to_top)} to priority 1)`);
       if (report.retention) ctx.out.line(`Retention: ${formatCount(report.retention.total)} audit rows deleted`);
+      if (report.anchor) ctx.out.line(`Anchor:    audit entry #${report.anchor.id} (${formatCount(report.anchor.count)} entries) appended to ${report.anchor.file}`);
       if (report.checkpoint) ctx.out.line(`WAL:       ${(report.checkpoint.wal_bytes / 1048576).toFixed(1)} MB${report.checkpoint.checkpointed ? ', checkpointed' : ''}`);
       for (const e of report.errors) ctx.out.warn(`maintain: ${e.step} failed: ${e.message}`);
       ctx.out.line(`Done in ${report.elapsed_ms} ms.`);
