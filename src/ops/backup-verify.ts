@@ -23,7 +23,7 @@ export interface CopyVerification {
   problems: string[];
   schema_version: number;
   integrity: { ok: boolean; messages: string[] };
-  audit: { intact: boolean; head: AuditHead | null } & AuditVerifyReport;
+  audit: { head: AuditHead | null } & AuditVerifyReport;
   /** By state: recounted from the rows, and as the aggregate has them. */
   counts: { ok: boolean; by_state: Record<string, number>; aggregate: Record<string, number> };
 }
@@ -37,14 +37,9 @@ export function verifyCopy(db: Db): CopyVerification {
   const integrityOk = messages.length === 1 && messages[0]!.integrity_check === 'ok';
   if (!integrityOk) problems.push(`integrity_check found ${messages.length} problem(s), first: ${messages[0]?.integrity_check ?? '?'}`);
 
+  // The same verdict as `audit --verify` (AuditLog.verify judges; its problems say why).
   const report = new AuditLog(db, Date.now).verify();
-  // The same judgement as `audit --verify`: an edited row, an unexplained gap or a removed tail.
-  const intact = report.modified.length === 0 && report.gaps.length === 0 && report.tail_removed === null;
-  if (!intact) {
-    problems.push(
-      `the audit chain is broken (${report.modified.length} edited, ${report.gaps.length} unexplained gap(s)${report.tail_removed ? `, newest entries ${report.tail_removed.from}-${report.tail_removed.to} removed` : ''})`,
-    );
-  }
+  if (!report.intact) problems.push(`the audit chain is broken: ${report.problems.map((p) => p.message).join('; ')}`);
 
   const byState = countsByState(db);
   const aggregate = aggregateByState(db);
@@ -56,7 +51,7 @@ export function verifyCopy(db: Db): CopyVerification {
     problems,
     schema_version: schemaVersion(db),
     integrity: { ok: integrityOk, messages: integrityOk ? [] : messages.map((m) => m.integrity_check) },
-    audit: { intact, head: auditHead(db), ...report },
+    audit: { head: auditHead(db), ...report },
     counts: { ok: countsOk, by_state: byState, aggregate },
   };
 }
