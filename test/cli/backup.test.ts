@@ -247,7 +247,7 @@ describe('restore --from FILE', () => {
     const r = runCli(['restore', '--from', file, '--db', db]);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/did NOT verify; nothing was restored/);
-    expect(r.stderr).toMatch(/restore: the audit chain is broken \(1 edited/);
+    expect(r.stderr).toMatch(/restore: the audit chain is broken: 1 entry no longer matches its hash/);
     expect(dumpAll(db)).toEqual(before);
     expect(fs.readdirSync(dir).filter((f) => f.includes('.restoring-') || f.includes('.replaced-'))).toEqual([]);
   });
