@@ -1,7 +1,8 @@
 /**
  * The console's root: tab strip, the active tab (or help), the open dialog, status bar and key
  * hints, in a box exactly `rows - 1` high (at `rows` Ink clears the screen every frame). One
- * `useInput` here hands every key to the controller; dialogs read their own keys while open.
+ * `useInput` here hands every key to the controller, dialogs' keys included (the dialogs draw the
+ * state the controller keeps in the overlay), so keys arriving in one read are handled in order.
  */
 import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
 import { useEffect, useMemo, useSyncExternalStore, type ReactNode } from 'react';
@@ -72,7 +73,7 @@ function Root(props: ConsoleAppProps): ReactNode {
     controller.setLayout({ listRows: tableBodyRows(bodyHeight), helpLines: helpVisibleLines(bodyHeight) });
   }, [controller, bodyHeight]);
 
-  useInput((input, key) => controller.handleKey(input, key, overlay.kind), { isActive: isRawModeSupported === true });
+  useInput((input, key) => controller.handleKey(input, key), { isActive: isRawModeSupported === true });
 
   const reserved = overlayLines(overlay);
   const contentHeight = Math.max(1, bodyHeight - reserved);
@@ -223,6 +224,9 @@ function Dialog(props: { overlay: Overlay; width: number }): ReactNode {
         count={o.count}
         {...(o.detail !== undefined && o.detail !== '' ? { detail: o.detail } : {})}
         destructive={o.destructive ?? false}
+        typed={o.typed ?? ''}
+        error={o.error ?? null}
+        isActive={false}
         onConfirm={o.onConfirm}
         onCancel={() => {
           ui.getState().closeOverlay();
@@ -242,6 +246,9 @@ function Dialog(props: { overlay: Overlay; width: number }): ReactNode {
         {...(o.digitsOnly ? { accept: digitsOnly } : {})}
         {...(o.validate ? { validate: o.validate } : {})}
         {...(o.onChange ? { onChange: o.onChange } : {})}
+        value={o.value ?? o.initialValue ?? ''}
+        error={o.error ?? null}
+        isActive={false}
         onSubmit={o.onSubmit}
         onCancel={() => (o.onCancel ? o.onCancel() : ui.getState().closeOverlay())}
         width={props.width}

@@ -10,6 +10,7 @@ import { useTheme } from '../components/theme.js';
 import { useBatch } from '../store/context.js';
 import { BATCH_FIELDS } from '../store/batch.js';
 import { formatConfidence, shortId } from '../src/cli/format.js';
+import { escapeControl } from '../src/text/escape.js';
 
 const FORM_WIDTH = 36;
 
@@ -44,7 +45,8 @@ function Form(props: { width: number }): ReactNode {
           <Text key={f.id} inverse={selected} wrap="truncate-end">
             {selected ? fitCell(glyphs.pointer, 2, '') : '  '}
             <Text color={colors.muted}>{fitCell(f.label, labelW, glyphs.ellipsis)}</Text>
-            {value === '' ? <Text color={colors.muted}>{fitCell('any', valueW, glyphs.ellipsis)}</Text> : fitCell(value, valueW, glyphs.ellipsis)}
+            {/* Unset is not "any": an unset State means the operation's default (pending_approval). */}
+            {value === '' ? <Text color={colors.muted}>{fitCell('not set', valueW, glyphs.ellipsis)}</Text> : fitCell(escapeControl(value), valueW, glyphs.ellipsis)}
           </Text>
         );
       })}
@@ -55,13 +57,24 @@ function Form(props: { width: number }): ReactNode {
 function Preview(props: { width: number; height: number }): ReactNode {
   const preview = useBatch((s) => s.preview);
   const error = useBatch((s) => s.previewError);
+  const current = useBatch((s) => s.previewFor !== null && s.previewFor === s.form);
   const { colors, glyphs } = useTheme();
-  if (error) {
+  if (!current) {
     return (
       <Box flexDirection="column" width={props.width}>
         <Text bold>Preview</Text>
-        <Text color={colors.critical} wrap="truncate-end">
-          {truncate(error, props.width, glyphs.ellipsis)}
+        <Text color={colors.warning} wrap="wrap">
+          The form changed: no preview of it yet, nothing can be approved or rejected.
+        </Text>
+      </Box>
+    );
+  }
+  if (error) {
+    return (
+      <Box flexDirection="column" width={props.width}>
+        <Text bold>Preview: none, nothing can be approved or rejected</Text>
+        <Text color={colors.critical} wrap="wrap">
+          {escapeControl(error)}
         </Text>
       </Box>
     );

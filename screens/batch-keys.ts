@@ -4,7 +4,7 @@
  */
 import type { BatchPreview } from '../src/ops/types.js';
 import { formatCount } from '../components/text.js';
-import { BATCH_FIELDS, formToFilter } from '../store/batch.js';
+import { BATCH_FIELDS, describeBatchFilter, formToFilter, previewIsCurrent } from '../store/batch.js';
 import type { KeyDeps, KeyHandlers } from './tab-keys.js';
 
 export interface BatchKeys {
@@ -18,16 +18,19 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
   const batch = () => deps.stores.batch.getState();
 
   // Always an approve preview: it is what `a` applies, and `x` reuses it with the operation swapped.
+  // Whatever goes wrong (a bad field, a state approve cannot act on) leaves no preview: the
+  // error is what the pane shows and what `a`/`x` answer with.
   function loadPreview(): void {
     const b = batch();
-    let filter;
+    const form = b.form;
+    let preview: BatchPreview;
     try {
-      filter = formToFilter(b.form, deps.services.clock());
+      preview = deps.services.ops.batch.preview(formToFilter(form, deps.services.clock()), { kind: 'approve' });
     } catch (err) {
-      b.applyPreview(null, (err as Error).message);
+      b.applyPreview(null, err instanceof Error ? err.message : String(err), form);
       return;
     }
-    b.applyPreview(deps.services.ops.batch.preview(filter, { kind: 'approve' }), null);
+    b.applyPreview(preview, null, form);
   }
 
   function editField(): void {
@@ -43,7 +46,7 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
         ui().closeOverlay();
         batch().setValue(field.id, v.trim());
         batch().setApplied(null);
-        deps.safe(loadPreview);
+        loadPreview();
       },
       onCancel: () => ui().closeOverlay(),
     });
@@ -53,17 +56,22 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
     const b = batch();
     const field = BATCH_FIELDS[b.field];
     if (field) b.setValue(field.id, '');
-    deps.safe(loadPreview);
+    loadPreview();
   }
 
   function askBatch(kind: 'approve' | 'reject'): void {
     const b = batch();
-    // The preview on screen now is the one that will be applied, object and all.
+    const label = kind === 'approve' ? 'approve' : 'reject';
+    // The preview on screen now is the one that will be applied, object and all, and only when
+    // it was made for the form on screen now.
     const preview = b.preview;
-    if (!preview) {
-      ui().setMessage({ text: b.previewError ?? 'No preview yet', tone: 'warning' });
+    if (!preview || !previewIsCurrent(b)) {
+      const why = b.previewFor === b.form && b.previewError ? b.previewError : 'no preview of the filter on screen yet';
+      ui().setMessage({ text: `${label}: ${why}`, tone: 'warning' });
       return;
     }
+    const form = b.form;
+    const filterText = describeBatchFilter(preview.filter);
     if (preview.exceeds_max) {
       ui().setMessage({
         text: `${formatCount(preview.matched)} books match, over the max count ${formatCount(preview.filter.max_count ?? 50)}: narrow the filter or raise Max count`,
@@ -82,10 +90,12 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
         action: kind === 'approve' ? 'Approve' : 'Reject',
         subject: `the ${formatCount(count)} previewed book${count === 1 ? '' : 's'}`,
         count,
-        ...(reason !== undefined ? { detail: `Reason: ${reason}` } : {}),
+        detail: `Filter: ${filterText}${reason !== undefined ? `. Reason: ${reason}` : ''}`,
         destructive: kind === 'reject',
         onConfirm: () =>
           deps.write(() => {
+            // Lists are frozen while the dialog is open, but say no rather than act on a stale one.
+            if (batch().form !== form || batch().preview !== preview) throw new Error(`${label}: the filter changed; nothing was done`);
             const result = deps.services.ops.batch.apply(toApply, deps.actor);
             batch().setApplied({ verb: kind === 'approve' ? 'approved' : 'rejected', result });
             const skipped = result.skipped.length > 0 ? `, ${result.skipped.length} skipped (changed since the preview)` : '';

@@ -18,7 +18,10 @@ import type { Actor } from '../src/domain/actor.js';
 import type { OpsServices } from '../src/ops/types.js';
 import { Poller, type Feed } from '../store/poller.js';
 import type { ConsoleStores } from '../store/stores.js';
-import { isModal, type Overlay } from '../store/ui.js';
+import { isModal, type ConfirmOverlay, type PromptOverlay } from '../store/ui.js';
+import { BLANK_KEY, charKeys, splitKeys } from '../components/key-chunks.js';
+import { editLine, digitsOnly } from '../components/TextPrompt.js';
+import { confirmStep } from '../components/ConfirmDialog.js';
 import {
   bindingsFor,
   cycleTab,
@@ -64,7 +67,7 @@ type HandlerTable = { readonly [Id in Exclude<BindingId, TabSwitchId>]: () => vo
 
 const READ_ONLY_HINT = 'refused (read-only)';
 
-/** ConfirmDialog and TextPrompt read these keys themselves (typing, the typed count); see keymap.ts. */
+/** Confirm and prompt keys are carried out by `confirmKey`/`promptKey` (typing, the typed count); see keymap.ts. */
 const DIALOG_HANDLERS: KeyHandlers<'confirm'> & KeyHandlers<'prompt'> = {
   'confirm.accept': () => {},
   'confirm.cancel': () => {},
@@ -198,7 +201,7 @@ export class ConsoleController {
         name: 'batch',
         wanted: () => tab() === 'batch' && !frozen(),
         load: () => this.batch.loadPreview(),
-        fail: (m) => s.batch.getState().applyPreview(null, m),
+        fail: (m) => s.batch.getState().applyPreview(null, m, s.batch.getState().form),
       },
       {
         name: 'audit',
@@ -229,20 +232,76 @@ export class ConsoleController {
   }
 
   /**
-   * Root input handler. Confirm and prompt overlays read their own keys (ConfirmDialog,
-   * TextPrompt); here only the bindings marked `inOverlays` (Ctrl-C) pass through them.
+   * Root input handler: the one place keys arrive. What `useInput` reported may be several keys
+   * (one read holding "jjjjj", or a paste and its Enter): each is handled in order against the
+   * scope that is open when it arrives, so "/" then "p3" then Enter in one read opens the filter
+   * prompt, types into it and submits it. Text typed into an open prompt goes in as one edit.
+   * Confirm and prompt overlays get their keys here too (their components only draw); only the
+   * bindings marked `inOverlays` (Ctrl-C) pass through them.
    */
-  handleKey(input: string, key: Key, overlayAtRender: Overlay['kind'] = this.ui.overlay.kind): void {
+  handleKey(input: string, key: Key): void {
+    for (const ev of splitKeys(input, key)) {
+      if (!ev.text) {
+        this.handleOne(ev.input, ev.key);
+        continue;
+      }
+      const chars = [...ev.input];
+      for (let i = 0; i < chars.length && !this.exited; i++) {
+        if (this.activeScope() === 'prompt') {
+          this.promptKey(chars.slice(i).join(''), BLANK_KEY);
+          break;
+        }
+        const one = charKeys(chars[i]!)[0]!;
+        this.handleOne(one.input, one.key);
+      }
+    }
+  }
+
+  private handleOne(input: string, key: Key): void {
+    if (this.exited) return;
+    const scope = this.activeScope();
     const name = keyNameOf(input, key);
+    if (scope === 'confirm' || scope === 'prompt') {
+      const passthrough = name === null ? undefined : bindingsFor(scope).find((b) => b.inOverlays === true && b.keys.includes(name));
+      if (passthrough) return this.run(passthrough.id as BindingId);
+      return scope === 'prompt' ? this.promptKey(input, key) : this.confirmKey(input, key);
+    }
     if (name === null) return;
-    // A dialog that handled this very key may already have closed itself (Esc, Enter): the key
-    // was its, so judge by what was on screen when the key arrived.
-    const dialogOpen = overlayAtRender === 'confirm' || overlayAtRender === 'prompt';
-    const scope = dialogOpen ? overlayAtRender : this.activeScope();
     const binding = bindingsFor(scope).find((b) => b.keys.includes(name));
-    if (!binding) return;
-    if ((scope === 'confirm' || scope === 'prompt') && binding.inOverlays !== true) return;
-    this.run(binding.id as BindingId);
+    if (binding) this.run(binding.id as BindingId);
+  }
+
+  /** One key (or a pasted run) in the open text prompt: the rules are TextPrompt's `editLine`. */
+  private promptKey(input: string, key: Key): void {
+    const o = this.ui.overlay;
+    if (o.kind !== 'prompt') return;
+    const value = o.value ?? o.initialValue ?? '';
+    const step = editLine(value, input, key, o.digitsOnly ? { accept: digitsOnly } : {});
+    if (step.kind === 'cancel') {
+      if (o.onCancel) o.onCancel();
+      else this.ui.closeOverlay();
+    } else if (step.kind === 'submit') {
+      const problem = o.validate?.(step.value) ?? null;
+      if (problem !== null) this.ui.setOverlay({ ...o, value, error: problem } satisfies PromptOverlay);
+      else o.onSubmit(step.value);
+    } else if (step.kind === 'edit') {
+      this.ui.setOverlay({ ...o, value: step.value, error: null } satisfies PromptOverlay);
+      o.onChange?.(step.value);
+    }
+  }
+
+  /** One key in the open confirmation: the rules are ConfirmDialog's `confirmStep`. */
+  private confirmKey(input: string, key: Key): void {
+    const o = this.ui.overlay;
+    if (o.kind !== 'confirm') return;
+    const step = confirmStep({ typed: o.typed ?? '', error: o.error ?? null }, input, key, { count: o.count });
+    if (step.kind === 'confirm') o.onConfirm();
+    else if (step.kind === 'cancel') {
+      this.ui.closeOverlay();
+      this.ui.setMessage({ text: 'Cancelled: nothing changed' });
+    } else if (step.kind === 'edit') {
+      this.ui.setOverlay({ ...o, typed: step.state.typed, error: step.state.error } satisfies ConfirmOverlay);
+    }
   }
 
   /** Runs a binding by id, refusing it (with the reason in the status bar) when disabled. */
