@@ -30,17 +30,24 @@ export function auditKeys(deps: KeyDeps): AuditKeys {
     a.setFollow(!a.follow);
     // `a` is the state before the toggle: following starts at the newest entry.
     if (!a.follow) deps.safe(() => load({ kind: 'top' }));
-    ui().setMessage({ text: a.follow ? 'Follow off' : 'Following new entries' });
+    ui().setMessage({ text: a.follow ? 'Follow off (f follows again)' : 'Following new entries: the cursor stays on the newest' });
+  }
+
+  /** Moving the cursor stops following (the rows being read must not scroll away); say so. */
+  function stopFollowing(): void {
+    if (!audit().follow) return;
+    audit().setFollow(false);
+    ui().setMessage({ text: 'Follow off: the cursor moved (f follows again)', tone: 'warning' });
   }
 
   const list: ListKeys = {
     move: (delta) => {
-      audit().setFollow(false);
+      stopFollowing();
       load({ kind: 'move', delta });
     },
     jump: (to) => {
       // Top is where following would keep the cursor anyway; the bottom is the oldest entry.
-      if (to === 'bottom') audit().setFollow(false);
+      if (to === 'bottom') stopFollowing();
       load({ kind: to });
     },
     selectedDetails: () => {

@@ -10,6 +10,24 @@ import { auditToJson } from '../src/store/audit.js';
 import type { StuckBook } from '../src/ops/types.js';
 import { formatConfidence, formatSeconds, formatTime, shortId } from '../src/cli/format.js';
 import type { KeyValueItem } from '../components/KeyValueList.js';
+import { escapeControl } from '../src/text/escape.js';
+
+/**
+ * A book's title as a person knows it: the one the classifier read from the file (stored in
+ * profile_json), else the file name (books not yet read have only that). Control characters are
+ * shown escaped.
+ */
+export function bookTitle(b: { source_path: string; profile_json?: string | null }): string {
+  if (b.profile_json) {
+    try {
+      const t = (JSON.parse(b.profile_json) as { title?: unknown }).title;
+      if (typeof t === 'string' && t.trim() !== '') return escapeControl(t);
+    } catch {
+      // A profile that is not JSON is shown as if it had no title.
+    }
+  }
+  return escapeControl(path.basename(b.source_path));
+}
 
 /** `"moby-dick.epub" (3f2a9c1e)` */
 export function bookLabel(b: { id: string; source_path: string }): string {

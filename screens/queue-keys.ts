@@ -6,6 +6,7 @@
 import { MAX_PRIORITY, MIN_PRIORITY } from '../src/domain/states.js';
 import { shortId } from '../src/cli/format.js';
 import { QueueSource, keyOf } from '../store/sources.js';
+import { FILTER_GRAMMAR_HINT } from '../store/filter-grammar.js';
 import { loadQueueWindow, type QueueIntent } from '../store/queue.js';
 import { bookDetails, bookLabel } from './describe.js';
 import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
@@ -77,7 +78,7 @@ export function queueKeys(deps: KeyDeps): QueueKeys {
       const row = selectedRow();
       return { hasSelection: row !== undefined, ...(row ? { selectedPriority: row.priority } : {}) };
     },
-    filterPlaceholder: 'detected, needs_retry, approved, p3, or part of the path',
+    filterPlaceholder: FILTER_GRAMMAR_HINT,
     filterText: () => queue().filter,
     setFilter: (text) => {
       queue().setFilter(text);

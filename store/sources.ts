@@ -10,7 +10,8 @@
 import type { Services } from '../src/services.js';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
 import { auditFilterTerms, isDenseBookPrefix, type AuditRow } from '../src/store/audit.js';
-import { CLAIMABLE_STATES, isPipelineState } from '../src/domain/states.js';
+import { CLAIMABLE_STATES } from '../src/domain/states.js';
+import { likeSubstring, parseFilterWords } from './filter-grammar.js';
 import { PIPELINE_COLUMNS } from '../src/store/pipeline-row.js';
 
 export interface QueueKey {
@@ -32,17 +33,47 @@ export interface QueueFilterSql {
 }
 
 /**
- * The queue filter typed after `/`: a queued state name (`detected`, `needs_retry`, `approved`),
- * `p3` for one priority, or any other text matched inside the file path (case-insensitive).
+ * The queue filter typed after `/`, in the shared grammar (store/filter-grammar.ts): bare words
+ * match the title, path or state by substring; `state:`, `p:` (or `p3`), `type:` and `id:` are
+ * exact. Every term narrows a scan of `pipelines_claim` (the queued rows only) that stops at the
+ * window size or the count cap, as before.
  */
 export function queueFilterSql(text: string): QueueFilterSql {
-  const t = text.trim();
-  if (t === '') return { where: '', params: {} };
-  if (isPipelineState(t)) return { where: 'AND state = @f_state', params: { f_state: t } };
-  const p = /^p(\d{1,2})$/i.exec(t);
-  if (p) return { where: 'AND priority = @f_priority', params: { f_priority: Number(p[1]) } };
-  const escaped = t.replace(/[\\%_]/g, (c) => '\\' + c);
-  return { where: "AND source_path LIKE @f_path ESCAPE '\\'", params: { f_path: `%${escaped}%` } };
+  const { words, fields } = parseFilterWords(text);
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  let n = 0;
+  const priority = (v: string): void => {
+    where.push(`priority = @f_p${n}`);
+    params[`f_p${n++}`] = Number(v);
+  };
+  for (const w of words) {
+    const p = /^p(\d{1,2})$/i.exec(w);
+    if (p) {
+      priority(p[1]!);
+      continue;
+    }
+    where.push(
+      `(source_path LIKE @f_w${n} ESCAPE '\\' OR state LIKE @f_w${n} ESCAPE '\\' OR json_extract(profile_json, '$.title') LIKE @f_w${n} ESCAPE '\\')`,
+    );
+    params[`f_w${n++}`] = likeSubstring(w);
+  }
+  if (fields.state !== undefined) {
+    where.push('state = @f_state');
+    params.f_state = fields.state.toLowerCase();
+  }
+  const pv = fields.p ?? fields.priority;
+  if (pv !== undefined) priority(pv);
+  if (fields.type !== undefined) {
+    where.push('book_type = @f_type');
+    params.f_type = fields.type;
+  }
+  if (fields.id !== undefined) {
+    where.push('id >= @f_id AND id < @f_id_end');
+    params.f_id = fields.id.toLowerCase();
+    params.f_id_end = fields.id.toLowerCase() + 'g';
+  }
+  return { where: where.length === 0 ? '' : `AND ${where.join(' AND ')}`, params };
 }
 
 export class QueueSource {

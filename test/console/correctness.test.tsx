@@ -114,8 +114,11 @@ describe('the Batch tab approves only what the screen shows', () => {
 
 describe('Audit follow mode', () => {
   it('keeps the cursor on the newest entry while following; moving turns following off and says so', async () => {
-    const m = await mount({ tab: 'audit', fixture: { pending: 3, queued: 5 } });
-    await waitForText(m.instance, 'FOLLOWING');
+    const m = await mount({ tab: 'audit', fixture: { pending: 4, queued: 5 } });
+    for (const id of m.fx.pendingIds.slice(1)) m.other().actions.approve(id, 'human:ana', { reason: 'earlier' });
+    m.controller.poller.poll();
+    await waitForText(m.instance, 'of 3');
+    expect(lastFrameStripped(m.instance)).toContain('FOLLOWING');
     // Move down and back to the top, then follow again: the cursor sits on the newest entry.
     await sendKeys(m.instance, 'j');
     let f = await waitForText(m.instance, 'Follow off');
