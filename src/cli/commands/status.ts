@@ -6,6 +6,8 @@ import type { Command } from '../command.js';
 import { historyToJson, positionals, readHistory } from '../util.js';
 import { pipelineToJson } from '../../store/pipeline-row.js';
 import { isClaimableState } from '../../domain/states.js';
+import { errorSentence } from '../../domain/error-text.js';
+import { escapeControl } from '../../text/escape.js';
 import { formatAge, formatConfidence, formatSeconds, formatShortTime, formatTime, shortId, table } from '../format.js';
 
 const USAGE = 'status ID';
@@ -27,7 +29,7 @@ const command: Command = {
 
     const kv: [string, string][] = [
       ['Id', p.id],
-      ['Source', p.source_path],
+      ['Source', escapeControl(p.source_path)],
       ['State', `${p.state} for ${formatSeconds((now - p.state_entered_at) / 1000)} (since ${formatTime(p.state_entered_at)})`],
       ['Priority', `${p.priority}${p.base_priority !== p.priority ? ` (set to ${p.base_priority}, raised by aging)` : ''}`],
     ];
@@ -43,7 +45,9 @@ const command: Command = {
     if (p.duplicate_of) kv.push(['Duplicate of', p.duplicate_of]);
     if (p.approved_by) kv.push(['Approved by', p.approved_by]);
     if (p.completed_at !== null) kv.push(['Completed', formatTime(p.completed_at)]);
-    if (p.error_json) kv.push(['Last error', p.error_json]);
+    // A sentence for people; --json above keeps the structured document.
+    const error = errorSentence(p.error_json);
+    if (error !== null) kv.push(['Last error', error]);
     kv.push(['Created', `${formatTime(p.created_at)} (${formatAge(p.created_at, now)})`]);
 
     ctx.out.line(`Pipeline ${shortId(p.id)}`);
