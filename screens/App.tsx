@@ -15,6 +15,7 @@ import { ConfirmDialog, requiresTypedCount } from '../components/ConfirmDialog.j
 import { TextPrompt, digitsOnly } from '../components/TextPrompt.js';
 import { BusyIndicator } from '../components/BusyIndicator.js';
 import { formatCount } from '../components/text.js';
+import { formatCompact } from '../src/text/format.js';
 import { useTheme } from '../components/theme.js';
 import { tableBodyRows } from '../components/windowing.js';
 import { StoresProvider, useHealth, useUi, useStores } from '../store/context.js';
@@ -27,6 +28,7 @@ import { StuckTab } from './StuckTab.js';
 import { QueueTab } from './QueueTab.js';
 import { BatchTab } from './BatchTab.js';
 import { AuditTab } from './AuditTab.js';
+import { FailedTab } from './FailedTab.js';
 import { DetailsPane } from './DetailsPane.js';
 
 export interface ConsoleAppProps {
@@ -70,8 +72,8 @@ function Root(props: ConsoleAppProps): ReactNode {
 
   useEffect(() => controller.bindExit(exit), [controller, exit]);
   useEffect(() => {
-    controller.setLayout({ listRows: tableBodyRows(bodyHeight), helpLines: helpVisibleLines(bodyHeight) });
-  }, [controller, bodyHeight]);
+    controller.setLayout({ listRows: tableBodyRows(bodyHeight), helpLines: helpVisibleLines(bodyHeight), width, bodyLines: bodyHeight });
+  }, [controller, bodyHeight, width]);
 
   useInput((input, key) => controller.handleKey(input, key), { isActive: isRawModeSupported === true });
 
@@ -113,27 +115,33 @@ function Body(props: { tab: TabId; width: number; height: number }): ReactNode {
       return <BatchTab width={props.width} height={props.height} />;
     case 'audit':
       return <AuditTab width={props.width} height={props.height} />;
+    case 'failed':
+      return <FailedTab width={props.width} height={props.height} />;
   }
 }
 
-const TAB_TITLES: Record<TabId, string> = { health: 'Health', stuck: 'Stuck', queue: 'Queue', batch: 'Batch', audit: 'Audit' };
+const TAB_TITLES: Record<TabId, string> = { health: 'Health', stuck: 'Stuck', queue: 'Queue', batch: 'Batch', audit: 'Audit', failed: 'Failed' };
+
+const TAB_SHORT: Record<TabId, string> = { health: 'Hlth', stuck: 'Stk', queue: 'Que', batch: 'Bat', audit: 'Aud', failed: 'Fail' };
 
 function Tabs(props: { active: TabId; width: number }): ReactNode {
-  const [stuck, queued, pending, status] = useHealth(
-    useShallow((s) => [s.report?.stuck.length ?? null, s.report?.queued ?? null, s.report?.pending_approval ?? null, s.report?.status ?? null]),
+  const [stuck, queued, pending, status, failed] = useHealth(
+    useShallow((s) => [s.report?.stuck.length ?? null, s.report?.queued ?? null, s.report?.pending_approval ?? null, s.report?.status ?? null, s.report?.failed ?? null]),
   );
   const tabs: TabSpec[] = TAB_IDS.map((id) => {
     const badge =
       id === 'health' && status !== null && status !== 'healthy'
-        ? { text: status, tone: status === 'unhealthy' ? ('critical' as const) : ('warning' as const) }
+        ? { text: status, short: status.slice(0, 4), tone: status === 'unhealthy' ? ('critical' as const) : ('warning' as const) }
         : id === 'stuck' && stuck
           ? { text: formatCount(stuck), tone: 'warning' as const }
           : id === 'queue' && queued
-            ? { text: formatCount(queued) }
+            ? { text: formatCount(queued), short: formatCompact(queued) }
             : id === 'batch' && pending
-              ? { text: `${formatCount(pending)} pending` }
-              : undefined;
-    return { id, title: TAB_TITLES[id], ...(badge ? { badge } : {}) };
+              ? { text: `${formatCount(pending)} pending`, short: formatCompact(pending) }
+              : id === 'failed' && failed
+                ? { text: formatCount(failed), short: formatCompact(failed), tone: 'critical' as const }
+                : undefined;
+    return { id, title: TAB_TITLES[id], short: TAB_SHORT[id], ...(badge ? { badge } : {}) };
   });
   return <TabBar tabs={tabs} activeId={props.active} width={props.width} />;
 }

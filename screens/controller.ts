@@ -42,6 +42,9 @@ import { stuckKeys } from './stuck-keys.js';
 import { queueKeys, type QueueKeys } from './queue-keys.js';
 import { batchKeys, type BatchKeys } from './batch-keys.js';
 import { auditKeys, type AuditKeys } from './audit-keys.js';
+import { failedKeys, type FailedKeys } from './failed-keys.js';
+import { keyValueLines } from '../components/KeyValueList.js';
+import { detailsBodyLines } from './DetailsPane.js';
 
 export interface ControllerOptions {
   readonly services: Services;
@@ -58,6 +61,9 @@ export interface ControllerOptions {
 export interface ConsoleLayout {
   readonly listRows: number;
   readonly helpLines: number;
+  /** Width and height of the tab body (the details pane scrolls within it). */
+  readonly width?: number;
+  readonly bodyLines?: number;
 }
 
 /** `global.tab.*`: routed by `tabOfBinding`, so they need no entry in the handler table. */
@@ -91,6 +97,7 @@ export class ConsoleController {
   private readonly queue: QueueKeys;
   private readonly batch: BatchKeys;
   private readonly audit: AuditKeys;
+  private readonly failed: FailedKeys;
   /** The tabs that show a list, for the shared list keys. */
   private readonly lists: Partial<Record<TabId, ListKeys>>;
   private readonly handlers: HandlerTable;
@@ -114,7 +121,8 @@ export class ConsoleController {
     this.queue = queueKeys(deps);
     this.batch = batchKeys(deps);
     this.audit = auditKeys(deps);
-    this.lists = { stuck: stuck.list, queue: this.queue.list, audit: this.audit.list };
+    this.failed = failedKeys(deps);
+    this.lists = { stuck: stuck.list, queue: this.queue.list, audit: this.audit.list, failed: this.failed.list };
     this.handlers = {
       ...this.globalHandlers(),
       ...this.listHandlers(),
@@ -124,6 +132,7 @@ export class ConsoleController {
       ...this.queue.handlers,
       ...this.batch.handlers,
       ...this.audit.handlers,
+      ...this.failed.handlers,
     };
     this.poller = new Poller({
       db: opts.services.db,
@@ -208,6 +217,12 @@ export class ConsoleController {
         wanted: () => tab() === 'audit' && !frozen(),
         load: () => this.audit.load({ kind: 'refresh' }),
         fail: (m) => s.audit.getState().setError(m),
+      },
+      {
+        name: 'failed',
+        wanted: () => tab() === 'failed' && !frozen(),
+        load: () => this.failed.load({ kind: 'refresh' }),
+        fail: (m) => s.failed.getState().setError(m),
       },
     ];
   }
@@ -400,13 +415,27 @@ export class ConsoleController {
   // ── lists: the shared keys, carried out by the active tab's ListKeys ────────────────────
 
   private move(delta: number): void {
+    if (this.scrollDetails(delta)) return;
     const list = this.lists[this.ui.tab];
     if (list) this.safe(() => list.move(delta));
   }
 
   private jump(to: 'top' | 'bottom'): void {
+    if (this.scrollDetails(to === 'top' ? -Infinity : Infinity)) return;
     const list = this.lists[this.ui.tab];
     if (list) this.safe(() => list.jump(to));
+  }
+
+  /** While a details pane is open the list keys scroll it (the list under it stays put). */
+  private scrollDetails(delta: number): boolean {
+    const d = this.ui.details;
+    if (!d || d.tab !== this.ui.tab) return false;
+    const room = detailsBodyLines(this.layout.bodyLines ?? this.listRows + 2);
+    const total = keyValueLines(d.items, this.layout.width ?? 80).length;
+    const max = Math.max(0, total - room);
+    const offset = Math.max(0, Math.min(max, (d.offset ?? 0) + delta));
+    if (offset !== (d.offset ?? 0)) this.ui.setDetails({ ...d, offset });
+    return true;
   }
 
   private openDetails(): void {

@@ -8,7 +8,8 @@ import { shortId } from '../src/cli/format.js';
 import { QueueSource, keyOf } from '../store/sources.js';
 import { FILTER_GRAMMAR_HINT } from '../store/filter-grammar.js';
 import { loadQueueWindow, type QueueIntent } from '../store/queue.js';
-import { bookDetails, bookLabel } from './describe.js';
+import { bookLabel } from './describe.js';
+import { bookStory } from './book-story.js';
 import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
 
 export interface QueueKeys {
@@ -72,7 +73,7 @@ export function queueKeys(deps: KeyDeps): QueueKeys {
       // The window row may be a poll old: details read the book as it is now.
       const id = queue().selectedId;
       const row = id ? deps.services.pipelines.get(id) : undefined;
-      return row ? { tab: 'queue', id: row.id, title: `Book ${bookLabel(row)}`, items: bookDetails(row, deps.services.clock()) } : null;
+      return row ? bookStory(deps.services, row, 'queue') : null;
     },
     selection: () => {
       const row = selectedRow();

@@ -56,6 +56,8 @@ export interface Details {
   readonly id: string;
   readonly title: string;
   readonly items: readonly KeyValueItem[];
+  /** First line shown: the pane scrolls (j/k, PgUp/PgDn, g/G) when the story is longer than the screen. */
+  readonly offset?: number;
 }
 
 export interface UiState {
