@@ -72,10 +72,11 @@ function Preview(props: { width: number; height: number }): ReactNode {
   if (error) {
     return (
       <Box flexDirection="column" width={props.width}>
-        <Text bold>Preview: none, nothing can be approved or rejected</Text>
+        <Text bold>Preview: none</Text>
         <Text color={colors.critical} wrap="wrap">
           {escapeControl(error)}
         </Text>
+        <Text color={colors.warning}>Nothing can be approved or rejected.</Text>
       </Box>
     );
   }

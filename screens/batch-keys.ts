@@ -66,8 +66,8 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
     // it was made for the form on screen now.
     const preview = b.preview;
     if (!preview || !previewIsCurrent(b)) {
-      const why = b.previewFor === b.form && b.previewError ? b.previewError : 'no preview of the filter on screen yet';
-      ui().setMessage({ text: `${label}: ${why}`, tone: 'warning' });
+      // Short: the status line is narrow at 80 columns, and the pane already says why.
+      ui().setMessage({ text: `${label}: refused, no preview of this filter`, tone: 'warning' });
       return;
     }
     const form = b.form;
