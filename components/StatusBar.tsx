@@ -1,6 +1,6 @@
 import { Text } from 'ink';
 import type { ReactNode } from 'react';
-import { displayWidth, forGlyphs, formatDuration, truncate } from './text.js';
+import { displayWidth, forGlyphs, formatDuration, singleLine, truncate } from './text.js';
 import { useTheme, type ColourToken } from './theme.js';
 
 /**
@@ -41,7 +41,8 @@ export function StatusBar(props: StatusBarProps): ReactNode {
   const data = props.dataAgeMs === null ? 'no data yet' : `data ${formatDuration(props.dataAgeMs)} old`;
   const stale = props.dataAgeMs !== null && props.dataAgeMs > (props.staleAfterMs ?? 30_000);
   const poll = props.lastPollAgeMs === null ? 'not polled' : `polled ${formatDuration(props.lastPollAgeMs)} ago`;
-  const message = forGlyphs(props.message?.text ?? '', glyphs);
+  // Messages can quote stored text (a reason, a file name): never let it drive the terminal.
+  const message = forGlyphs(singleLine(props.message?.text ?? ''), glyphs);
   const showPoll = message === '';
   const fixed = displayWidth(badgeText) + displayWidth(sep + data + (showPoll ? sep + poll : ''));
   const rest = Math.max(0, props.width - fixed);

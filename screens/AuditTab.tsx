@@ -10,6 +10,7 @@ import type { AuditRow } from '../src/store/audit.js';
 import { formatTime, shortId } from '../src/cli/format.js';
 import { describeAuditFilter } from '../store/sources.js';
 import { auditSummary } from './describe.js';
+import { plural } from '../src/text/format.js';
 import { visibleSlice } from './list-window.js';
 
 /**
@@ -22,7 +23,7 @@ function columns(glyphs: Glyphs, idWidth: number): readonly TableColumn<AuditRow
     { id: 'at', header: 'AT', cell: (r) => formatTime(r.at).slice(5), width: 14 },
     { id: 'action', header: 'ACTION', cell: (r) => r.action, width: 16, tone: (r) => (r.action.includes('REJECT') ? 'critical' : r.action.includes('APPROV') ? 'ok' : undefined) },
     { id: 'actor', header: 'ACTOR', cell: (r) => r.actor, width: 14 },
-    { id: 'book', header: 'BOOK', cell: (r) => (r.pipeline_id ? shortId(r.pipeline_id) : r.count !== null ? `${r.count} books` : '-'), width: 9 },
+    { id: 'book', header: 'BOOK', cell: (r) => (r.pipeline_id ? shortId(r.pipeline_id) : r.count !== null ? plural(r.count, 'book') : '-'), width: 9 },
     { id: 'what', header: 'WHAT', cell: (r) => auditSummary(r, glyphs.arrowRight), flex: 1, minWidth: 8 },
   ];
 }

@@ -11,6 +11,7 @@ import { useBatch } from '../store/context.js';
 import { BATCH_FIELDS } from '../store/batch.js';
 import { formatConfidence, shortId } from '../src/cli/format.js';
 import { escapeControl } from '../src/text/escape.js';
+import { plural } from '../src/text/format.js';
 
 const FORM_WIDTH = 36;
 
@@ -90,8 +91,8 @@ function Preview(props: { width: number; height: number }): ReactNode {
   const rows = preview.books.slice(0, Math.max(0, props.height - 2));
   const more = preview.matched - rows.length;
   const headline = preview.exceeds_max
-    ? `${formatCount(preview.matched)} books match: over max count ${formatCount(preview.filter.max_count ?? 50)}, refused`
-    : `${formatCount(preview.matched)} book${preview.matched === 1 ? '' : 's'} match`;
+    ? `${plural(preview.matched, 'book')} match: over max count ${formatCount(preview.filter.max_count ?? 50)}, refused`
+    : `${plural(preview.matched, 'book')} match`;
   const pathW = Math.max(4, props.width - 8 - 1 - 4 - 1 - 16 - 1);
   return (
     <Box flexDirection="column" width={props.width}>
@@ -115,7 +116,7 @@ function Result(props: { width: number }): ReactNode {
   const { colors, glyphs } = useTheme();
   if (!applied) return <Text color={colors.muted}>Edit the filter (Enter), then a approve or x reject the previewed books.</Text>;
   const r = applied.result;
-  const text = `Last batch: ${applied.verb} ${formatCount(r.affected)} books, ${r.skipped.length} skipped, audit #${r.audit_id ?? '-'}`;
+  const text = `Last batch: ${applied.verb} ${plural(r.affected, 'book')}, ${r.skipped.length} skipped, audit #${r.audit_id ?? '-'}`;
   return (
     <Text color={colors.ok} wrap="truncate-end">
       {truncate(text, props.width, glyphs.ellipsis)}

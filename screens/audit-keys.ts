@@ -3,7 +3,7 @@
  * of the append-only log (newest first). Moving the cursor stops following, so the rows a person
  * is reading do not scroll away under them.
  */
-import { AuditSource, describeAuditFilter, parseAuditFilter } from '../store/sources.js';
+import { AUDIT_FILTER_HINT, AuditSource, describeAuditFilter, parseAuditFilter } from '../store/sources.js';
 import { loadAuditWindow, type AuditIntent } from '../store/audit.js';
 import { auditDetails } from './describe.js';
 import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
@@ -56,7 +56,7 @@ export function auditKeys(deps: KeyDeps): AuditKeys {
       return row ? { tab: 'audit', id: String(row.id), title: `Audit entry #${row.id}`, items: auditDetails(row) } : null;
     },
     selection: () => ({ hasSelection: audit().selectedId !== null }),
-    filterPlaceholder: 'actor:human:ana  action:approved  book:3f2a9c1e',
+    filterPlaceholder: AUDIT_FILTER_HINT,
     filterText: () => audit().filterText,
     setFilter: (text) => {
       audit().setFilter(text, parseAuditFilter(text));

@@ -4,6 +4,7 @@
  */
 import type { BatchPreview } from '../src/ops/types.js';
 import { formatCount } from '../components/text.js';
+import { plural } from '../src/text/format.js';
 import { BATCH_FIELDS, describeBatchFilter, formToFilter, previewIsCurrent } from '../store/batch.js';
 import type { KeyDeps, KeyHandlers } from './tab-keys.js';
 
@@ -74,7 +75,7 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
     const filterText = describeBatchFilter(preview.filter);
     if (preview.exceeds_max) {
       ui().setMessage({
-        text: `${formatCount(preview.matched)} books match, over the max count ${formatCount(preview.filter.max_count ?? 50)}: narrow the filter or raise Max count`,
+        text: `${plural(preview.matched, 'book')} match, over the max count ${formatCount(preview.filter.max_count ?? 50)}: narrow the filter or raise Max count`,
         tone: 'warning',
       });
       return;
@@ -99,13 +100,13 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
             const result = deps.services.ops.batch.apply(toApply, deps.actor);
             batch().setApplied({ verb: kind === 'approve' ? 'approved' : 'rejected', result });
             const skipped = result.skipped.length > 0 ? `, ${result.skipped.length} skipped (changed since the preview)` : '';
-            return `${kind === 'approve' ? 'Approved' : 'Rejected'} ${formatCount(result.affected)} books${skipped} (audit #${result.audit_id ?? '-'})`;
+            return `${kind === 'approve' ? 'Approved' : 'Rejected'} ${plural(result.affected, 'book')}${skipped} (audit #${result.audit_id ?? '-'})`;
           }),
       });
     if (kind === 'approve') return ask(preview);
     ui().setOverlay({
       kind: 'prompt',
-      label: `Reason for rejecting ${formatCount(count)} books`,
+      label: `Reason for rejecting ${plural(count, 'book')}`,
       placeholder: 'why (recorded in the audit log)',
       validate: (v) => (v.trim() === '' ? 'A reason is required' : null),
       // The same books and versions as previewed; only the operation differs.

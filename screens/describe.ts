@@ -11,6 +11,7 @@ import type { StuckBook } from '../src/ops/types.js';
 import { formatConfidence, formatSeconds, formatTime, shortId } from '../src/cli/format.js';
 import type { KeyValueItem } from '../components/KeyValueList.js';
 import { escapeControl } from '../src/text/escape.js';
+import { plural } from '../src/text/format.js';
 
 /**
  * A book's title as a person knows it: the one the classifier read from the file (stored in
@@ -31,7 +32,7 @@ export function bookTitle(b: { source_path: string; profile_json?: string | null
 
 /** `"moby-dick.epub" (3f2a9c1e)` */
 export function bookLabel(b: { id: string; source_path: string }): string {
-  return `"${path.basename(b.source_path)}" (${shortId(b.id)})`;
+  return `"${escapeControl(path.basename(b.source_path))}" (${shortId(b.id)})`;
 }
 
 export function bookDetails(row: PipelineRow, now: number): KeyValueItem[] {
@@ -99,7 +100,7 @@ export function auditSummary(r: AuditRow, arrow = '→'): string {
   if (r.before_value !== null || r.after_value !== null) {
     parts.push(`${stripQuotes(r.before_value)} ${arrow} ${stripQuotes(r.after_value)}`);
   }
-  if (r.count !== null && r.pipeline_id === null) parts.push(`${r.count} books`);
+  if (r.count !== null && r.pipeline_id === null) parts.push(plural(r.count, 'book'));
   if (r.reason) parts.push(r.reason);
   return parts.join('  ');
 }

@@ -219,7 +219,7 @@ export const KEYMAP = [
     footer: true,
     disabledReason: needsSelection,
   },
-  { id: 'queue.filter', keys: ['/'], scope: 'queue', description: 'Filter the queue by title, author or state', label: 'filter', mutates: false, footer: true },
+  { id: 'queue.filter', keys: ['/'], scope: 'queue', description: 'Filter the queue: words match title, path, state (* and ? wildcards); state:X p:3 type:X id:3f2a exact', label: 'filter', mutates: false, footer: true },
 
   // ── batch ───────────────────────────────────────────────────────────────────────────────
   { id: 'batch.nextField', keys: ['j', 'down'], scope: 'batch', description: 'Next field of the batch filter', label: 'next field', mutates: false },
@@ -247,7 +247,7 @@ export const KEYMAP = [
 
   // ── audit ───────────────────────────────────────────────────────────────────────────────
   { id: 'audit.follow', keys: ['f'], scope: 'audit', description: 'Follow new entries as they arrive (on/off)', label: 'follow', mutates: false, footer: true },
-  { id: 'audit.filter', keys: ['/'], scope: 'audit', description: 'Filter by actor, action or book', label: 'filter', mutates: false, footer: true },
+  { id: 'audit.filter', keys: ['/'], scope: 'audit', description: 'Filter: words match the action; actor:X action:X book:3f2a exact', label: 'filter', mutates: false, footer: true },
 
   // ── failed ──────────────────────────────────────────────────────────────────────────────
   {

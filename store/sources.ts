@@ -9,7 +9,7 @@
  */
 import type { Services } from '../src/services.js';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { auditFilterTerms, isDenseBookPrefix, type AuditRow } from '../src/store/audit.js';
+import { AUDIT_ACTIONS, auditFilterTerms, isDenseBookPrefix, type AuditRow } from '../src/store/audit.js';
 import { CLAIMABLE_STATES } from '../src/domain/states.js';
 import { likeSubstring, parseFilterWords } from './filter-grammar.js';
 import { PIPELINE_COLUMNS } from '../src/store/pipeline-row.js';
@@ -156,7 +156,13 @@ function keyParams(key: QueueKey | undefined): Record<string, unknown> {
   return key ? { kp: key.priority, kc: key.created_at, ki: key.id } : {};
 }
 
-/** Audit filter: `actor:human:ana`, `action:approved`, `book:3f2a…`, or a bare word (action, actor or book id). */
+/**
+ * Audit filter, in the shared grammar (store/filter-grammar.ts): `actor:human:ana`,
+ * `action:approved`, `book:3f2a…` exact; a bare word is an actor (`human:ana`), a book id prefix
+ * (hex), or matches the action by substring ("retr" → BATCH_RETRIED). Each stays one indexed
+ * term (audit_actor, audit_action, the books' trails): a substring is resolved against the known
+ * action names here, not by scanning the log.
+ */
 export interface AuditFilter {
   readonly actor?: string;
   readonly action?: string;
@@ -174,10 +180,21 @@ export function parseAuditFilter(text: string): AuditFilter {
       else out.pipelineId = m[2]!.toLowerCase();
     } else if (/^(human|auto|system|mcp):/.test(word)) out.actor = word;
     else if (/^[0-9a-f]{8,32}$/i.test(word)) out.pipelineId = word.toLowerCase();
-    else out.action = word.toUpperCase();
+    else out.action = actionMatching(word);
   }
   return out;
 }
+
+/** The known action a bare word names: itself if exact, else the first (shortest) containing it. */
+export function actionMatching(word: string): string {
+  const w = word.toUpperCase();
+  if ((AUDIT_ACTIONS as readonly string[]).includes(w)) return w;
+  const hits = AUDIT_ACTIONS.filter((a) => a.includes(w)).sort((a, b) => a.length - b.length);
+  return hits[0] ?? w;
+}
+
+/** What the Audit tab's filter prompt shows. */
+export const AUDIT_FILTER_HINT = 'words match action (retr → BATCH_RETRIED); actor:X action:X book:3f2a exact';
 
 export function describeAuditFilter(f: AuditFilter): string {
   return [f.actor && `actor ${f.actor}`, f.action && `action ${f.action}`, f.pipelineId && `book ${f.pipelineId.slice(0, 8)}`]
