@@ -16,10 +16,12 @@
  * `prompt` — are modal: while one is open only its keys apply, plus the few global bindings
  * marked `inOverlays` (Ctrl-C quits from anywhere).
  *
- * Where keys are handled: the root screen has one `useInput` that calls `matchBinding` with the
- * active scope (the open overlay if any, else the active tab). `TextPrompt` and `ConfirmDialog`
- * also read keys themselves (typing, the typed count); their rows here describe those keys for
- * help and footer, and a test checks that the components honour them.
+ * Where keys are handled: the root screen has one `useInput`; the controller splits what it
+ * reports into keys (one read can hold several: key repeat, a paste and its Enter) and matches
+ * each against the scope open when it arrives (the open overlay if any, else the active tab).
+ * Confirm and prompt keys (typing, the typed count) are carried out by the controller with the
+ * dialogs' own pure rules (`confirmStep`, `editLine`); the dialogs only draw. Their rows here
+ * describe those keys for help and footer, and a test checks that they are honoured.
  *
  * Priority: 1 is claimed first, so "raise" lowers the number.
  */
