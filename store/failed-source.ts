@@ -113,20 +113,34 @@ export class FailedSource {
     return { count: Math.min(n, FILTERED_COUNT_CAP), capped: n > FILTERED_COUNT_CAP };
   }
 
-  /** 0-based position of `key` (rows newer than it), counted over the index and stopping at the cap. */
+  /**
+   * 0-based position of `key` (rows newer than it). Unfiltered it is an index-only count (the
+   * index holds state_entered_at, not id: ties on the same millisecond are counted apart, with a
+   * few row reads), as exact at row 900,000 as the Queue's; filtered it stops at the cap.
+   */
   positionOf(key: FailedKey, filter = ''): number {
     const f = failedFilterSql(filter);
     let n = 0;
     for (const s of f.states) {
+      if (f.where === '') {
+        const r = this.services.db
+          .prepare(
+            `SELECT (SELECT COUNT(*) FROM pipelines INDEXED BY pipelines_state_entered WHERE state = @state AND state_entered_at > @ka)
+                  + (SELECT COUNT(*) FROM pipelines INDEXED BY pipelines_state_entered WHERE state = @state AND state_entered_at = @ka AND id > @ki) AS n`,
+          )
+          .get({ state: s, ka: key.state_entered_at, ki: key.id }) as { n: number };
+        n += r.n;
+        continue;
+      }
       const r = this.services.db
         .prepare(
           `SELECT COUNT(*) AS n FROM (SELECT 1 FROM pipelines INDEXED BY pipelines_state_entered
            WHERE state = @state AND (state_entered_at, id) > (@ka, @ki) ${f.where} LIMIT ${FILTERED_COUNT_CAP + 1})`,
         )
         .get({ ...f.params, state: s, ka: key.state_entered_at, ki: key.id }) as { n: number };
-      n += r.n;
+      n += Math.min(r.n, FILTERED_COUNT_CAP);
     }
-    return Math.min(n, FILTERED_COUNT_CAP);
+    return f.where === '' ? n : Math.min(n, FILTERED_COUNT_CAP);
   }
 
   /** The book if it is still failed or waiting for a retry. */

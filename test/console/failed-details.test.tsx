@@ -77,6 +77,35 @@ describe('the Failed tab', () => {
   });
 });
 
+describe('the Failed tab at depth', () => {
+  it('G goes to the oldest, k moves back, and the indicator counts positions exactly', async () => {
+    const m = await mount({ tab: 'failed', fixture: { failed: 60 } });
+    await waitForText(m.instance, 'failed-59.epub');
+    await sendKeys(m.instance, 'G');
+    let f = await waitForText(m.instance, 'failed-0.epub');
+    const pos = () => {
+      const s = m.stores.failed.getState();
+      return s.windowStart + s.rows.findIndex((r) => r.id === s.selectedId);
+    };
+    expect(pos()).toBe(59);
+    expect(f).toMatch(/ of 60$/m);
+    for (let i = 0; i < 3; i++) await sendKeys(m.instance, 'k');
+    expect(pos()).toBe(56);
+    await sendKeys(m.instance, 'pgup', 'pgup', 'pgup', 'pgup');
+    f = lastFrameStripped(m.instance);
+    expect(pos()).toBe(0);
+    expect(f).toMatch(/1–\d+ of 60/);
+  });
+
+  it('counts a position with the index alone (no row reads)', async () => {
+    const m = await mount({ tab: 'failed', fixture: { failed: 1 } });
+    const plan = (m.services.db
+      .prepare(`EXPLAIN QUERY PLAN SELECT COUNT(*) FROM pipelines INDEXED BY pipelines_state_entered WHERE state = 'failed' AND state_entered_at > 5`)
+      .all() as { detail: string }[]).map((r) => r.detail).join('\n');
+    expect(plan).toMatch(/USING COVERING INDEX pipelines_state_entered/);
+  });
+});
+
 describe('details tell the book’s story', () => {
   it('Enter on a book: file, title, type, confidence, each state with how long it took, its audit entries; scrolls', async () => {
     const m = await mount({ tab: 'queue', fixture: { pending: 1, queued: 1 } });
