@@ -47,12 +47,13 @@ export class DemoFeed {
   ) {
     this.opts = {
       actor: 'system:demo',
-      intervalMs: 4000,
+      // Slower than two demo workers drain (about one book per 2–3 s), so the queue still empties.
+      intervalMs: 8000,
       booksPerWave: 2,
       brokenEvery: 3,
       stallEvery: 5,
       stallLeaseMs: 20_000,
-      maxWaves: 450,
+      maxWaves: 225,
       ...options,
     };
   }
