@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { displayWidth, forGlyphs, truncate, wrapText } from './text.js';
+import { displayWidth, forGlyphs, singleLine, truncate, wrapText } from './text.js';
 import { useTheme, type ColourToken } from './theme.js';
 
 /**
@@ -25,7 +25,8 @@ export interface KeyValueListProps {
 
 export function KeyValueList(props: KeyValueListProps): ReactNode {
   const { colors, glyphs } = useTheme();
-  const items = props.items.map((i) => ({ ...i, label: forGlyphs(i.label, glyphs), value: forGlyphs(i.value, glyphs) }));
+  // Values can be stored text (worker ids, reasons): one line, control characters shown escaped.
+  const items = props.items.map((i) => ({ ...i, label: forGlyphs(i.label, glyphs), value: forGlyphs(singleLine(i.value), glyphs) }));
   const labelW = Math.max(0, ...items.map((i) => displayWidth(i.label))) + 1; // + ':'
   return (
     <Box flexDirection="column">

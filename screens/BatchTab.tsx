@@ -103,7 +103,7 @@ function Preview(props: { width: number; height: number }): ReactNode {
         <Text key={b.id} wrap="truncate-end">
           {shortId(b.id)} {fitCell(formatConfidence(b.confidence), 4, '', 'right')}{' '}
           <Text color={colors.muted}>{fitCell(b.book_type ?? '-', 16, glyphs.ellipsis)}</Text>{' '}
-          {truncate(b.source_path, pathW, glyphs.ellipsis, 'start')}
+          {truncate(escapeControl(b.source_path), pathW, glyphs.ellipsis, 'start')}
         </Text>
       ))}
       {more > 0 && <Text color={colors.muted}>… and {formatCount(more)} more</Text>}

@@ -82,4 +82,17 @@ describe('control characters in stored text', () => {
     expect(p).toContain('"evil\\x1b]0;pwned\\x07\\x1b[2J.txt"');
     expect(m.instance.lastFrame()).not.toContain('\u0007');
   });
+
+  it('are shown escaped in the Batch preview', async () => {
+    const m = await mount({ tab: 'batch', fixture: { pending: 0 } });
+    const s = m.other();
+    const row = s.db.transaction(() => s.pipelines.insert({ source_path: '/library/evil\u001b[2Jbook.epub', priority: 1, actor: 'system:test' }))();
+    for (const to of ['hashing', 'classifying', 'selecting_strategy', 'processing', 'validating', 'pending_approval'] as const) {
+      s.pipelines.transition({ id: row.id, from: s.pipelines.require(row.id).state, to, actor: 'system:test' });
+    }
+    m.controller.poller.poll({ force: true });
+    const f = await waitForText(m.instance, 'Preview: 1 book match');
+    expect(f).toContain('evil\\x1b[2Jbook.epub');
+    expect(m.instance.lastFrame()).not.toContain('\u001b[2J');
+  });
 });
