@@ -35,24 +35,6 @@ export function bookLabel(b: { id: string; source_path: string }): string {
   return `"${escapeControl(path.basename(b.source_path))}" (${shortId(b.id)})`;
 }
 
-export function bookDetails(row: PipelineRow, now: number): KeyValueItem[] {
-  const items: KeyValueItem[] = [
-    { label: 'Id', value: row.id },
-    { label: 'File', value: row.source_path },
-    { label: 'State', value: `${row.state} for ${formatSeconds((now - row.state_entered_at) / 1000)}` },
-    { label: 'Priority', value: `${row.priority} (set ${row.base_priority})` },
-    { label: 'Type', value: `${row.book_type ?? '-'}  confidence ${formatConfidence(row.confidence)}` },
-    { label: 'Format', value: `${row.format ?? '-'}  ${row.size === null ? '' : `${row.size.toLocaleString('en-US')} bytes`}` },
-    { label: 'Attempts', value: `${row.attempts} of ${row.max_attempts}` },
-    { label: 'Lease', value: row.lease_owner ? `${row.lease_owner} until ${formatTime(row.lease_expires_at)}` : '-' },
-    { label: 'Created', value: formatTime(row.created_at) },
-    { label: 'Updated', value: `${formatTime(row.updated_at)} by ${row.last_actor}` },
-  ];
-  if (row.approved_by) items.push({ label: 'Approved by', value: row.approved_by });
-  if (row.error_json) items.push({ label: 'Error', value: row.error_json, tone: 'critical' });
-  return items;
-}
-
 export function stuckDetails(b: StuckBook): KeyValueItem[] {
   return [
     { label: 'Id', value: b.id },
