@@ -4,7 +4,6 @@
  * the controller so a confirmation names a book exactly as the list shows it.
  */
 import path from 'node:path';
-import type { PipelineRow } from '../src/store/pipeline-row.js';
 import type { AuditRow } from '../src/store/audit.js';
 import { auditToJson } from '../src/store/audit.js';
 import type { StuckBook } from '../src/ops/types.js';
