@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { forGlyphs, truncate } from './text.js';
+import { forGlyphs, singleLine, truncate } from './text.js';
 import { useTheme } from './theme.js';
 
 /**
@@ -44,7 +44,7 @@ export function AlertList(props: AlertListProps): ReactNode {
           <Text bold color={colors[a.severity]}>
             {LABEL[a.severity]}
           </Text>
-          {' ' + truncate(forGlyphs(a.message, glyphs), props.width - LABEL[a.severity].length - 1, glyphs.ellipsis)}
+          {' ' + truncate(forGlyphs(singleLine(a.message), glyphs), props.width - LABEL[a.severity].length - 1, glyphs.ellipsis)}
         </Text>
       ))}
       {overflow && <Text color={colors.muted}>+{sorted.length - shown.length} more</Text>}

@@ -2,6 +2,7 @@ import { Box, Text, useInput, type Key } from 'ink';
 import { useRef, useState, type ReactNode } from 'react';
 import { forGlyphs, formatCount, truncate } from './text.js';
 import { useTheme } from './theme.js';
+import { splitKeys } from './key-chunks.js';
 
 /**
  * Asks before an action that changes books, naming the action and exactly how many books it
@@ -80,27 +81,33 @@ export interface ConfirmDialogProps {
   readonly onConfirm: () => void;
   readonly onCancel: () => void;
   readonly isActive?: boolean;
+  /** Controlled: the typed count and its message, kept by whoever reads the keys (with `isActive={false}`). */
+  readonly typed?: string;
+  readonly error?: string | null;
   readonly width: number;
 }
 
 export function ConfirmDialog(props: ConfirmDialogProps): ReactNode {
   const { colors, glyphs } = useTheme();
-  const [state, setState] = useState<ConfirmState>({ typed: '', error: null });
-  const current = useRef(state);
+  const [ownState, setState] = useState<ConfirmState>({ typed: '', error: null });
+  const current = useRef(ownState);
   const mustType = requiresTypedCount(props.count, props.typeThreshold);
 
   useInput(
-    (input, key) => {
-      const step = confirmStep(current.current, input, key, props);
-      if (step.kind === 'confirm') props.onConfirm();
-      else if (step.kind === 'cancel') props.onCancel();
-      else if (step.kind === 'edit') {
-        current.current = step.state;
-        setState(step.state);
+    (chunk, chunkKey) => {
+      for (const { input, key } of splitKeys(chunk, chunkKey)) {
+        const step = confirmStep(current.current, input, key, props);
+        if (step.kind === 'confirm') return props.onConfirm();
+        if (step.kind === 'cancel') return props.onCancel();
+        if (step.kind === 'edit') {
+          current.current = step.state;
+          setState(step.state);
+        }
       }
     },
     { isActive: props.isActive ?? true },
   );
+  const state: ConfirmState = props.typed !== undefined ? { typed: props.typed, error: props.error ?? null } : ownState;
 
   const inner = Math.max(1, props.width - 4);
   const fit = (s: string): string => truncate(forGlyphs(s, glyphs), inner, glyphs.ellipsis);

@@ -6,15 +6,19 @@ import { useTheme } from './theme.js';
 /**
  * The key-hint line at the bottom of a screen: "j/k move  ⏎ details  + raise  p priority …".
  * Hints come from the keymap (`footerHints()` in screens/keymap.ts) so they match the real keys.
- * A disabled hint is dimmed and says why: "+ raise (read-only)". Hints that do not fit the
- * width are left off from the end, never cut in half.
+ * A disabled hint is dimmed; why it is off is said in the status line when the key is pressed
+ * (and in `?` help), not here, where the room is needed for the keys. Hints that do not fit the
+ * width are left off, never cut in half: first the unpinned ones from the end, so pinned hints
+ * (`? help`, `q quit`) are always there.
  */
 export interface HintItem {
   /** Key caps as shown, e.g. "j/↓" or "Esc". */
   readonly keys: string;
   readonly label: string;
-  /** Why the binding does nothing right now; null/undefined when it is enabled. */
+  /** Why the binding does nothing right now; null/undefined when it is enabled (drawn dimmed). */
   readonly disabledReason?: string | null;
+  /** Kept whatever the width (help, quit): other hints are left off first. */
+  readonly pinned?: boolean;
 }
 
 export interface FooterHintsProps {
@@ -25,20 +29,26 @@ export interface FooterHintsProps {
 const GAP = '  ';
 
 function hintText(h: HintItem): string {
-  return `${h.keys} ${h.label}${h.disabledReason ? ` (${h.disabledReason})` : ''}`;
+  return `${h.keys} ${h.label}`;
 }
 
-/** The hints that fit in `width`, in order. */
+/** The hints that fit in `width`, in their order: pinned ones first claim their room. */
 export function fitHints(hints: readonly HintItem[], width: number): HintItem[] {
-  const out: HintItem[] = [];
-  let used = 0;
-  for (const h of hints) {
-    const w = displayWidth(hintText(h)) + (out.length > 0 ? GAP.length : 0);
-    if (used + w > width) break;
-    out.push(h);
-    used += w;
+  const cost = (h: HintItem): number => displayWidth(hintText(h)) + GAP.length;
+  let room = width + GAP.length; // no gap before the first hint
+  const keep = new Set<HintItem>();
+  for (const h of hints.filter((x) => x.pinned)) {
+    if (cost(h) > room) break;
+    keep.add(h);
+    room -= cost(h);
   }
-  return out;
+  for (const h of hints) {
+    if (h.pinned) continue;
+    if (cost(h) > room) break;
+    keep.add(h);
+    room -= cost(h);
+  }
+  return hints.filter((h) => keep.has(h));
 }
 
 export function FooterHints(props: FooterHintsProps): ReactNode {
@@ -47,6 +57,7 @@ export function FooterHints(props: FooterHintsProps): ReactNode {
     keys: forGlyphs(h.keys, glyphs),
     label: forGlyphs(h.label, glyphs),
     disabledReason: h.disabledReason ? forGlyphs(h.disabledReason, glyphs) : null,
+    ...(h.pinned ? { pinned: true } : {}),
   }));
   const shown = fitHints(hints, props.width);
   if (shown.length === 0 && hints[0]) {
@@ -58,11 +69,13 @@ export function FooterHints(props: FooterHintsProps): ReactNode {
       {shown.map((h, i) => (
         <Text key={`${h.keys}:${h.label}`} dimColor={Boolean(h.disabledReason)}>
           {i > 0 ? GAP : ''}
-          <Text bold color={h.disabledReason ? colors.muted : colors.accent}>
+          <Text bold={!h.disabledReason} dimColor={Boolean(h.disabledReason)} color={h.disabledReason ? colors.muted : colors.accent}>
             {h.keys}
           </Text>
-          <Text color={colors.muted}> {h.label}</Text>
-          {h.disabledReason ? <Text color={colors.muted}> ({h.disabledReason})</Text> : null}
+          <Text dimColor={Boolean(h.disabledReason)} color={colors.muted}>
+            {' '}
+            {h.label}
+          </Text>
         </Text>
       ))}
     </Box>

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { displayWidth, forGlyphs, truncate } from './text.js';
+import { displayWidth, forGlyphs, singleLine, truncate, wrapText } from './text.js';
 import { useTheme, type ColourToken } from './theme.js';
 
 /**
@@ -13,6 +13,8 @@ export interface KeyValueItem {
   readonly label: string;
   readonly value: string;
   readonly tone?: ColourToken;
+  /** A section heading (`value` is its text; `label` is ignored). */
+  readonly heading?: boolean;
 }
 
 export interface KeyValueListProps {
@@ -23,7 +25,8 @@ export interface KeyValueListProps {
 
 export function KeyValueList(props: KeyValueListProps): ReactNode {
   const { colors, glyphs } = useTheme();
-  const items = props.items.map((i) => ({ ...i, label: forGlyphs(i.label, glyphs), value: forGlyphs(i.value, glyphs) }));
+  // Values can be stored text (worker ids, reasons): one line, control characters shown escaped.
+  const items = props.items.map((i) => ({ ...i, label: forGlyphs(i.label, glyphs), value: forGlyphs(singleLine(i.value), glyphs) }));
   const labelW = Math.max(0, ...items.map((i) => displayWidth(i.label))) + 1; // + ':'
   return (
     <Box flexDirection="column">
@@ -44,4 +47,33 @@ export function KeyValueList(props: KeyValueListProps): ReactNode {
       })}
     </Box>
   );
+}
+
+/** One drawn line of a wrapped key/value list. */
+export interface KeyValueLine {
+  readonly label: string;
+  readonly text: string;
+  readonly tone?: ColourToken;
+  readonly heading?: boolean;
+}
+
+/**
+ * `items` as lines of at most `width` columns: long values wrap onto continuation lines under
+ * their value column instead of being cut, so nothing stored is hidden (a details pane scrolls).
+ */
+export function keyValueLines(items: readonly KeyValueItem[], width: number): KeyValueLine[] {
+  const labelW = Math.max(0, ...items.filter((i) => !i.heading).map((i) => displayWidth(i.label))) + 2; // ': '
+  const valueW = Math.max(8, width - labelW);
+  const out: KeyValueLine[] = [];
+  for (const item of items) {
+    if (item.heading) {
+      for (const t of wrapText(item.value, width)) out.push({ label: '', text: t, heading: true });
+      continue;
+    }
+    wrapText(item.value, valueW).forEach((t, i) => {
+      const label = i === 0 ? `${item.label}:` : '';
+      out.push({ label: label + ' '.repeat(Math.max(0, labelW - displayWidth(label))), text: t, ...(item.tone ? { tone: item.tone } : {}) });
+    });
+  }
+  return out;
 }

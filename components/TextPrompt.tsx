@@ -1,6 +1,7 @@
 import { Box, Text, useInput, type Key } from 'ink';
 import { useRef, useState, type ReactNode } from 'react';
 import { displayWidth, forGlyphs, singleLine, truncate } from './text.js';
+import { splitKeys } from './key-chunks.js';
 import { useTheme } from './theme.js';
 
 /**
@@ -63,6 +64,12 @@ export interface TextPromptProps extends LineRules {
   /** Every edit, e.g. to filter a list live. */
   readonly onChange?: (value: string) => void;
   readonly isActive?: boolean;
+  /**
+   * Controlled: the value (and validation message) kept by whoever reads the keys; the prompt
+   * only draws them. Pass with `isActive={false}`.
+   */
+  readonly value?: string;
+  readonly error?: string | null;
   readonly width: number;
   /** Key hint line; default "Enter submit  Esc cancel". */
   readonly hint?: string;
@@ -70,28 +77,33 @@ export interface TextPromptProps extends LineRules {
 
 export function TextPrompt(props: TextPromptProps): ReactNode {
   const { colors, glyphs } = useTheme();
-  const [value, setValue] = useState(props.initialValue ?? '');
-  const [error, setError] = useState<string | null>(null);
+  const [ownValue, setValue] = useState(props.initialValue ?? '');
+  const [ownError, setError] = useState<string | null>(null);
   // Keys can arrive faster than renders; edit the latest value, not the last rendered one.
-  const current = useRef(value);
+  const current = useRef(ownValue);
 
   useInput(
-    (input, key) => {
-      const step = editLine(current.current, input, key, props);
-      if (step.kind === 'cancel') props.onCancel();
-      else if (step.kind === 'submit') {
-        const problem = props.validate?.(step.value) ?? null;
-        if (problem !== null) setError(problem);
-        else props.onSubmit(step.value);
-      } else if (step.kind === 'edit') {
-        current.current = step.value;
-        setValue(step.value);
-        setError(null);
-        props.onChange?.(step.value);
+    (chunk, chunkKey) => {
+      // One read may hold several keys (a paste and its Enter): each in order.
+      for (const { input, key } of splitKeys(chunk, chunkKey)) {
+        const step = editLine(current.current, input, key, props);
+        if (step.kind === 'cancel') return props.onCancel();
+        if (step.kind === 'submit') {
+          const problem = props.validate?.(step.value) ?? null;
+          if (problem !== null) setError(problem);
+          else return props.onSubmit(step.value);
+        } else if (step.kind === 'edit') {
+          current.current = step.value;
+          setValue(step.value);
+          setError(null);
+          props.onChange?.(step.value);
+        }
       }
     },
     { isActive: props.isActive ?? true },
   );
+  const value = props.value ?? ownValue;
+  const error = props.error !== undefined ? props.error : ownError;
 
   const label = `${forGlyphs(props.label, glyphs)}: `;
   const room = Math.max(1, props.width - displayWidth(label) - 1); // 1 for the cursor

@@ -10,11 +10,45 @@
  */
 
 import { codePointWidth } from '../src/text/cell-width.js';
+import { escapeControl } from '../src/text/escape.js';
+import { formatCount as sharedCount, formatMs } from '../src/text/format.js';
 
-/** Replace tabs and line breaks by spaces and drop other control characters. */
+/**
+ * One line for a cell: tabs and line breaks become spaces, and any other control character
+ * (stored text may hold `ESC[2J` or a BEL) is shown escaped (`\x1b[2J`) rather than dropped,
+ * so the operator sees it is there and the terminal never acts on it.
+ */
 export function singleLine(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\t\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+  return escapeControl(s.replace(/[\t\r\n]+/g, ' '));
+}
+
+/**
+ * `s` wrapped to lines of at most `width` columns: at spaces where it can, mid-word where a word
+ * is longer than a line. Control characters are shown escaped first.
+ */
+export function wrapText(s: string, width: number): string[] {
+  const text = singleLine(s);
+  if (width <= 0) return [text];
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    let w = word;
+    const sep = line === '' ? '' : ' ';
+    if (displayWidth(line + sep + w) <= width) {
+      line += sep + w;
+      continue;
+    }
+    if (line !== '') lines.push(line);
+    line = '';
+    while (displayWidth(w) > width) {
+      const head = fitPrefix(w, width);
+      lines.push(head);
+      w = w.slice(head.length);
+    }
+    line = w;
+  }
+  lines.push(line);
+  return lines;
 }
 
 const ASCII_PUNCTUATION: Record<string, string> = {
@@ -110,18 +144,9 @@ export function fitCell(s: string, width: number, ellipsis: string, align: Align
 }
 
 /** 1000000 → "1,000,000" (fixed en-US grouping, so output does not depend on the host locale). */
-export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
+export const formatCount = sharedCount;
 
-/** Compact duration: "0s", "42s", "3m05s", "2h04m", "3d02h". Negative values count as 0. */
+/** A duration in the one style every interface uses ("42s", "45 min", "2.5 h"); negative counts as 0. */
 export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`;
-  const d = Math.floor(h / 24);
-  return `${d}d${String(h % 24).padStart(2, '0')}h`;
+  return formatMs(Math.max(0, ms));
 }

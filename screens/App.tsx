@@ -1,7 +1,8 @@
 /**
  * The console's root: tab strip, the active tab (or help), the open dialog, status bar and key
  * hints, in a box exactly `rows - 1` high (at `rows` Ink clears the screen every frame). One
- * `useInput` here hands every key to the controller; dialogs read their own keys while open.
+ * `useInput` here hands every key to the controller, dialogs' keys included (the dialogs draw the
+ * state the controller keeps in the overlay), so keys arriving in one read are handled in order.
  */
 import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
 import { useEffect, useMemo, useSyncExternalStore, type ReactNode } from 'react';
@@ -14,6 +15,7 @@ import { ConfirmDialog, requiresTypedCount } from '../components/ConfirmDialog.j
 import { TextPrompt, digitsOnly } from '../components/TextPrompt.js';
 import { BusyIndicator } from '../components/BusyIndicator.js';
 import { formatCount } from '../components/text.js';
+import { formatCompact } from '../src/text/format.js';
 import { useTheme } from '../components/theme.js';
 import { tableBodyRows } from '../components/windowing.js';
 import { StoresProvider, useHealth, useUi, useStores } from '../store/context.js';
@@ -26,6 +28,7 @@ import { StuckTab } from './StuckTab.js';
 import { QueueTab } from './QueueTab.js';
 import { BatchTab } from './BatchTab.js';
 import { AuditTab } from './AuditTab.js';
+import { FailedTab } from './FailedTab.js';
 import { DetailsPane } from './DetailsPane.js';
 
 export interface ConsoleAppProps {
@@ -69,10 +72,10 @@ function Root(props: ConsoleAppProps): ReactNode {
 
   useEffect(() => controller.bindExit(exit), [controller, exit]);
   useEffect(() => {
-    controller.setLayout({ listRows: tableBodyRows(bodyHeight), helpLines: helpVisibleLines(bodyHeight) });
-  }, [controller, bodyHeight]);
+    controller.setLayout({ listRows: tableBodyRows(bodyHeight), helpLines: helpVisibleLines(bodyHeight), width, bodyLines: bodyHeight });
+  }, [controller, bodyHeight, width]);
 
-  useInput((input, key) => controller.handleKey(input, key, overlay.kind), { isActive: isRawModeSupported === true });
+  useInput((input, key) => controller.handleKey(input, key), { isActive: isRawModeSupported === true });
 
   const reserved = overlayLines(overlay);
   const contentHeight = Math.max(1, bodyHeight - reserved);
@@ -112,27 +115,33 @@ function Body(props: { tab: TabId; width: number; height: number }): ReactNode {
       return <BatchTab width={props.width} height={props.height} />;
     case 'audit':
       return <AuditTab width={props.width} height={props.height} />;
+    case 'failed':
+      return <FailedTab width={props.width} height={props.height} />;
   }
 }
 
-const TAB_TITLES: Record<TabId, string> = { health: 'Health', stuck: 'Stuck', queue: 'Queue', batch: 'Batch', audit: 'Audit' };
+const TAB_TITLES: Record<TabId, string> = { health: 'Health', stuck: 'Stuck', queue: 'Queue', batch: 'Batch', audit: 'Audit', failed: 'Failed' };
+
+const TAB_SHORT: Record<TabId, string> = { health: 'Hlth', stuck: 'Stk', queue: 'Que', batch: 'Bat', audit: 'Aud', failed: 'Fail' };
 
 function Tabs(props: { active: TabId; width: number }): ReactNode {
-  const [stuck, queued, pending, status, stuckCapped] = useHealth(
-    useShallow((s) => [s.report?.stuck_count ?? null, s.report?.queued ?? null, s.report?.pending_approval ?? null, s.report?.status ?? null, s.report?.stuck_count_capped ?? false]),
+  const [stuck, queued, pending, status, stuckCapped, failed] = useHealth(
+    useShallow((s) => [s.report?.stuck_count ?? null, s.report?.queued ?? null, s.report?.pending_approval ?? null, s.report?.status ?? null, s.report?.stuck_count_capped ?? false, s.report?.failed ?? null]),
   );
   const tabs: TabSpec[] = TAB_IDS.map((id) => {
     const badge =
       id === 'health' && status !== null && status !== 'healthy'
-        ? { text: status, tone: status === 'unhealthy' ? ('critical' as const) : ('warning' as const) }
+        ? { text: status, short: status.slice(0, 4), tone: status === 'unhealthy' ? ('critical' as const) : ('warning' as const) }
         : id === 'stuck' && stuck
           ? { text: `${formatCount(stuck)}${stuckCapped ? '+' : ''}`, tone: 'warning' as const }
           : id === 'queue' && queued
-            ? { text: formatCount(queued) }
+            ? { text: formatCount(queued), short: formatCompact(queued) }
             : id === 'batch' && pending
-              ? { text: `${formatCount(pending)} pending` }
-              : undefined;
-    return { id, title: TAB_TITLES[id], ...(badge ? { badge } : {}) };
+              ? { text: `${formatCount(pending)} pending`, short: formatCompact(pending) }
+              : id === 'failed' && failed
+                ? { text: formatCount(failed), short: formatCompact(failed), tone: 'critical' as const }
+                : undefined;
+    return { id, title: TAB_TITLES[id], short: TAB_SHORT[id], ...(badge ? { badge } : {}) };
   });
   return <TabBar tabs={tabs} activeId={props.active} width={props.width} />;
 }
@@ -223,6 +232,9 @@ function Dialog(props: { overlay: Overlay; width: number }): ReactNode {
         count={o.count}
         {...(o.detail !== undefined && o.detail !== '' ? { detail: o.detail } : {})}
         destructive={o.destructive ?? false}
+        typed={o.typed ?? ''}
+        error={o.error ?? null}
+        isActive={false}
         onConfirm={o.onConfirm}
         onCancel={() => {
           ui.getState().closeOverlay();
@@ -242,6 +254,9 @@ function Dialog(props: { overlay: Overlay; width: number }): ReactNode {
         {...(o.digitsOnly ? { accept: digitsOnly } : {})}
         {...(o.validate ? { validate: o.validate } : {})}
         {...(o.onChange ? { onChange: o.onChange } : {})}
+        value={o.value ?? o.initialValue ?? ''}
+        error={o.error ?? null}
+        isActive={false}
         onSubmit={o.onSubmit}
         onCancel={() => (o.onCancel ? o.onCancel() : ui.getState().closeOverlay())}
         width={props.width}

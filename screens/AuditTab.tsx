@@ -10,15 +10,20 @@ import type { AuditRow } from '../src/store/audit.js';
 import { formatTime, shortId } from '../src/cli/format.js';
 import { describeAuditFilter } from '../store/sources.js';
 import { auditSummary } from './describe.js';
+import { plural } from '../src/text/format.js';
 import { visibleSlice } from './list-window.js';
 
-function columns(glyphs: Glyphs): readonly TableColumn<AuditRow>[] {
+/**
+ * The `#` column is as wide as the largest id on screen (an id is never cut: "3000007", not
+ * "30000…"); at 80 columns WHAT, the only flexible column, gives up the room.
+ */
+function columns(glyphs: Glyphs, idWidth: number): readonly TableColumn<AuditRow>[] {
   return [
-    { id: 'id', header: '#', cell: (r) => String(r.id), width: 6, align: 'right' },
+    { id: 'id', header: '#', cell: (r) => String(r.id), width: idWidth, align: 'right' },
     { id: 'at', header: 'AT', cell: (r) => formatTime(r.at).slice(5), width: 14 },
     { id: 'action', header: 'ACTION', cell: (r) => r.action, width: 16, tone: (r) => (r.action.includes('REJECT') ? 'critical' : r.action.includes('APPROV') ? 'ok' : undefined) },
     { id: 'actor', header: 'ACTOR', cell: (r) => r.actor, width: 14 },
-    { id: 'book', header: 'BOOK', cell: (r) => (r.pipeline_id ? shortId(r.pipeline_id) : r.count !== null ? `${r.count} books` : '-'), width: 9 },
+    { id: 'book', header: 'BOOK', cell: (r) => (r.pipeline_id ? shortId(r.pipeline_id) : r.count !== null ? plural(r.count, 'book') : '-'), width: 9 },
     { id: 'what', header: 'WHAT', cell: (r) => auditSummary(r, glyphs.arrowRight), flex: 1, minWidth: 8 },
   ];
 }
@@ -35,7 +40,7 @@ export function AuditTab(props: { width: number; height: number }): ReactNode {
   const caption = [follow ? 'FOLLOWING' : 'newest first', f ? `filter: ${f}` : ''].filter(Boolean).join('  ');
   return (
     <WindowedTable
-      columns={columns(glyphs)}
+      columns={columns(glyphs, Math.max(4, ...shown.rows.map((r) => String(r.id).length)))}
       rows={shown.rows}
       rowId={(r) => r.id}
       windowStart={shown.windowStart}

@@ -10,6 +10,8 @@ import { useTheme } from '../components/theme.js';
 import { useBatch } from '../store/context.js';
 import { BATCH_FIELDS } from '../store/batch.js';
 import { formatConfidence, shortId } from '../src/cli/format.js';
+import { escapeControl } from '../src/text/escape.js';
+import { plural } from '../src/text/format.js';
 
 const FORM_WIDTH = 36;
 
@@ -44,7 +46,8 @@ function Form(props: { width: number }): ReactNode {
           <Text key={f.id} inverse={selected} wrap="truncate-end">
             {selected ? fitCell(glyphs.pointer, 2, '') : '  '}
             <Text color={colors.muted}>{fitCell(f.label, labelW, glyphs.ellipsis)}</Text>
-            {value === '' ? <Text color={colors.muted}>{fitCell('any', valueW, glyphs.ellipsis)}</Text> : fitCell(value, valueW, glyphs.ellipsis)}
+            {/* Unset is not "any": an unset State means the operation's default (pending_approval). */}
+            {value === '' ? <Text color={colors.muted}>{fitCell('not set', valueW, glyphs.ellipsis)}</Text> : fitCell(escapeControl(value), valueW, glyphs.ellipsis)}
           </Text>
         );
       })}
@@ -55,14 +58,26 @@ function Form(props: { width: number }): ReactNode {
 function Preview(props: { width: number; height: number }): ReactNode {
   const preview = useBatch((s) => s.preview);
   const error = useBatch((s) => s.previewError);
+  const current = useBatch((s) => s.previewFor !== null && s.previewFor === s.form);
   const { colors, glyphs } = useTheme();
-  if (error) {
+  if (!current) {
     return (
       <Box flexDirection="column" width={props.width}>
         <Text bold>Preview</Text>
-        <Text color={colors.critical} wrap="truncate-end">
-          {truncate(error, props.width, glyphs.ellipsis)}
+        <Text color={colors.warning} wrap="wrap">
+          The form changed: no preview of it yet, nothing can be approved or rejected.
         </Text>
+      </Box>
+    );
+  }
+  if (error) {
+    return (
+      <Box flexDirection="column" width={props.width}>
+        <Text bold>Preview: none</Text>
+        <Text color={colors.critical} wrap="wrap">
+          {escapeControl(error)}
+        </Text>
+        <Text color={colors.warning}>Nothing can be approved or rejected.</Text>
       </Box>
     );
   }
@@ -76,8 +91,8 @@ function Preview(props: { width: number; height: number }): ReactNode {
   const rows = preview.books.slice(0, Math.max(0, props.height - 2));
   const more = preview.matched - rows.length;
   const headline = preview.exceeds_max
-    ? `${formatCount(preview.matched)} books match: over max count ${formatCount(preview.filter.max_count ?? 50)}, refused`
-    : `${formatCount(preview.matched)} book${preview.matched === 1 ? '' : 's'} match`;
+    ? `${plural(preview.matched, 'book')} match: over max count ${formatCount(preview.filter.max_count ?? 50)}, refused`
+    : `${plural(preview.matched, 'book')} match`;
   const pathW = Math.max(4, props.width - 8 - 1 - 4 - 1 - 16 - 1);
   return (
     <Box flexDirection="column" width={props.width}>
@@ -88,7 +103,7 @@ function Preview(props: { width: number; height: number }): ReactNode {
         <Text key={b.id} wrap="truncate-end">
           {shortId(b.id)} {fitCell(formatConfidence(b.confidence), 4, '', 'right')}{' '}
           <Text color={colors.muted}>{fitCell(b.book_type ?? '-', 16, glyphs.ellipsis)}</Text>{' '}
-          {truncate(b.source_path, pathW, glyphs.ellipsis, 'start')}
+          {truncate(escapeControl(b.source_path), pathW, glyphs.ellipsis, 'start')}
         </Text>
       ))}
       {more > 0 && <Text color={colors.muted}>… and {formatCount(more)} more</Text>}
@@ -101,7 +116,7 @@ function Result(props: { width: number }): ReactNode {
   const { colors, glyphs } = useTheme();
   if (!applied) return <Text color={colors.muted}>Edit the filter (Enter), then a approve or x reject the previewed books.</Text>;
   const r = applied.result;
-  const text = `Last batch: ${applied.verb} ${formatCount(r.affected)} books, ${r.skipped.length} skipped, audit #${r.audit_id ?? '-'}`;
+  const text = `Last batch: ${applied.verb} ${plural(r.affected, 'book')}, ${r.skipped.length} skipped, audit #${r.audit_id ?? '-'}`;
   return (
     <Text color={colors.ok} wrap="truncate-end">
       {truncate(text, props.width, glyphs.ellipsis)}

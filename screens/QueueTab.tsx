@@ -1,4 +1,5 @@
 /** Queue: queued books in claim order (priority, then oldest), one window at a time. */
+import path from 'node:path';
 import { Text } from 'ink';
 import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
@@ -7,16 +8,25 @@ import { tableBodyRows } from '../components/windowing.js';
 import { useTheme } from '../components/theme.js';
 import { useQueue } from '../store/context.js';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { formatTime, shortId } from '../src/cli/format.js';
+import { formatShortTime, shortId } from '../src/cli/format.js';
+import { escapeControl } from '../src/text/escape.js';
+import { bookTitle } from './describe.js';
 import { visibleSlice } from './list-window.js';
 
+/**
+ * At 80 columns the fixed columns keep their width (the id is never cut), the title takes what
+ * is left before the path does (flex 3 to 2), and the folder, cut from the start so its nearest
+ * folders stay, is the first to go when even that does not fit.
+ */
 const COLUMNS: readonly TableColumn<PipelineRow>[] = [
   { id: 'id', header: 'ID', cell: (r) => shortId(r.id), width: 8 },
   { id: 'p', header: 'P', cell: (r) => String(r.priority), width: 2, align: 'right', tone: (r) => (r.priority <= 2 ? 'accent' : undefined) },
   { id: 'state', header: 'STATE', cell: (r) => r.state, width: 11, tone: (r) => (r.state === 'needs_retry' ? 'warning' : undefined) },
   { id: 'tries', header: 'TRIES', cell: (r) => `${r.attempts}/${r.max_attempts}`, width: 5, align: 'right' },
-  { id: 'queued', header: 'QUEUED AT', cell: (r) => formatTime(r.created_at).slice(5, 16), width: 11 },
-  { id: 'path', header: 'FILE', cell: (r) => r.source_path, flex: 1, minWidth: 10, cut: 'start' },
+  { id: 'queued', header: 'QUEUED', cell: (r) => formatShortTime(r.created_at).slice(0, 11), width: 11 },
+  { id: 'title', header: 'TITLE', cell: (r) => bookTitle(r), flex: 3, minWidth: 12 },
+  // The title column already names the file: the last column says where it is.
+  { id: 'path', header: 'FOLDER', cell: (r) => escapeControl(path.dirname(r.source_path)), flex: 2, minWidth: 12, cut: 'start' },
 ];
 
 export function QueueTab(props: { width: number; height: number }): ReactNode {

@@ -3,7 +3,7 @@
  * of the append-only log (newest first). Moving the cursor stops following, so the rows a person
  * is reading do not scroll away under them.
  */
-import { AuditSource, describeAuditFilter, parseAuditFilter } from '../store/sources.js';
+import { AUDIT_FILTER_HINT, AuditSource, describeAuditFilter, parseAuditFilter } from '../store/sources.js';
 import { loadAuditWindow, type AuditIntent } from '../store/audit.js';
 import { auditDetails } from './describe.js';
 import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
@@ -30,17 +30,24 @@ export function auditKeys(deps: KeyDeps): AuditKeys {
     a.setFollow(!a.follow);
     // `a` is the state before the toggle: following starts at the newest entry.
     if (!a.follow) deps.safe(() => load({ kind: 'top' }));
-    ui().setMessage({ text: a.follow ? 'Follow off' : 'Following new entries' });
+    ui().setMessage({ text: a.follow ? 'Follow off (f follows again)' : 'Following new entries: the cursor stays on the newest' });
+  }
+
+  /** Moving the cursor stops following (the rows being read must not scroll away); say so. */
+  function stopFollowing(): void {
+    if (!audit().follow) return;
+    audit().setFollow(false);
+    ui().setMessage({ text: 'Follow off: the cursor moved (f follows again)', tone: 'warning' });
   }
 
   const list: ListKeys = {
     move: (delta) => {
-      audit().setFollow(false);
+      stopFollowing();
       load({ kind: 'move', delta });
     },
     jump: (to) => {
       // Top is where following would keep the cursor anyway; the bottom is the oldest entry.
-      if (to === 'bottom') audit().setFollow(false);
+      if (to === 'bottom') stopFollowing();
       load({ kind: to });
     },
     selectedDetails: () => {
@@ -49,7 +56,7 @@ export function auditKeys(deps: KeyDeps): AuditKeys {
       return row ? { tab: 'audit', id: String(row.id), title: `Audit entry #${row.id}`, items: auditDetails(row) } : null;
     },
     selection: () => ({ hasSelection: audit().selectedId !== null }),
-    filterPlaceholder: 'actor:human:ana  action:approved  book:3f2a9c1e',
+    filterPlaceholder: AUDIT_FILTER_HINT,
     filterText: () => audit().filterText,
     setFilter: (text) => {
       audit().setFilter(text, parseAuditFilter(text));

@@ -4,7 +4,8 @@
  */
 import type { BatchPreview } from '../src/ops/types.js';
 import { formatCount } from '../components/text.js';
-import { BATCH_FIELDS, formToFilter } from '../store/batch.js';
+import { plural } from '../src/text/format.js';
+import { BATCH_FIELDS, describeBatchFilter, formToFilter, previewIsCurrent } from '../store/batch.js';
 import type { KeyDeps, KeyHandlers } from './tab-keys.js';
 
 export interface BatchKeys {
@@ -18,16 +19,19 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
   const batch = () => deps.stores.batch.getState();
 
   // Always an approve preview: it is what `a` applies, and `x` reuses it with the operation swapped.
+  // Whatever goes wrong (a bad field, a state approve cannot act on) leaves no preview: the
+  // error is what the pane shows and what `a`/`x` answer with.
   function loadPreview(): void {
     const b = batch();
-    let filter;
+    const form = b.form;
+    let preview: BatchPreview;
     try {
-      filter = formToFilter(b.form, deps.services.clock());
+      preview = deps.services.ops.batch.preview(formToFilter(form, deps.services.clock()), { kind: 'approve' });
     } catch (err) {
-      b.applyPreview(null, (err as Error).message);
+      b.applyPreview(null, err instanceof Error ? err.message : String(err), form);
       return;
     }
-    b.applyPreview(deps.services.ops.batch.preview(filter, { kind: 'approve' }), null);
+    b.applyPreview(preview, null, form);
   }
 
   function editField(): void {
@@ -43,7 +47,7 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
         ui().closeOverlay();
         batch().setValue(field.id, v.trim());
         batch().setApplied(null);
-        deps.safe(loadPreview);
+        loadPreview();
       },
       onCancel: () => ui().closeOverlay(),
     });
@@ -53,20 +57,25 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
     const b = batch();
     const field = BATCH_FIELDS[b.field];
     if (field) b.setValue(field.id, '');
-    deps.safe(loadPreview);
+    loadPreview();
   }
 
   function askBatch(kind: 'approve' | 'reject'): void {
     const b = batch();
-    // The preview on screen now is the one that will be applied, object and all.
+    const label = kind === 'approve' ? 'approve' : 'reject';
+    // The preview on screen now is the one that will be applied, object and all, and only when
+    // it was made for the form on screen now.
     const preview = b.preview;
-    if (!preview) {
-      ui().setMessage({ text: b.previewError ?? 'No preview yet', tone: 'warning' });
+    if (!preview || !previewIsCurrent(b)) {
+      // Short: the status line is narrow at 80 columns, and the pane already says why.
+      ui().setMessage({ text: `${label}: refused, no preview of this filter`, tone: 'warning' });
       return;
     }
+    const form = b.form;
+    const filterText = describeBatchFilter(preview.filter);
     if (preview.exceeds_max) {
       ui().setMessage({
-        text: `${formatCount(preview.matched)} books match, over the max count ${formatCount(preview.filter.max_count ?? 50)}: narrow the filter or raise Max count`,
+        text: `${plural(preview.matched, 'book')} match, over the max count ${formatCount(preview.filter.max_count ?? 50)}: narrow the filter or raise Max count`,
         tone: 'warning',
       });
       return;
@@ -82,20 +91,22 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
         action: kind === 'approve' ? 'Approve' : 'Reject',
         subject: `the ${formatCount(count)} previewed book${count === 1 ? '' : 's'}`,
         count,
-        ...(reason !== undefined ? { detail: `Reason: ${reason}` } : {}),
+        detail: `Filter: ${filterText}${reason !== undefined ? `. Reason: ${reason}` : ''}`,
         destructive: kind === 'reject',
         onConfirm: () =>
           deps.write(() => {
+            // Lists are frozen while the dialog is open, but say no rather than act on a stale one.
+            if (batch().form !== form || batch().preview !== preview) throw new Error(`${label}: the filter changed; nothing was done`);
             const result = deps.services.ops.batch.apply(toApply, deps.actor);
             batch().setApplied({ verb: kind === 'approve' ? 'approved' : 'rejected', result });
             const skipped = result.skipped.length > 0 ? `, ${result.skipped.length} skipped (changed since the preview)` : '';
-            return `${kind === 'approve' ? 'Approved' : 'Rejected'} ${formatCount(result.affected)} books${skipped} (audit #${result.audit_id ?? '-'})`;
+            return `${kind === 'approve' ? 'Approved' : 'Rejected'} ${plural(result.affected, 'book')}${skipped} (audit #${result.audit_id ?? '-'})`;
           }),
       });
     if (kind === 'approve') return ask(preview);
     ui().setOverlay({
       kind: 'prompt',
-      label: `Reason for rejecting ${formatCount(count)} books`,
+      label: `Reason for rejecting ${plural(count, 'book')}`,
       placeholder: 'why (recorded in the audit log)',
       validate: (v) => (v.trim() === '' ? 'A reason is required' : null),
       // The same books and versions as previewed; only the operation differs.

@@ -18,7 +18,10 @@ import type { Actor } from '../src/domain/actor.js';
 import type { OpsServices } from '../src/ops/types.js';
 import { Poller, type Feed } from '../store/poller.js';
 import type { ConsoleStores } from '../store/stores.js';
-import { isModal, type Overlay } from '../store/ui.js';
+import { isModal, type ConfirmOverlay, type PromptOverlay } from '../store/ui.js';
+import { BLANK_KEY, charKeys, splitKeys } from '../components/key-chunks.js';
+import { editLine, digitsOnly } from '../components/TextPrompt.js';
+import { confirmStep } from '../components/ConfirmDialog.js';
 import {
   bindingsFor,
   cycleTab,
@@ -39,6 +42,9 @@ import { stuckKeys } from './stuck-keys.js';
 import { queueKeys, type QueueKeys } from './queue-keys.js';
 import { batchKeys, type BatchKeys } from './batch-keys.js';
 import { auditKeys, type AuditKeys } from './audit-keys.js';
+import { failedKeys, type FailedKeys } from './failed-keys.js';
+import { keyValueLines } from '../components/KeyValueList.js';
+import { detailsBodyLines } from './DetailsPane.js';
 
 export interface ControllerOptions {
   readonly services: Services;
@@ -55,6 +61,9 @@ export interface ControllerOptions {
 export interface ConsoleLayout {
   readonly listRows: number;
   readonly helpLines: number;
+  /** Width and height of the tab body (the details pane scrolls within it). */
+  readonly width?: number;
+  readonly bodyLines?: number;
 }
 
 /** `global.tab.*`: routed by `tabOfBinding`, so they need no entry in the handler table. */
@@ -64,7 +73,7 @@ type HandlerTable = { readonly [Id in Exclude<BindingId, TabSwitchId>]: () => vo
 
 const READ_ONLY_HINT = 'refused (read-only)';
 
-/** ConfirmDialog and TextPrompt read these keys themselves (typing, the typed count); see keymap.ts. */
+/** Confirm and prompt keys are carried out by `confirmKey`/`promptKey` (typing, the typed count); see keymap.ts. */
 const DIALOG_HANDLERS: KeyHandlers<'confirm'> & KeyHandlers<'prompt'> = {
   'confirm.accept': () => {},
   'confirm.cancel': () => {},
@@ -88,6 +97,7 @@ export class ConsoleController {
   private readonly queue: QueueKeys;
   private readonly batch: BatchKeys;
   private readonly audit: AuditKeys;
+  private readonly failed: FailedKeys;
   /** The tabs that show a list, for the shared list keys. */
   private readonly lists: Partial<Record<TabId, ListKeys>>;
   private readonly handlers: HandlerTable;
@@ -111,7 +121,8 @@ export class ConsoleController {
     this.queue = queueKeys(deps);
     this.batch = batchKeys(deps);
     this.audit = auditKeys(deps);
-    this.lists = { stuck: stuck.list, queue: this.queue.list, audit: this.audit.list };
+    this.failed = failedKeys(deps);
+    this.lists = { stuck: stuck.list, queue: this.queue.list, audit: this.audit.list, failed: this.failed.list };
     this.handlers = {
       ...this.globalHandlers(),
       ...this.listHandlers(),
@@ -121,6 +132,7 @@ export class ConsoleController {
       ...this.queue.handlers,
       ...this.batch.handlers,
       ...this.audit.handlers,
+      ...this.failed.handlers,
     };
     this.poller = new Poller({
       db: opts.services.db,
@@ -198,13 +210,19 @@ export class ConsoleController {
         name: 'batch',
         wanted: () => tab() === 'batch' && !frozen(),
         load: () => this.batch.loadPreview(),
-        fail: (m) => s.batch.getState().applyPreview(null, m),
+        fail: (m) => s.batch.getState().applyPreview(null, m, s.batch.getState().form),
       },
       {
         name: 'audit',
         wanted: () => tab() === 'audit' && !frozen(),
         load: () => this.audit.load({ kind: 'refresh' }),
         fail: (m) => s.audit.getState().setError(m),
+      },
+      {
+        name: 'failed',
+        wanted: () => tab() === 'failed' && !frozen(),
+        load: () => this.failed.load({ kind: 'refresh' }),
+        fail: (m) => s.failed.getState().setError(m),
       },
     ];
   }
@@ -229,20 +247,76 @@ export class ConsoleController {
   }
 
   /**
-   * Root input handler. Confirm and prompt overlays read their own keys (ConfirmDialog,
-   * TextPrompt); here only the bindings marked `inOverlays` (Ctrl-C) pass through them.
+   * Root input handler: the one place keys arrive. What `useInput` reported may be several keys
+   * (one read holding "jjjjj", or a paste and its Enter): each is handled in order against the
+   * scope that is open when it arrives, so "/" then "p3" then Enter in one read opens the filter
+   * prompt, types into it and submits it. Text typed into an open prompt goes in as one edit.
+   * Confirm and prompt overlays get their keys here too (their components only draw); only the
+   * bindings marked `inOverlays` (Ctrl-C) pass through them.
    */
-  handleKey(input: string, key: Key, overlayAtRender: Overlay['kind'] = this.ui.overlay.kind): void {
+  handleKey(input: string, key: Key): void {
+    for (const ev of splitKeys(input, key)) {
+      if (!ev.text) {
+        this.handleOne(ev.input, ev.key);
+        continue;
+      }
+      const chars = [...ev.input];
+      for (let i = 0; i < chars.length && !this.exited; i++) {
+        if (this.activeScope() === 'prompt') {
+          this.promptKey(chars.slice(i).join(''), BLANK_KEY);
+          break;
+        }
+        const one = charKeys(chars[i]!)[0]!;
+        this.handleOne(one.input, one.key);
+      }
+    }
+  }
+
+  private handleOne(input: string, key: Key): void {
+    if (this.exited) return;
+    const scope = this.activeScope();
     const name = keyNameOf(input, key);
+    if (scope === 'confirm' || scope === 'prompt') {
+      const passthrough = name === null ? undefined : bindingsFor(scope).find((b) => b.inOverlays === true && b.keys.includes(name));
+      if (passthrough) return this.run(passthrough.id as BindingId);
+      return scope === 'prompt' ? this.promptKey(input, key) : this.confirmKey(input, key);
+    }
     if (name === null) return;
-    // A dialog that handled this very key may already have closed itself (Esc, Enter): the key
-    // was its, so judge by what was on screen when the key arrived.
-    const dialogOpen = overlayAtRender === 'confirm' || overlayAtRender === 'prompt';
-    const scope = dialogOpen ? overlayAtRender : this.activeScope();
     const binding = bindingsFor(scope).find((b) => b.keys.includes(name));
-    if (!binding) return;
-    if ((scope === 'confirm' || scope === 'prompt') && binding.inOverlays !== true) return;
-    this.run(binding.id as BindingId);
+    if (binding) this.run(binding.id as BindingId);
+  }
+
+  /** One key (or a pasted run) in the open text prompt: the rules are TextPrompt's `editLine`. */
+  private promptKey(input: string, key: Key): void {
+    const o = this.ui.overlay;
+    if (o.kind !== 'prompt') return;
+    const value = o.value ?? o.initialValue ?? '';
+    const step = editLine(value, input, key, o.digitsOnly ? { accept: digitsOnly } : {});
+    if (step.kind === 'cancel') {
+      if (o.onCancel) o.onCancel();
+      else this.ui.closeOverlay();
+    } else if (step.kind === 'submit') {
+      const problem = o.validate?.(step.value) ?? null;
+      if (problem !== null) this.ui.setOverlay({ ...o, value, error: problem } satisfies PromptOverlay);
+      else o.onSubmit(step.value);
+    } else if (step.kind === 'edit') {
+      this.ui.setOverlay({ ...o, value: step.value, error: null } satisfies PromptOverlay);
+      o.onChange?.(step.value);
+    }
+  }
+
+  /** One key in the open confirmation: the rules are ConfirmDialog's `confirmStep`. */
+  private confirmKey(input: string, key: Key): void {
+    const o = this.ui.overlay;
+    if (o.kind !== 'confirm') return;
+    const step = confirmStep({ typed: o.typed ?? '', error: o.error ?? null }, input, key, { count: o.count });
+    if (step.kind === 'confirm') o.onConfirm();
+    else if (step.kind === 'cancel') {
+      this.ui.closeOverlay();
+      this.ui.setMessage({ text: 'Cancelled: nothing changed' });
+    } else if (step.kind === 'edit') {
+      this.ui.setOverlay({ ...o, typed: step.state.typed, error: step.state.error } satisfies ConfirmOverlay);
+    }
   }
 
   /** Runs a binding by id, refusing it (with the reason in the status bar) when disabled. */
@@ -341,13 +415,27 @@ export class ConsoleController {
   // ── lists: the shared keys, carried out by the active tab's ListKeys ────────────────────
 
   private move(delta: number): void {
+    if (this.scrollDetails(delta)) return;
     const list = this.lists[this.ui.tab];
     if (list) this.safe(() => list.move(delta));
   }
 
   private jump(to: 'top' | 'bottom'): void {
+    if (this.scrollDetails(to === 'top' ? -Infinity : Infinity)) return;
     const list = this.lists[this.ui.tab];
     if (list) this.safe(() => list.jump(to));
+  }
+
+  /** While a details pane is open the list keys scroll it (the list under it stays put). */
+  private scrollDetails(delta: number): boolean {
+    const d = this.ui.details;
+    if (!d || d.tab !== this.ui.tab) return false;
+    const room = detailsBodyLines(this.layout.bodyLines ?? this.listRows + 2);
+    const total = keyValueLines(d.items, this.layout.width ?? 80).length;
+    const max = Math.max(0, total - room);
+    const offset = Math.max(0, Math.min(max, (d.offset ?? 0) + delta));
+    if (offset !== (d.offset ?? 0)) this.ui.setDetails({ ...d, offset });
+    return true;
   }
 
   private openDetails(): void {

@@ -4,34 +4,34 @@
  * the controller so a confirmation names a book exactly as the list shows it.
  */
 import path from 'node:path';
-import type { PipelineRow } from '../src/store/pipeline-row.js';
 import type { AuditRow } from '../src/store/audit.js';
 import { auditToJson } from '../src/store/audit.js';
 import type { StuckBook } from '../src/ops/types.js';
 import { formatConfidence, formatSeconds, formatTime, shortId } from '../src/cli/format.js';
 import type { KeyValueItem } from '../components/KeyValueList.js';
+import { escapeControl } from '../src/text/escape.js';
+import { plural } from '../src/text/format.js';
+
+/**
+ * A book's title as a person knows it: the one the classifier read from the file (stored in
+ * profile_json), else the file name (books not yet read have only that). Control characters are
+ * shown escaped.
+ */
+export function bookTitle(b: { source_path: string; profile_json?: string | null }): string {
+  if (b.profile_json) {
+    try {
+      const t = (JSON.parse(b.profile_json) as { title?: unknown }).title;
+      if (typeof t === 'string' && t.trim() !== '') return escapeControl(t);
+    } catch {
+      // A profile that is not JSON is shown as if it had no title.
+    }
+  }
+  return escapeControl(path.basename(b.source_path));
+}
 
 /** `"moby-dick.epub" (3f2a9c1e)` */
 export function bookLabel(b: { id: string; source_path: string }): string {
-  return `"${path.basename(b.source_path)}" (${shortId(b.id)})`;
-}
-
-export function bookDetails(row: PipelineRow, now: number): KeyValueItem[] {
-  const items: KeyValueItem[] = [
-    { label: 'Id', value: row.id },
-    { label: 'File', value: row.source_path },
-    { label: 'State', value: `${row.state} for ${formatSeconds((now - row.state_entered_at) / 1000)}` },
-    { label: 'Priority', value: `${row.priority} (set ${row.base_priority})` },
-    { label: 'Type', value: `${row.book_type ?? '-'}  confidence ${formatConfidence(row.confidence)}` },
-    { label: 'Format', value: `${row.format ?? '-'}  ${row.size === null ? '' : `${row.size.toLocaleString('en-US')} bytes`}` },
-    { label: 'Attempts', value: `${row.attempts} of ${row.max_attempts}` },
-    { label: 'Lease', value: row.lease_owner ? `${row.lease_owner} until ${formatTime(row.lease_expires_at)}` : '-' },
-    { label: 'Created', value: formatTime(row.created_at) },
-    { label: 'Updated', value: `${formatTime(row.updated_at)} by ${row.last_actor}` },
-  ];
-  if (row.approved_by) items.push({ label: 'Approved by', value: row.approved_by });
-  if (row.error_json) items.push({ label: 'Error', value: row.error_json, tone: 'critical' });
-  return items;
+  return `"${escapeControl(path.basename(b.source_path))}" (${shortId(b.id)})`;
 }
 
 export function stuckDetails(b: StuckBook): KeyValueItem[] {
@@ -81,7 +81,7 @@ export function auditSummary(r: AuditRow, arrow = '→'): string {
   if (r.before_value !== null || r.after_value !== null) {
     parts.push(`${stripQuotes(r.before_value)} ${arrow} ${stripQuotes(r.after_value)}`);
   }
-  if (r.count !== null && r.pipeline_id === null) parts.push(`${r.count} books`);
+  if (r.count !== null && r.pipeline_id === null) parts.push(plural(r.count, 'book'));
   if (r.reason) parts.push(r.reason);
   return parts.join('  ');
 }

@@ -16,10 +16,12 @@
  * `prompt` — are modal: while one is open only its keys apply, plus the few global bindings
  * marked `inOverlays` (Ctrl-C quits from anywhere).
  *
- * Where keys are handled: the root screen has one `useInput` that calls `matchBinding` with the
- * active scope (the open overlay if any, else the active tab). `TextPrompt` and `ConfirmDialog`
- * also read keys themselves (typing, the typed count); their rows here describe those keys for
- * help and footer, and a test checks that the components honour them.
+ * Where keys are handled: the root screen has one `useInput`; the controller splits what it
+ * reports into keys (one read can hold several: key repeat, a paste and its Enter) and matches
+ * each against the scope open when it arrives (the open overlay if any, else the active tab).
+ * Confirm and prompt keys (typing, the typed count) are carried out by the controller with the
+ * dialogs' own pure rules (`confirmStep`, `editLine`); the dialogs only draw. Their rows here
+ * describe those keys for help and footer, and a test checks that they are honoured.
  *
  * Priority: 1 is claimed first, so "raise" lowers the number.
  */
@@ -28,7 +30,7 @@ import type { HintItem } from '../components/FooterHints.js';
 import type { HelpSection } from '../components/HelpOverlay.js';
 import type { Glyphs } from '../components/theme.js';
 
-export const TAB_IDS = ['health', 'stuck', 'queue', 'batch', 'audit'] as const;
+export const TAB_IDS = ['health', 'stuck', 'queue', 'batch', 'audit', 'failed'] as const;
 export type TabId = (typeof TAB_IDS)[number];
 
 export const OVERLAY_SCOPES = ['help', 'confirm', 'prompt'] as const;
@@ -68,6 +70,8 @@ export interface BindingContext {
   readonly hasSelection?: boolean;
   /** Priority of the selected book, to disable raising past 1 or lowering past 10. */
   readonly selectedPriority?: number;
+  /** State of the selected book, where it decides what may be done (Failed: only needs_retry can be rejected). */
+  readonly selectedState?: string;
 }
 
 export interface Binding {
@@ -100,6 +104,7 @@ export const KEYMAP = [
   { id: 'global.tab.queue', keys: ['3'], scope: 'global', description: 'Go to the Queue tab', label: 'queue', mutates: false },
   { id: 'global.tab.batch', keys: ['4'], scope: 'global', description: 'Go to the Batch tab', label: 'batch', mutates: false },
   { id: 'global.tab.audit', keys: ['5'], scope: 'global', description: 'Go to the Audit tab', label: 'audit', mutates: false },
+  { id: 'global.tab.failed', keys: ['6'], scope: 'global', description: 'Go to the Failed tab', label: 'failed', mutates: false },
   { id: 'global.nextTab', keys: ['tab'], scope: 'global', description: 'Next tab', label: 'next tab', mutates: false },
   { id: 'global.prevTab', keys: ['shift-tab'], scope: 'global', description: 'Previous tab', label: 'prev tab', mutates: false },
   { id: 'global.help', keys: ['?'], scope: 'global', description: 'Show all keys', label: 'help', mutates: false, footer: true },
@@ -216,7 +221,7 @@ export const KEYMAP = [
     footer: true,
     disabledReason: needsSelection,
   },
-  { id: 'queue.filter', keys: ['/'], scope: 'queue', description: 'Filter the queue by title, author or state', label: 'filter', mutates: false, footer: true },
+  { id: 'queue.filter', keys: ['/'], scope: 'queue', description: 'Filter the queue: words match title, path, state (* and ? wildcards); state:X p:3 type:X id:3f2a exact', label: 'filter', mutates: false, footer: true },
 
   // ── batch ───────────────────────────────────────────────────────────────────────────────
   { id: 'batch.nextField', keys: ['j', 'down'], scope: 'batch', description: 'Next field of the batch filter', label: 'next field', mutates: false },
@@ -244,7 +249,30 @@ export const KEYMAP = [
 
   // ── audit ───────────────────────────────────────────────────────────────────────────────
   { id: 'audit.follow', keys: ['f'], scope: 'audit', description: 'Follow new entries as they arrive (on/off)', label: 'follow', mutates: false, footer: true },
-  { id: 'audit.filter', keys: ['/'], scope: 'audit', description: 'Filter by actor, action or book', label: 'filter', mutates: false, footer: true },
+  { id: 'audit.filter', keys: ['/'], scope: 'audit', description: 'Filter: words match the action; actor:X action:X book:3f2a exact', label: 'filter', mutates: false, footer: true },
+
+  // ── failed ──────────────────────────────────────────────────────────────────────────────
+  {
+    id: 'failed.retry',
+    keys: ['t'],
+    scope: 'failed',
+    description: 'Retry the selected book: attempts start over and it is queued again (asks first)',
+    label: 'retry',
+    mutates: true,
+    footer: true,
+    disabledReason: needsSelection,
+  },
+  {
+    id: 'failed.reject',
+    keys: ['x'],
+    scope: 'failed',
+    description: 'Reject the selected book, with a reason (asks first); a failed book is retried or left, not rejected',
+    label: 'reject',
+    mutates: true,
+    footer: true,
+    disabledReason: (ctx) => needsSelection(ctx) ?? (ctx.selectedState === 'failed' ? 'failed: retry it first' : null),
+  },
+  { id: 'failed.filter', keys: ['/'], scope: 'failed', description: 'Filter by title, path, error text; state:failed, type:X, id:3f2a', label: 'filter', mutates: false, footer: true },
 
   // ── help overlay ────────────────────────────────────────────────────────────────────────
   { id: 'help.close', keys: ['escape', '?', 'q'], scope: 'help', description: 'Close help', label: 'close', mutates: false, footer: true },
@@ -298,7 +326,7 @@ export function isOverlayScope(s: Scope): s is OverlayScope {
 export function scopeChain(scope: Scope): readonly Scope[] {
   if (isOverlayScope(scope)) return [scope];
   if (scope === 'global') return ['global'];
-  if (scope === 'list' || scope === 'stuck' || scope === 'queue' || scope === 'audit') {
+  if (scope === 'list' || scope === 'stuck' || scope === 'queue' || scope === 'audit' || scope === 'failed') {
     return scope === 'list' ? ['list', 'global'] : [scope, 'list', 'global'];
   }
   return [scope, 'global'];
@@ -426,17 +454,26 @@ export function formatKeys(keys: readonly KeyName[], glyphs: Glyphs): string {
 export function footerHints(scope: Scope, ctx: BindingContext, glyphs: Glyphs): HintItem[] {
   return bindingsFor(scope)
     .filter((b) => b.footer === true)
-    .map((b) => ({ keys: formatKeys(b.keys, glyphs), label: b.label, disabledReason: disabledReason(b, ctx) }));
+    .map((b) => ({
+      keys: formatKeys(b.keys, glyphs),
+      label: b.label,
+      disabledReason: disabledReason(b, ctx),
+      // Whatever the width, a person can always find help and the way out.
+      ...(FOOTER_PINNED.has(b.id) ? { pinned: true } : {}),
+    }));
 }
+
+const FOOTER_PINNED: ReadonlySet<string> = new Set(['global.help', 'global.quit']);
 
 export const SCOPE_TITLES: Record<Scope, string> = {
   global: 'Everywhere',
-  list: 'Lists (Stuck, Queue, Audit)',
+  list: 'Lists (Stuck, Queue, Audit, Failed)',
   health: 'Health',
   stuck: 'Stuck',
   queue: 'Queue',
   batch: 'Batch',
   audit: 'Audit',
+  failed: 'Failed',
   help: 'This help',
   confirm: 'Confirm dialog',
   prompt: 'Text prompt',

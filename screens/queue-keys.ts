@@ -6,8 +6,10 @@
 import { MAX_PRIORITY, MIN_PRIORITY } from '../src/domain/states.js';
 import { shortId } from '../src/cli/format.js';
 import { QueueSource, keyOf } from '../store/sources.js';
+import { FILTER_GRAMMAR_HINT } from '../store/filter-grammar.js';
 import { loadQueueWindow, type QueueIntent } from '../store/queue.js';
-import { bookDetails, bookLabel } from './describe.js';
+import { bookLabel } from './describe.js';
+import { bookStory } from './book-story.js';
 import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
 
 export interface QueueKeys {
@@ -71,13 +73,13 @@ export function queueKeys(deps: KeyDeps): QueueKeys {
       // The window row may be a poll old: details read the book as it is now.
       const id = queue().selectedId;
       const row = id ? deps.services.pipelines.get(id) : undefined;
-      return row ? { tab: 'queue', id: row.id, title: `Book ${bookLabel(row)}`, items: bookDetails(row, deps.services.clock()) } : null;
+      return row ? bookStory(deps.services, row, 'queue') : null;
     },
     selection: () => {
       const row = selectedRow();
       return { hasSelection: row !== undefined, ...(row ? { selectedPriority: row.priority } : {}) };
     },
-    filterPlaceholder: 'detected, needs_retry, approved, p3, or part of the path',
+    filterPlaceholder: FILTER_GRAMMAR_HINT,
     filterText: () => queue().filter,
     setFilter: (text) => {
       queue().setFilter(text);

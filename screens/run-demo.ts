@@ -1,7 +1,8 @@
 /**
  * `agentic-pipeline demo`: a temporary database, a generated sample library (real EPUB, PDF and
  * TXT books, a few broken files, mixed priorities, one book whose worker "crashes"), two workers
- * in this process, and the console over it all. On exit the workers stop, and the temporary
+ * in this process, new books arriving every few seconds (src/demo/demo-feed.ts), and the console
+ * over it all. On exit the workers stop, and the temporary
  * files are removed unless --keep (the database path is printed either way).
  */
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import type { Actor } from '../src/domain/actor.js';
 import { Worker } from '../src/worker/worker.js';
 import { silentLogger } from '../src/worker/logger.js';
 import { queueSampleLibrary, stallBook, writeSampleLibrary } from '../src/demo/sample-library.js';
+import { DemoFeed } from '../src/demo/demo-feed.js';
 import { runConsole } from './run-console.js';
 import { exitByHangup, HANGUP_EXIT_CODE } from './terminal.js';
 
@@ -50,11 +52,15 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       }),
   );
   for (const w of workers) await w.start();
+  // New books keep arriving (some broken, some stalled), so the demo still moves after minutes.
+  const feed = new DemoFeed(workerServices, { dir: path.join(dir, 'library', 'arrivals') });
+  feed.start();
   const consoleServices = createServices(dbPath);
   let code = 1;
   try {
     code = await runConsole({ dbPath, actor: options.actor, refreshSeconds: options.refreshSeconds, readOnly: false, services: consoleServices });
   } finally {
+    await feed.stop();
     await Promise.all(workers.map((w) => w.stop({ graceMs: 0 })));
     consoleServices.close();
     workerServices.close();

@@ -5,6 +5,7 @@
 import type { RecoveryAction } from '../src/ops/types.js';
 import { shortId } from '../src/cli/format.js';
 import { bookLabel, stuckDetails } from './describe.js';
+import { bookStory } from './book-story.js';
 import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
 
 export interface StuckKeys {
@@ -71,7 +72,14 @@ export function stuckKeys(deps: KeyDeps): StuckKeys {
     },
     selectedDetails: () => {
       const b = selected();
-      return b ? { tab: 'stuck', id: b.id, title: `Stuck book ${bookLabel(b)}`, items: stuckDetails(b) } : null;
+      if (!b) return null;
+      // Why it is stuck first, then the book's whole story (states, audit) as on every tab.
+      const row = deps.services.pipelines.get(b.id);
+      const story = row ? bookStory(deps.services, row, 'stuck') : null;
+      const why = stuckDetails(b);
+      const said = new Set(why.map((i) => i.label));
+      const rest = (story?.items ?? []).filter((i) => i.heading === true || !said.has(i.label) || i.label === '');
+      return { tab: 'stuck', id: b.id, title: `Stuck book ${bookLabel(b)}`, items: [...why, ...rest], offset: 0 };
     },
     selection: () => ({ hasSelection: stuck().selectedId !== null }),
     filterPlaceholder: 'state, reason or part of the path',

@@ -89,10 +89,9 @@ export function loadAuditWindow(source: AuditSource, cur: Current, intent: Audit
   const selIndex = cur.selectedId === null ? -1 : cur.rows.findIndex((r) => r.id === cur.selectedId);
   const screenRow = Math.max(0, Math.min(selIndex, cap - 1));
 
-  const top = (selectFirst = true): AuditWindow => {
+  const top = (): AuditWindow => {
     const rows = source.olderFrom(undefined, cap, f);
-    const keep = !selectFirst && cur.selectedId !== null && rows.some((r) => r.id === cur.selectedId);
-    return { rows, windowStart: 0, total, totalCapped, selectedId: keep ? cur.selectedId : (rows[0]?.id ?? null) };
+    return { rows, windowStart: 0, total, totalCapped, selectedId: rows[0]?.id ?? null };
   };
 
   /** Entries around `id` (inclusive, or the next older one) with it on screen row `r`. */
@@ -120,7 +119,8 @@ export function loadAuditWindow(source: AuditSource, cur: Current, intent: Audit
       return { rows, windowStart, total, totalCapped, selectedId: rows[rows.length - 1]?.id ?? null };
     }
     case 'refresh': {
-      if (cur.follow) return top(false);
+      // Following: the cursor rides on the newest entry, so each new entry takes it.
+      if (cur.follow) return top();
       const sel = selIndex >= 0 ? cur.rows[selIndex] : undefined;
       if (!sel) return top();
       return placeAt(sel.id, screenRow, sel.id);

@@ -2,6 +2,10 @@
  * The Batch tab: a filter form, the preview it produces, and the result of the last apply.
  * The preview object shown is the one handed to `BatchService.apply`, so only the books a person
  * saw can change (a book that moved since is skipped by the service).
+ *
+ * A preview belongs to the form it was made for (`previewFor`, the very form object): any change
+ * to the form drops the preview in the same update, so no key can act on a preview of a filter
+ * that is no longer on screen.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { BatchFilter, BatchPreview, BatchResult } from '../src/ops/types.js';
@@ -43,10 +47,13 @@ export interface BatchState {
   readonly field: number;
   readonly preview: BatchPreview | null;
   readonly previewError: string | null;
+  /** The form `preview` / `previewError` were made for; not `form` (by identity): no preview of what is on screen. */
+  readonly previewFor: BatchForm | null;
   readonly applied: AppliedBatch | null;
   setField(index: number): void;
   setValue(id: BatchFieldId, value: string): void;
-  applyPreview(preview: BatchPreview | null, error: string | null): void;
+  /** The outcome of previewing `form` (the form as it was when the preview ran). */
+  applyPreview(preview: BatchPreview | null, error: string | null, form: BatchForm): void;
   setApplied(applied: AppliedBatch | null): void;
 }
 
@@ -58,18 +65,22 @@ export function createBatchStore(): BatchStore {
     field: 0,
     preview: null,
     previewError: null,
+    previewFor: null,
     applied: null,
     setField: (index) => {
       const i = Math.max(0, Math.min(BATCH_FIELDS.length - 1, index));
       if (get().field !== i) set({ field: i });
     },
     setValue: (id, value) => {
-      if (get().form[id] !== value) set({ form: { ...get().form, [id]: value } });
+      // The old preview goes with the old form, in the same update.
+      if (get().form[id] !== value) set({ form: { ...get().form, [id]: value }, preview: null, previewError: null, previewFor: null });
     },
-    applyPreview: (preview, previewError) => {
+    applyPreview: (preview, previewError, form) => {
       const s = get();
-      if (s.previewError === previewError && sameData(s.preview, preview)) return;
-      set({ preview, previewError });
+      // A preview of a form that has changed since it was read is not shown at all.
+      if (form !== s.form) return;
+      if (s.previewFor === form && s.previewError === previewError && sameData(s.preview, preview)) return;
+      set({ preview, previewError, previewFor: form });
     },
     setApplied: (applied) => set({ applied }),
   }));
@@ -92,14 +103,44 @@ function parseConfidence(value: string, label: string): number {
   return n;
 }
 
+/**
+ * A list field's values; a field that holds only separators or blanks is refused: an empty
+ * filter value must never mean "any book" (issue #16.1).
+ */
+function parseList(value: string, label: string, what: string): string[] | undefined {
+  if (value.trim() === '') return undefined;
+  const items = value.split(',').map((t) => t.trim());
+  if (items.some((t) => t === '')) throw new Error(`${label}: give at least one ${what} (no empty values between commas)`);
+  return items;
+}
+
+/** True when the preview on screen was made for the form on screen (and so may be acted on). */
+export function previewIsCurrent(s: Pick<BatchState, 'form' | 'previewFor' | 'preview'>): boolean {
+  return s.preview !== null && s.previewFor === s.form;
+}
+
+/** The filter as a person reads it: "state pending_approval, type fiction, confidence ≥ 0.8, max 1,000". */
+export function describeBatchFilter(f: BatchFilter): string {
+  const parts: string[] = [];
+  if (f.states) parts.push(`state ${f.states.join(',')}`);
+  if (f.book_types) parts.push(`type ${f.book_types.join(',')}`);
+  if (f.min_confidence !== undefined) parts.push(`confidence >= ${f.min_confidence}`);
+  if (f.max_confidence !== undefined) parts.push(`confidence <= ${f.max_confidence}`);
+  if (f.path_glob !== undefined) parts.push(`path ${f.path_glob}`);
+  if (f.created_after !== undefined) parts.push(`created after ${new Date(f.created_after).toISOString().slice(0, 16).replace('T', ' ')}`);
+  if (f.created_before !== undefined) parts.push(`created before ${new Date(f.created_before).toISOString().slice(0, 16).replace('T', ' ')}`);
+  if (f.max_count !== undefined) parts.push(`max ${f.max_count.toLocaleString('en-US')}`);
+  return parts.join(', ');
+}
+
 /** The form as a BatchFilter; throws an Error naming the field that is wrong. */
 export function formToFilter(form: BatchForm, now: number): BatchFilter {
   const filter: BatchFilter = {};
-  const types = form.bookType.split(',').map((t) => t.trim()).filter((t) => t !== '');
-  if (types.length > 0) filter.book_types = types;
+  const types = parseList(form.bookType, 'Book type', 'type');
+  if (types) filter.book_types = types;
   if (form.minConfidence.trim() !== '') filter.min_confidence = parseConfidence(form.minConfidence, 'Min confidence');
   if (form.maxConfidence.trim() !== '') filter.max_confidence = parseConfidence(form.maxConfidence, 'Max confidence');
-  const states = form.state.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const states = parseList(form.state, 'State', 'state') ?? [];
   for (const s of states) if (!isPipelineState(s)) throw new Error(`State: unknown state '${s}'`);
   if (states.length > 0) filter.states = states as PipelineState[];
   if (form.pathGlob.trim() !== '') filter.path_glob = form.pathGlob.trim();

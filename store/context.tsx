@@ -12,6 +12,7 @@ import type { StuckState } from './stuck.js';
 import type { QueueState } from './queue.js';
 import type { BatchState } from './batch.js';
 import type { AuditState } from './audit.js';
+import type { FailedState } from './failed.js';
 
 const StoresContext = createContext<ConsoleStores | null>(null);
 
@@ -31,3 +32,4 @@ export const useStuck = <T,>(selector: (s: StuckState) => T): T => useStore(useS
 export const useQueue = <T,>(selector: (s: QueueState) => T): T => useStore(useStores().queue, selector);
 export const useBatch = <T,>(selector: (s: BatchState) => T): T => useStore(useStores().batch, selector);
 export const useAudit = <T,>(selector: (s: AuditState) => T): T => useStore(useStores().audit, selector);
+export const useFailed = <T,>(selector: (s: FailedState) => T): T => useStore(useStores().failed, selector);

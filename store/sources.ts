@@ -9,8 +9,9 @@
  */
 import type { Services } from '../src/services.js';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { auditFilterTerms, isDenseBookPrefix, type AuditRow } from '../src/store/audit.js';
-import { CLAIMABLE_STATES, isPipelineState } from '../src/domain/states.js';
+import { AUDIT_ACTIONS, auditFilterTerms, isDenseBookPrefix, type AuditRow } from '../src/store/audit.js';
+import { CLAIMABLE_STATES } from '../src/domain/states.js';
+import { likeSubstring, parseFilterWords } from './filter-grammar.js';
 import { PIPELINE_COLUMNS } from '../src/store/pipeline-row.js';
 
 export interface QueueKey {
@@ -32,17 +33,47 @@ export interface QueueFilterSql {
 }
 
 /**
- * The queue filter typed after `/`: a queued state name (`detected`, `needs_retry`, `approved`),
- * `p3` for one priority, or any other text matched inside the file path (case-insensitive).
+ * The queue filter typed after `/`, in the shared grammar (store/filter-grammar.ts): bare words
+ * match the title, path or state by substring; `state:`, `p:` (or `p3`), `type:` and `id:` are
+ * exact. Every term narrows a scan of `pipelines_claim` (the queued rows only) that stops at the
+ * window size or the count cap, as before.
  */
 export function queueFilterSql(text: string): QueueFilterSql {
-  const t = text.trim();
-  if (t === '') return { where: '', params: {} };
-  if (isPipelineState(t)) return { where: 'AND state = @f_state', params: { f_state: t } };
-  const p = /^p(\d{1,2})$/i.exec(t);
-  if (p) return { where: 'AND priority = @f_priority', params: { f_priority: Number(p[1]) } };
-  const escaped = t.replace(/[\\%_]/g, (c) => '\\' + c);
-  return { where: "AND source_path LIKE @f_path ESCAPE '\\'", params: { f_path: `%${escaped}%` } };
+  const { words, fields } = parseFilterWords(text);
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  let n = 0;
+  const priority = (v: string): void => {
+    where.push(`priority = @f_p${n}`);
+    params[`f_p${n++}`] = Number(v);
+  };
+  for (const w of words) {
+    const p = /^p(\d{1,2})$/i.exec(w);
+    if (p) {
+      priority(p[1]!);
+      continue;
+    }
+    where.push(
+      `(source_path LIKE @f_w${n} ESCAPE '\\' OR state LIKE @f_w${n} ESCAPE '\\' OR json_extract(profile_json, '$.title') LIKE @f_w${n} ESCAPE '\\')`,
+    );
+    params[`f_w${n++}`] = likeSubstring(w);
+  }
+  if (fields.state !== undefined) {
+    where.push('state = @f_state');
+    params.f_state = fields.state.toLowerCase();
+  }
+  const pv = fields.p ?? fields.priority;
+  if (pv !== undefined) priority(pv);
+  if (fields.type !== undefined) {
+    where.push('book_type = @f_type');
+    params.f_type = fields.type;
+  }
+  if (fields.id !== undefined) {
+    where.push('id >= @f_id AND id < @f_id_end');
+    params.f_id = fields.id.toLowerCase();
+    params.f_id_end = fields.id.toLowerCase() + 'g';
+  }
+  return { where: where.length === 0 ? '' : `AND ${where.join(' AND ')}`, params };
 }
 
 export class QueueSource {
@@ -125,7 +156,13 @@ function keyParams(key: QueueKey | undefined): Record<string, unknown> {
   return key ? { kp: key.priority, kc: key.created_at, ki: key.id } : {};
 }
 
-/** Audit filter: `actor:human:ana`, `action:approved`, `book:3f2a…`, or a bare word (action, actor or book id). */
+/**
+ * Audit filter, in the shared grammar (store/filter-grammar.ts): `actor:human:ana`,
+ * `action:approved`, `book:3f2a…` exact; a bare word is an actor (`human:ana`), a book id prefix
+ * (hex), or matches the action by substring ("retr" → BATCH_RETRIED). Each stays one indexed
+ * term (audit_actor, audit_action, the books' trails): a substring is resolved against the known
+ * action names here, not by scanning the log.
+ */
 export interface AuditFilter {
   readonly actor?: string;
   readonly action?: string;
@@ -143,10 +180,21 @@ export function parseAuditFilter(text: string): AuditFilter {
       else out.pipelineId = m[2]!.toLowerCase();
     } else if (/^(human|auto|system|mcp):/.test(word)) out.actor = word;
     else if (/^[0-9a-f]{8,32}$/i.test(word)) out.pipelineId = word.toLowerCase();
-    else out.action = word.toUpperCase();
+    else out.action = actionMatching(word);
   }
   return out;
 }
+
+/** The known action a bare word names: itself if exact, else the first (shortest) containing it. */
+export function actionMatching(word: string): string {
+  const w = word.toUpperCase();
+  if ((AUDIT_ACTIONS as readonly string[]).includes(w)) return w;
+  const hits = AUDIT_ACTIONS.filter((a) => a.includes(w)).sort((a, b) => a.length - b.length);
+  return hits[0] ?? w;
+}
+
+/** What the Audit tab's filter prompt shows. */
+export const AUDIT_FILTER_HINT = 'words match action (retr → BATCH_RETRIED); actor:X action:X book:3f2a exact';
 
 export function describeAuditFilter(f: AuditFilter): string {
   return [f.actor && `actor ${f.actor}`, f.action && `action ${f.action}`, f.pipelineId && `book ${f.pipelineId.slice(0, 8)}`]

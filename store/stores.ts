@@ -2,6 +2,7 @@
 import type { TabId } from '../screens/keymap.js';
 import { createAuditStore, type AuditStore } from './audit.js';
 import { createBatchStore, type BatchStore } from './batch.js';
+import { createFailedStore, type FailedStore } from './failed.js';
 import { createHealthStore, type HealthStore } from './health.js';
 import { createQueueStore, type QueueStore } from './queue.js';
 import { createStuckStore, type StuckStore } from './stuck.js';
@@ -14,6 +15,7 @@ export interface ConsoleStores {
   readonly queue: QueueStore;
   readonly batch: BatchStore;
   readonly audit: AuditStore;
+  readonly failed: FailedStore;
 }
 
 export function createConsoleStores(initialTab: TabId = 'health'): ConsoleStores {
@@ -24,5 +26,6 @@ export function createConsoleStores(initialTab: TabId = 'health'): ConsoleStores
     queue: createQueueStore(),
     batch: createBatchStore(),
     audit: createAuditStore(),
+    failed: createFailedStore(),
   };
 }

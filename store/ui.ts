@@ -16,6 +16,9 @@ export interface ConfirmOverlay {
   readonly detail?: string;
   readonly destructive?: boolean;
   readonly onConfirm: () => void;
+  /** What has been typed so far when the count must be typed (kept here: the controller reads the keys). */
+  readonly typed?: string;
+  readonly error?: string | null;
 }
 
 export interface PromptOverlay {
@@ -29,6 +32,13 @@ export interface PromptOverlay {
   readonly onChange?: (value: string) => void;
   /** Called on Esc (e.g. to restore a live filter). */
   readonly onCancel?: () => void;
+  /**
+   * The text typed so far and the validation message: the controller edits them key by key, so
+   * keys that arrive in one read (a paste and its Enter) are applied in order, none lost to a
+   * render that has not happened yet.
+   */
+  readonly value?: string;
+  readonly error?: string | null;
 }
 
 export type Overlay = { readonly kind: 'none' } | { readonly kind: 'help'; readonly offset: number } | ConfirmOverlay | PromptOverlay;
@@ -46,6 +56,8 @@ export interface Details {
   readonly id: string;
   readonly title: string;
   readonly items: readonly KeyValueItem[];
+  /** First line shown: the pane scrolls (j/k, PgUp/PgDn, g/G) when the story is longer than the screen. */
+  readonly offset?: number;
 }
 
 export interface UiState {

@@ -14,6 +14,8 @@ export interface FixtureOptions {
   queued?: number;
   pending?: number;
   stuck?: number;
+  /** Books that failed a stage (odd i: failed; even i: needs_retry), each with a stored error. */
+  failed?: number;
   /** Milliseconds between books' creation times (claim order among equal priorities). */
   spacingMs?: number;
 }
@@ -26,6 +28,7 @@ export interface Fixture {
   queuedIds: string[];
   pendingIds: string[];
   stuckIds: string[];
+  failedIds: string[];
 }
 
 const PATH_TO_PENDING: PipelineState[] = ['hashing', 'classifying', 'selecting_strategy', 'processing', 'validating', 'pending_approval'];
@@ -39,6 +42,7 @@ export function buildFixture(dbPath: string, opts: FixtureOptions = {}, startAgo
   const queuedIds: string[] = [];
   const pendingIds: string[] = [];
   const stuckIds: string[] = [];
+  const failedIds: string[] = [];
   const tick = (): void => {
     now += spacing;
   };
@@ -67,6 +71,18 @@ export function buildFixture(dbPath: string, opts: FixtureOptions = {}, startAgo
     if (!claim || claim.pipeline.id !== id) throw new Error('fixture: expected to claim the stuck book');
     stuckIds.push(id);
   }
+  for (let i = 0; i < (opts.failed ?? 0); i++) {
+    const id = insert(`/library/failed/failed-${i}.epub`, 5);
+    const error_json = JSON.stringify({
+      code: 'validation_failed',
+      stage: 'validating',
+      message: `validation failed: only ${80 + i} words, conservative strategy wants 100`,
+    });
+    services.pipelines.transition({ id, from: 'detected', to: 'failed', actor: SYSTEM, patch: { error_json } });
+    if (i % 2 === 0) services.pipelines.transition({ id, from: 'failed', to: 'needs_retry', actor: SYSTEM });
+    tick();
+    failedIds.push(id);
+  }
   for (let i = 0; i < (opts.queued ?? 0); i++) {
     queuedIds.push(insert(`/library/queue/book-${String(i).padStart(4, '0')}.txt`, 1 + (i % 10)));
   }
@@ -81,5 +97,6 @@ export function buildFixture(dbPath: string, opts: FixtureOptions = {}, startAgo
     queuedIds,
     pendingIds,
     stuckIds,
+    failedIds,
   };
 }

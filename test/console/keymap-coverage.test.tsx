@@ -30,7 +30,7 @@ const tabCheck = (tab: TabId, title: string): Scenario => ({
   tab: tab === 'health' ? 'audit' : 'health',
   check: (m, frame) => {
     expect(ui(m).tab).toBe(tab);
-    expect(frame).toContain(`[${['health', 'stuck', 'queue', 'batch', 'audit'].indexOf(tab) + 1} ${title}`);
+    expect(frame).toContain(`[${['health', 'stuck', 'queue', 'batch', 'audit', 'failed'].indexOf(tab) + 1} ${title}`);
   },
 });
 
@@ -40,8 +40,9 @@ const SCENARIOS: Record<BindingId, Scenario> = {
   'global.tab.queue': tabCheck('queue', 'Queue'),
   'global.tab.batch': tabCheck('batch', 'Batch'),
   'global.tab.audit': tabCheck('audit', 'Audit'),
+  'global.tab.failed': tabCheck('failed', 'Failed'),
   'global.nextTab': { check: (m) => expect(ui(m).tab).toBe('stuck') },
-  'global.prevTab': { check: (m) => expect(ui(m).tab).toBe('audit') },
+  'global.prevTab': { check: (m) => expect(ui(m).tab).toBe('failed') },
   'global.help': { check: (m, f) => (expect(ui(m).overlay.kind).toBe('help'), expect(f).toContain('Go to the Stuck tab')) },
   'global.pause': { check: (m, f) => (expect(ui(m).paused).toBe(true), expect(f).toContain('[PAUSED]')) },
   'global.refresh': { check: (m, f) => expect(f).toContain('Refreshed') },
@@ -116,6 +117,18 @@ const SCENARIOS: Record<BindingId, Scenario> = {
   'batch.reject': { tab: 'batch', check: (m, f) => (expect(ui(m).overlay.kind).toBe('prompt'), expect(f).toContain('Reason for rejecting 6 books')) },
   'audit.follow': { tab: 'audit', check: (m, f) => (expect(m.stores.audit.getState().follow).toBe(false), expect(f).not.toContain('FOLLOWING')) },
   'audit.filter': { tab: 'audit', check: (m) => expect(ui(m).overlay.kind).toBe('prompt') },
+  'failed.retry': {
+    tab: 'failed',
+    fixture: { failed: 2 },
+    check: (m, f) => (expect(ui(m).overlay.kind).toBe('confirm'), expect(f).toMatch(/Retry book "failed-\d\.epub"/)),
+  },
+  'failed.reject': {
+    tab: 'failed',
+    fixture: { failed: 2 },
+    before: ['j'],
+    check: (m, f) => (expect(ui(m).overlay.kind).toBe('prompt'), expect(f).toContain('Reason for rejecting')),
+  },
+  'failed.filter': { tab: 'failed', check: (m, f) => (expect(ui(m).overlay.kind).toBe('prompt'), expect(f).toContain('Filter:')) },
   'help.close': { before: ['?'], check: (m) => expect(ui(m).overlay.kind).toBe('none') },
   'help.down': { before: ['?'], check: (m) => expect(ui(m).overlay).toMatchObject({ kind: 'help', offset: 1 }) },
   'help.up': { before: ['?', 'down', 'down'], check: (m) => expect(ui(m).overlay).toMatchObject({ kind: 'help', offset: 1 }) },

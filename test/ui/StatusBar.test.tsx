@@ -42,7 +42,7 @@ describe('StatusBar', () => {
     expect(lastFrameStripped(render(themed(<StatusBar {...base} dataAgeMs={null} lastPollAgeMs={null} />)))).toContain(
       'no data yet │ not polled',
     );
-    expect(lastFrameStripped(render(themed(<StatusBar {...base} dataAgeMs={125_000} />)))).toContain('data 2m05s old');
+    expect(lastFrameStripped(render(themed(<StatusBar {...base} dataAgeMs={125_000} />)))).toContain('data 2 min old');
   });
 
   it('uses "|" between parts in ASCII', () => {

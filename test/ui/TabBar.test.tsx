@@ -29,10 +29,14 @@ describe('TabBar', () => {
     expect(b).toContain('[5 Audit]');
   });
 
-  it('cuts tabs that do not fit the width', () => {
-    const frame = lastFrameStripped(render(themed(<TabBar tabs={tabs} activeId="health" width={30} />)));
-    expect(frame.length).toBeLessThanOrEqual(30);
-    expect(frame).not.toContain('Audit');
-    expect(frame).toContain('…');
+  it('never drops a tab: labels shorten until the bar fits', () => {
+    for (const width of [60, 40, 30, 20]) {
+      const frame = lastFrameStripped(render(themed(<TabBar tabs={tabs} activeId="health" width={width} />)));
+      expect(frame.length).toBeLessThanOrEqual(width);
+      for (const n of ['1', '2', '3', '4', '5']) expect(frame).toContain(n);
+      expect(frame).not.toContain('…');
+    }
+    // At 50 columns short titles with their badges fit.
+    expect(lastFrameStripped(render(themed(<TabBar tabs={tabs} activeId="health" width={50} />)))).toMatch(/\[1 Heal\] +2 Stuc \(3\).*5 Audi/);
   });
 });

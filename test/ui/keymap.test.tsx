@@ -108,6 +108,8 @@ describe('keymap registry', () => {
       [
         'batch.approve',
         'batch.reject',
+        'failed.reject',
+        'failed.retry',
         'queue.lowerPriority',
         'queue.raisePriority',
         'queue.setPriority',
@@ -170,8 +172,9 @@ describe('matchBinding (pure)', () => {
   it('tab helpers', () => {
     expect(tabOfBinding('global.tab.audit')).toBe('audit');
     expect(tabOfBinding('global.help')).toBeNull();
-    expect(cycleTab('audit', 1)).toBe('health');
-    expect(cycleTab('health', -1)).toBe('audit');
+    expect(cycleTab('audit', 1)).toBe('failed');
+    expect(cycleTab('failed', 1)).toBe('health');
+    expect(cycleTab('health', -1)).toBe('failed');
   });
 });
 
@@ -226,7 +229,7 @@ describe('footer and help come from the registry', () => {
 
   it('help lists every binding exactly once, with the active scope first', () => {
     const sections = helpSections({ readOnly: false }, asciiGlyphs, 'audit');
-    expect(sections.slice(0, 3).map((s) => s.title)).toEqual(['Audit', 'Lists (Stuck, Queue, Audit)', 'Everywhere']);
+    expect(sections.slice(0, 3).map((s) => s.title)).toEqual(['Audit', 'Lists (Stuck, Queue, Audit, Failed)', 'Everywhere']);
     const entries = sections.flatMap((s) => s.entries);
     expect(entries).toHaveLength(bindings.length);
     const raise = entries.find((e) => e.description === getBinding('queue.raisePriority').description);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { displayWidth, fitCell, forGlyphs, formatCount, formatDuration, toAscii, truncate } from '../../components/text.js';
+import { displayWidth, fitCell, forGlyphs, formatCount, formatDuration, singleLine, toAscii, truncate, wrapText } from '../../components/text.js';
+import { formatSeconds } from '../../src/cli/format.js';
+import { plural } from '../../src/text/format.js';
 
 describe('text width helpers', () => {
   it('counts wide characters as two columns and combining marks as none', () => {
@@ -31,11 +33,25 @@ describe('text width helpers', () => {
     expect(forGlyphs('Brontë', { ascii: true })).toBe('Bronte');
   });
 
-  it('formats counts and durations', () => {
+  it('formats counts and durations in the one style the CLI uses too', () => {
     expect(formatCount(1_000_000)).toBe('1,000,000');
     expect(formatDuration(42_000)).toBe('42s');
-    expect(formatDuration(125_000)).toBe('2m05s');
-    expect(formatDuration(2 * 3600_000 + 4 * 60_000)).toBe('2h04m');
+    expect(formatDuration(125_000)).toBe('2 min');
+    expect(formatDuration(2 * 3600_000 + 4 * 60_000)).toBe('2.1 h');
     expect(formatDuration(-5)).toBe('0s');
+    for (const s of [42, 125, 7440, 200_000]) expect(formatDuration(s * 1000)).toBe(formatSeconds(s));
+  });
+
+  it('shows control characters escaped in a cell, and wraps long text instead of cutting it', () => {
+    expect(singleLine('a\u001b[2Jb\u0007\tc')).toBe('a\\x1b[2Jb\\x07 c');
+    expect(fitCell('x\u001b]0;t', 12, '…')).toBe('x\\x1b]0;t   ');
+    expect(wrapText('one two three four', 9)).toEqual(['one two', 'three', 'four']);
+    expect(wrapText('abcdefghij', 4)).toEqual(['abcd', 'efgh', 'ij']);
+  });
+
+  it('1 book, 2 books', () => {
+    expect(plural(1, 'book')).toBe('1 book');
+    expect(plural(2, 'book')).toBe('2 books');
+    expect(plural(1000, 'entry', 'entries')).toBe('1,000 entries');
   });
 });

@@ -7,6 +7,7 @@ import { historyToJson, positionals, readHistory } from '../util.js';
 import { pipelineToJson } from '../../store/pipeline-row.js';
 import { escapeControl } from '../../text/escape.js';
 import { isClaimableState } from '../../domain/states.js';
+import { errorSentence } from '../../domain/error-text.js';
 import { formatAge, formatConfidence, formatSeconds, formatShortTime, formatTime, shortId, table } from '../format.js';
 
 const USAGE = 'status ID';
@@ -44,7 +45,9 @@ const command: Command = {
     if (p.duplicate_of) kv.push(['Duplicate of', p.duplicate_of]);
     if (p.approved_by) kv.push(['Approved by', p.approved_by]);
     if (p.completed_at !== null) kv.push(['Completed', formatTime(p.completed_at)]);
-    if (p.error_json) kv.push(['Last error', p.error_json]);
+    // A sentence for people; --json above keeps the structured document.
+    const error = errorSentence(p.error_json);
+    if (error !== null) kv.push(['Last error', error]);
     kv.push(['Created', `${formatTime(p.created_at)} (${formatAge(p.created_at, now)})`]);
 
     ctx.out.line(`Pipeline ${shortId(p.id)}`);

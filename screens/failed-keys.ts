@@ -1,0 +1,106 @@
+/**
+ * The Failed tab's keys: retry or reject the selected book through `ops.batch` (the service the
+ * Batch tab applies with: a preview of exactly this book and its version, then apply, which
+ * skips it if it changed meanwhile and writes the audit rows in the same transaction), and the
+ * list keys over a keyset window.
+ */
+import { shortId } from '../src/cli/format.js';
+import type { BatchOperation } from '../src/ops/types.js';
+import { FailedSource } from '../store/failed-source.js';
+import { FILTER_GRAMMAR_HINT } from '../store/filter-grammar.js';
+import { loadFailedWindow, type FailedIntent } from '../store/failed.js';
+import { bookLabel } from './describe.js';
+import { bookStory } from './book-story.js';
+import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
+
+export interface FailedKeys {
+  readonly handlers: KeyHandlers<'failed'>;
+  readonly list: ListKeys;
+  load(intent: FailedIntent): void;
+}
+
+export function failedKeys(deps: KeyDeps): FailedKeys {
+  const source = new FailedSource(deps.services);
+  const ui = () => deps.stores.ui.getState();
+  const failed = () => deps.stores.failed.getState();
+  const selectedRow = () => {
+    const f = failed();
+    return f.rows.find((r) => r.id === f.selectedId);
+  };
+
+  function load(intent: FailedIntent): void {
+    const f = failed();
+    f.applyWindow(loadFailedWindow(source, f, intent, deps.listRows()));
+  }
+
+  function act(kind: 'retry' | 'reject'): void {
+    const row = selectedRow();
+    if (!row) return;
+    const verb = kind === 'retry' ? 'Retry' : 'Reject';
+    const confirm = (op: BatchOperation, reason?: string): void => {
+      // The book as it is now and its version: apply skips it if it moves before the answer.
+      const preview = deps.services.ops.batch.preview({ ids: [row.id], states: [row.state], max_count: 1 }, op);
+      if (preview.books.length !== 1) {
+        ui().setMessage({ text: `${verb}: ${bookLabel(row)} is no longer ${row.state}`, tone: 'warning' });
+        return;
+      }
+      ui().setOverlay({
+        kind: 'confirm',
+        action: verb,
+        subject: `book ${bookLabel(row)}`,
+        count: 1,
+        detail: reason !== undefined ? `Reason: ${reason}` : `It is ${row.state}; attempts start over and it is queued again.`,
+        destructive: kind === 'reject',
+        onConfirm: () =>
+          deps.write(() => {
+            const r = deps.services.ops.batch.apply(preview, deps.actor);
+            if (r.affected === 0) throw new Error(`${verb}: ${shortId(row.id)} changed since, nothing done (${r.skipped[0]?.why ?? 'skipped'})`);
+            const now = deps.services.pipelines.get(row.id);
+            return `${verb} ${shortId(row.id)}: now ${now?.state ?? '?'} (audit #${r.audit_id ?? '-'})`;
+          }),
+      });
+    };
+    deps.safe(() => {
+      if (kind === 'retry') return confirm({ kind: 'retry' });
+      ui().setOverlay({
+        kind: 'prompt',
+        label: `Reason for rejecting ${bookLabel(row)}`,
+        placeholder: 'why (recorded in the audit log)',
+        validate: (v) => (v.trim() === '' ? 'A reason is required' : null),
+        onSubmit: (v) => deps.safe(() => confirm({ kind: 'reject', reason: v.trim() }, v.trim())),
+        onCancel: () => ui().closeOverlay(),
+      });
+    });
+  }
+
+  const list: ListKeys = {
+    move: (delta) => load({ kind: 'move', delta }),
+    jump: (to) => load({ kind: to }),
+    selectedDetails: () => {
+      const id = failed().selectedId;
+      const row = id ? deps.services.pipelines.get(id) : undefined;
+      return row ? bookStory(deps.services, row, 'failed') : null;
+    },
+    selection: () => {
+      const row = selectedRow();
+      return { hasSelection: row !== undefined, ...(row ? { selectedState: row.state } : {}) };
+    },
+    filterPlaceholder: FILTER_GRAMMAR_HINT,
+    filterText: () => failed().filter,
+    setFilter: (text) => {
+      failed().setFilter(text);
+      load({ kind: 'top' });
+    },
+    describeFilter: (text) => text.trim(),
+  };
+
+  return {
+    handlers: {
+      'failed.retry': () => act('retry'),
+      'failed.reject': () => act('reject'),
+      'failed.filter': () => deps.askFilter(),
+    },
+    list,
+    load,
+  };
+}
