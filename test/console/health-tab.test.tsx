@@ -62,7 +62,7 @@ describe('Health tab', () => {
   it('lists lost workers apart from stopped ones, and the queue estimate says "no worker"', async () => {
     const { frame } = await mountHealth(100, 30);
     expect(frame).toContain('Workers 0 running, 2 lost, 1 stopped');
-    expect(frame).toMatch(/killed-[ab] +LOST 1m00s, 1 book stuck/);
+    expect(frame).toMatch(/killed-[ab] +LOST 60s, 1 book stuck/);
     expect(frame).not.toMatch(/stopped-cle.* heartbeat/);
     expect(frame).toContain('No worker running');
     expect(frame).toContain('queue ≈ no worker');
