@@ -17,10 +17,16 @@ export interface McpSession {
   close(): Promise<void>;
 }
 
-export async function startMcp(db: string, extra: string[] = [], clientName = 'test-client', env: Record<string, string> = {}): Promise<McpSession> {
+export async function startMcp(
+  db: string,
+  extra: string[] = [],
+  clientName = 'test-client',
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<McpSession> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [CLI, 'mcp', '--db', db, ...extra],
+    args: [...nodeArgs, CLI, 'mcp', '--db', db, ...extra],
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', USER: 'tester', NO_COLOR: '1', ...env },
     stderr: 'pipe',
