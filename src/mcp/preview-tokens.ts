@@ -49,9 +49,9 @@ export class PreviewTokens {
 
   /**
    * The preview `token` was issued for, if it was issued here for this binding and has not
-   * expired or been used. Single use: the token is spent even when applying later skips books.
+   * expired or been used; the token stays valid (a person may be asked before it is spent).
    */
-  redeem(token: string, binding: string): BatchPreview {
+  check(token: string, binding: string): BatchPreview {
     const entry = this.issued.get(token);
     if (!entry || entry.binding !== binding || this.sign(binding, entry.preview, entry.expiresAt) !== token) {
       throw new InputError(
@@ -62,8 +62,14 @@ export class PreviewTokens {
       this.issued.delete(token);
       throw new InputError('preview_token has expired (tokens last 10 minutes); preview again without execute');
     }
-    this.issued.delete(token);
     return entry.preview;
+  }
+
+  /** check(), then spend the token: single use, even when applying later skips books. */
+  redeem(token: string, binding: string): BatchPreview {
+    const preview = this.check(token, binding);
+    this.issued.delete(token);
+    return preview;
   }
 
   private sign(binding: string, preview: BatchPreview, expiresAt: number): string {

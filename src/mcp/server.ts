@@ -21,6 +21,8 @@ export const ALL_TOOLS: readonly ToolSpec[] = [...READ_TOOLS, ...WRITE_TOOLS, ..
 export interface McpServerOptions {
   services: Services;
   readOnly: boolean;
+  /** --confirm-with-human: batch executions need a person's yes through elicitation; fail closed without it. */
+  confirmWithHuman?: boolean;
   /** --actor; else `mcp:<client name from the handshake>`. */
   actor?: Actor;
   version: string;
@@ -32,12 +34,28 @@ export function actorForClient(name: string | undefined): Actor {
   return parseActor(`mcp:${clean || 'unknown-client'}`);
 }
 
+/** One yes/no question to the person through elicitation: only an explicit accept with confirm true is a yes. */
+async function askPerson(server: McpServer, message: string): Promise<'confirmed' | 'declined' | 'unsupported'> {
+  if (!server.server.getClientCapabilities()?.elicitation) return 'unsupported';
+  const r = await server.server.elicitInput({
+    message,
+    requestedSchema: {
+      type: 'object',
+      properties: { confirm: { type: 'boolean', title: 'Apply', description: 'Yes, apply exactly this batch' } },
+      required: ['confirm'],
+    },
+  });
+  return r.action === 'accept' && r.content?.confirm === true ? 'confirmed' : 'declined';
+}
+
 export function createPipelineMcpServer(options: McpServerOptions): McpServer {
   const server = new McpServer({ name: 'agentic-pipeline', version: options.version });
   const ctx: ToolContext = {
     services: options.services,
     tokens: new PreviewTokens(options.services.clock),
     actor: () => options.actor ?? actorForClient(server.server.getClientVersion()?.name),
+    confirmWithHuman: options.confirmWithHuman ?? false,
+    confirm: (message) => askPerson(server, message),
   };
   for (const tool of ALL_TOOLS) {
     // Read-only: mutations are not listed, and a call to one is answered "not found" by the SDK.

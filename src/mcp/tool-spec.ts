@@ -13,6 +13,13 @@ export interface ToolContext {
   /** `mcp:<client name from the handshake>`, or --actor. Resolved per call: the handshake comes after start-up. */
   actor(): Actor;
   tokens: PreviewTokens;
+  /**
+   * Asks the person at the client (MCP elicitation) to confirm `message`. 'unsupported' when the
+   * client cannot ask; the caller decides whether that is allowed (--confirm-with-human: not).
+   */
+  confirm(message: string): Promise<'confirmed' | 'declined' | 'unsupported'>;
+  /** --confirm-with-human: executions need a person's yes, and fail closed without elicitation. */
+  confirmWithHuman: boolean;
 }
 
 export interface ToolAnnotations {

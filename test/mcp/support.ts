@@ -23,6 +23,8 @@ export async function startMcp(
   clientName = 'test-client',
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
+  /** A client set up by the test (capabilities, request handlers); else a plain one named clientName. */
+  prepared?: Client,
 ): Promise<McpSession> {
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -33,7 +35,7 @@ export async function startMcp(
   });
   let err = '';
   transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const client = new Client({ name: clientName, version: '1.0.0' });
+  const client = prepared ?? new Client({ name: clientName, version: '1.0.0' });
   await client.connect(transport);
   return { client, stderr: () => err, close: () => client.close() };
 }

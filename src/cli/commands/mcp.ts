@@ -1,5 +1,5 @@
 /**
- * `agentic-pipeline mcp [--db PATH] [--read-only] [--actor mcp:NAME]`: the MCP server over stdio
+ * `agentic-pipeline mcp [--db PATH] [--read-only] [--confirm-with-human] [--actor mcp:NAME]`: the MCP server over stdio
  * (src/mcp/). stdout is the protocol channel, so nothing else is ever written there; notices go
  * to stderr. Runs until the client closes stdin (or SIGINT/SIGTERM). Start-up loads only the
  * domain, the store and the SDK: no Ink, React or pdfjs (test/mcp/startup.test.ts checks).
@@ -10,7 +10,7 @@ import { InputError } from '../../domain/errors.js';
 import { parseActor } from '../../domain/actor.js';
 import { positionals } from '../util.js';
 
-const USAGE = 'mcp [--db PATH] [--read-only] [--actor mcp:NAME]';
+const USAGE = 'mcp [--db PATH] [--read-only] [--confirm-with-human] [--actor mcp:NAME]';
 
 function packageVersion(): string {
   try {
@@ -25,9 +25,15 @@ const command: Command = {
   summary: `An MCP server on stdin/stdout for AI assistants: health, stuck books, the queue, the audit
 trail, and (unless --read-only) approvals, rejections, priorities, recovery, queueing and
 batches. Batches are two steps: a dry run returns a preview_token, and execute applies exactly
-the previewed books. Changes are audited as mcp:<client name> (or --actor mcp:NAME).`,
+the previewed books (a client that can ask its user is asked to confirm the count first;
+--confirm-with-human makes that mandatory). Changes are audited as mcp:<client name> (or --actor mcp:NAME).`,
   flags: {
     readOnly: { type: 'boolean', default: false, description: 'offer and accept only the read tools (the database is opened read-only)' },
+    confirmWithHuman: {
+      type: 'boolean',
+      default: false,
+      description: 'a batch execution needs the person to confirm the exact count (MCP elicitation); refused when the client cannot ask',
+    },
   },
   async run(ctx) {
     positionals(ctx, USAGE, []);
@@ -44,7 +50,13 @@ the previewed books. Changes are audited as mcp:<client name> (or --actor mcp:NA
       import('@modelcontextprotocol/sdk/server/stdio.js'),
       import('../../mcp/server.js'),
     ]);
-    const server = createPipelineMcpServer({ services, readOnly, version: packageVersion(), ...(actor ? { actor } : {}) });
+    const server = createPipelineMcpServer({
+      services,
+      readOnly,
+      confirmWithHuman: Boolean(ctx.args.flags.confirmWithHuman),
+      version: packageVersion(),
+      ...(actor ? { actor } : {}),
+    });
     const transport = new StdioServerTransport();
     await new Promise<void>((resolve, reject) => {
       let done = false;

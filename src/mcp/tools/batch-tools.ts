@@ -60,7 +60,17 @@ const previewDoc = (p: BatchPreview) => ({
   filter: p.filter,
 });
 
-function runBatch(tool: string, args: FilterArgs, operation: BatchOperation, { services, tokens, actor }: ToolContext): Record<string, unknown> {
+const VERB: Record<BatchOperation['kind'], string> = { approve: 'Approve', reject: 'Reject', retry: 'Retry', priority: 'Re-prioritise' };
+
+/** What the person is asked: the exact count and what happens to them. */
+function confirmation(p: BatchPreview): string {
+  const op = p.operation;
+  const what = op.kind === 'reject' ? ` (reason: "${op.reason}")` : op.kind === 'priority' ? ` to priority ${op.priority}` : '';
+  return `${VERB[op.kind]} exactly ${p.books.length} book${p.books.length === 1 ? '' : 's'}${what}? An AI assistant asks to apply this batch; books changed since its preview will be skipped.`;
+}
+
+async function runBatch(tool: string, args: FilterArgs, operation: BatchOperation, ctx: ToolContext): Promise<Record<string, unknown>> {
+  const { services, tokens, actor } = ctx;
   const op = validateOperation(operation);
   const filter = filterOf(args, services.clock());
   const binding = bindingOf(tool, args, op);
@@ -82,6 +92,13 @@ function runBatch(tool: string, args: FilterArgs, operation: BatchOperation, { s
   }
   if (args.preview_token === undefined) {
     throw new InputError('execute: true needs preview_token: run the same call without execute first, show the person what it matched, then pass its preview_token');
+  }
+  const previewed = tokens.check(args.preview_token, binding);
+  // A model saying "confirmed" is not a person's consent: ask the person, where the client can.
+  const answer = await ctx.confirm(confirmation(previewed));
+  if (answer === 'declined') throw new InputError('the person declined the confirmation: nothing was changed (the preview_token stays valid until it expires)');
+  if (answer === 'unsupported' && ctx.confirmWithHuman) {
+    throw new InputError('this server requires a person to confirm each execution (--confirm-with-human) and this client cannot ask (no elicitation support): nothing was changed');
   }
   const preview = tokens.redeem(args.preview_token, binding);
   const result = ops.batch.apply(preview, actor());
