@@ -21,13 +21,13 @@ function page<R>(
   rows: R[],
   pageSize: number,
   build: (shown: R[]) => Record<string, unknown>,
-  cursorOf: (last: R) => string,
+  cursorOf: (last: R, shown: number) => string,
 ): Record<string, unknown> {
   const more = rows.length > pageSize;
   const visible = rows.slice(0, pageSize);
   const { doc, shown } = fitRows(visible.length, (n) => build(visible.slice(0, n)));
   const cut = shown < visible.length;
-  return { ...doc, next_cursor: (more || cut) && shown > 0 ? cursorOf(visible[shown - 1]!) : null };
+  return { ...doc, next_cursor: (more || cut) && shown > 0 ? cursorOf(visible[shown - 1]!, shown) : null };
 }
 
 const health: ToolSpec = {
@@ -40,18 +40,25 @@ const health: ToolSpec = {
   run: (_args, { services }) => services.ops.health.report() as unknown as Record<string, unknown>,
 };
 
+/** The stuck list is counted up to 10,000 books (STUCK_COUNT_CAP): no page starts beyond it. */
+const STUCK_LIST_END = 10_000;
+
 const stuck: ToolSpec = {
   name: 'get_stuck_pipelines',
   title: 'Stuck pipelines',
-  description: 'Books stuck in a working state (lease expired, or in the state far longer than expected), longest first: the rows `stuck --json` prints, with the total count. Recover one with recover_stuck_pipeline.',
-  input: { limit: limit(20) },
-  output: loose({ count: z.number(), count_capped: z.boolean(), stuck: z.array(loose({ id: z.string(), state: z.string() })) }),
+  description: 'Books stuck in a working state (lease expired, or in the state far longer than expected), longest first: the rows `stuck --json` prints, with the total count, a page at a time. Recover one with recover_stuck_pipeline.',
+  input: { limit: limit(20), cursor },
+  output: loose({ count: z.number(), count_capped: z.boolean(), stuck: z.array(loose({ id: z.string(), state: z.string() })), next_cursor: z.string().nullable() }),
   annotations: READ,
-  async run(args: { limit: number }, { services, actor }) {
-    const doc = await runCommandJson('stuck', services, actor(), { flags: { limit: args.limit } });
-    const rows = doc.stuck as unknown[];
-    const { doc: fitted, shown } = fitRows(rows.length, (n) => ({ ...doc, stuck: rows.slice(0, n) }));
-    return shown < rows.length ? { ...fitted, truncated: true } : fitted;
+  async run(args: { limit: number; cursor?: string }, { services, actor }) {
+    // Stuck books are ordered by how long they have been stuck, which moves as time passes, so
+    // the cursor is a position in that order (the list is capped at 10,000 books, so reading up
+    // to the page is bounded). A book recovered meanwhile shifts later pages by one.
+    const offset = args.cursor ? (decodeCursor('get_stuck_pipelines', args.cursor, ['number'])[0] as number) : 0;
+    if (!Number.isInteger(offset) || offset < 0 || offset > STUCK_LIST_END) throw new InputError('cursor is not one this server gave for get_stuck_pipelines');
+    const doc = await runCommandJson('stuck', services, actor(), { flags: { limit: offset + args.limit + 1 } });
+    const rows = (doc.stuck as unknown[]).slice(offset);
+    return page(rows, args.limit, (shown) => ({ ...doc, stuck: shown }), (_last, shown) => encodeCursor('get_stuck_pipelines', [offset + shown]));
   },
 };
 
@@ -131,16 +138,11 @@ const getQueue: ToolSpec = {
     const byPriority = s.queue.queuedByPriority();
     const total = Object.values(byPriority).reduce((a, b) => a + b, 0);
     const rows = s.queue.window({ limit: args.limit + 1, ...(after ? { after } : {}) });
-    const shownRows: PipelineRow[] = [];
     return page(
       rows,
       args.limit,
-      (shown) => {
-        shownRows.length = 0;
-        shownRows.push(...shown);
-        return { total, by_priority: byPriority, next: shown.map((p, i) => ({ position: position + i + 1, ...pipelineToJson(p) })) };
-      },
-      (last) => encodeCursor('get_queue', [last.priority, last.created_at, last.id, position + shownRows.length]),
+      (shown) => ({ total, by_priority: byPriority, next: shown.map((p, i) => ({ position: position + i + 1, ...pipelineToJson(p) })) }),
+      (last, shown) => encodeCursor('get_queue', [last.priority, last.created_at, last.id, position + shown]),
     );
   },
 };
