@@ -115,7 +115,7 @@ async function runBatch(tool: string, args: FilterArgs, operation: BatchOperatio
 }
 
 const PREVIEW_NOTE =
-  'Without execute: a dry run returning matched, the first books and a preview_token (valid 10 minutes). With execute: true and that token: applies exactly the previewed books; any that changed since are skipped and listed.';
+  'Without execute: a dry run returning matched, the first books and a preview_token (valid 10 minutes). With execute: true and that token: applies exactly the previewed books; any that changed since are skipped and listed. A client that can ask its user (elicitation) is asked to confirm the exact count first.';
 
 const approve: ToolSpec = {
   name: 'batch_approve',
