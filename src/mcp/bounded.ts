@@ -8,6 +8,12 @@
 /** About 100 KB of JSON text per result. */
 export const MAX_RESULT_CHARS = 100_000;
 
+/**
+ * What a tool fits its rows into: the cap less room for the keys added after fitting (a cursor,
+ * a "truncated" count), so the server's last guard never has to cut a page again.
+ */
+export const FIT_BUDGET = MAX_RESULT_CHARS - 1_000;
+
 /** A stored text field (an error, a reason, a path) longer than this is cut. */
 export const MAX_FIELD_CHARS = 2_000;
 
@@ -30,7 +36,7 @@ export const textSize = (doc: unknown): number => JSON.stringify(doc).length;
  * rows (at most `rows`) whose JSON fits in `maxChars`; at least one row, so a cursor always
  * moves forward (a single row is itself bounded by cutLongText).
  */
-export function fitRows<D>(rows: number, make: (n: number) => D, maxChars = MAX_RESULT_CHARS): { doc: D; shown: number } {
+export function fitRows<D>(rows: number, make: (n: number) => D, maxChars = FIT_BUDGET): { doc: D; shown: number } {
   let doc = make(rows);
   if (rows <= 1 || textSize(doc) <= maxChars) return { doc, shown: rows };
   // Largest n that fits: rows have similar sizes, so a binary search takes a few serialisations.

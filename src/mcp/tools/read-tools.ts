@@ -25,6 +25,8 @@ function page<R>(
 ): Record<string, unknown> {
   const more = rows.length > pageSize;
   const visible = rows.slice(0, pageSize);
+  // Fitted with room for the cursor (FIT_BUDGET): if the page only fitted without it, the
+  // server's last guard would drop rows the cursor has already stepped past.
   const { doc, shown } = fitRows(visible.length, (n) => build(visible.slice(0, n)));
   const cut = shown < visible.length;
   return { ...doc, next_cursor: (more || cut) && shown > 0 ? cursorOf(visible[shown - 1]!, shown) : null };
