@@ -43,6 +43,9 @@ the previewed books (a client that can ask its user is asked to confirm the coun
     if (actor !== undefined && !actor.startsWith('mcp:')) {
       throw new InputError(`--actor for the MCP server must be mcp:<name> (its changes are always recognisable as an assistant's), got '${actorFlag}'`);
     }
+    // stdout carries JSON-RPC frames only: a stray console.log anywhere (ours or a library's)
+    // would corrupt the stream for the client, so console output is sent to stderr.
+    console.log = console.info = console.debug = console.error;
     const readOnly = Boolean(ctx.args.flags.readOnly);
     const services = ctx.services({ readonly: readOnly, create: false });
     // The SDK and the tools load only once the database is known to be usable.
