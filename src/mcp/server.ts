@@ -26,6 +26,12 @@ export interface McpServerOptions {
   /** --actor; else `mcp:<client name from the handshake>`. */
   actor?: Actor;
   version: string;
+  /**
+   * Where each call is recorded (one JSON line: tool, actor, outcome, ms). Changes are in the
+   * audit table; reads are not (a health poll every few seconds would bury the trail), so this
+   * line is what answers "which assistant asked what". Default: stderr (stdout is the protocol).
+   */
+  logCall?: (line: string) => void;
 }
 
 /** A client's self-chosen name as an actor: `mcp:` and the name with anything outside [A-Za-z0-9._-] made '-'. */
@@ -50,6 +56,7 @@ async function askPerson(server: McpServer, message: string): Promise<'confirmed
 
 export function createPipelineMcpServer(options: McpServerOptions): McpServer {
   const server = new McpServer({ name: 'agentic-pipeline', version: options.version });
+  const logCall = options.logCall ?? ((line: string) => void process.stderr.write(line + '\n'));
   const ctx: ToolContext = {
     services: options.services,
     tokens: new PreviewTokens(options.services.clock),
@@ -64,11 +71,16 @@ export function createPipelineMcpServer(options: McpServerOptions): McpServer {
       tool.name,
       { title: tool.title, description: tool.description, inputSchema: tool.input, outputSchema: tool.output as never, annotations: { title: tool.title, ...tool.annotations } },
       (async (args: unknown) => {
+        const started = Date.now();
+        const record = (outcome: 'ok' | 'error', error?: string) =>
+          logCall(JSON.stringify({ at: new Date(started).toISOString(), msg: 'mcp call', tool: tool.name, actor: ctx.actor(), outcome, ms: Date.now() - started, ...(error ? { error } : {}) }));
         try {
           const doc = capDocument(await tool.run(args ?? {}, ctx));
+          record('ok');
           return { structuredContent: doc, content: [{ type: 'text' as const, text: JSON.stringify(doc) }] };
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
+          record('error', message);
           // One line: a message quoting stored text must not carry a newline or an escape into the client.
           return { isError: true, content: [{ type: 'text' as const, text: escapeControl(message) }] };
         }

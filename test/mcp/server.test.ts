@@ -251,3 +251,25 @@ describe('--read-only and --actor', () => {
     }
   });
 });
+
+describe('every call is recorded', () => {
+  it('each call, read or refused, leaves one JSON line on stderr with the tool, the actor and the outcome', async () => {
+    const logged = await startMcp(lib.db, [], 'call-log-client');
+    try {
+      expect((await call(logged, 'get_pipeline_health')).isError).toBe(false);
+      expect((await call(logged, 'get_pipeline', { pipeline_id: 'ffffffffffff' })).isError).toBe(true);
+      const lines = logged
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('"mcp call"'))
+        .map((l) => JSON.parse(l) as { tool: string; actor: string; outcome: string; error?: string });
+      expect(lines.map((l) => [l.tool, l.actor, l.outcome])).toEqual([
+        ['get_pipeline_health', 'mcp:call-log-client', 'ok'],
+        ['get_pipeline', 'mcp:call-log-client', 'error'],
+      ]);
+      expect(lines[1]!.error).toBeTruthy();
+    } finally {
+      await logged.close();
+    }
+  });
+});
