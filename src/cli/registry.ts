@@ -27,5 +27,6 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   'batch-priority': { summary: 're-prioritise books matching a filter (dry run unless --execute)', load: () => import('./commands/batch-priority.js') },
   backup: { summary: 'a verified online copy of the database', load: () => import('./commands/backup.js') },
   restore: { summary: 'verify a backup and put it in place of the database', load: () => import('./commands/restore.js') },
+  serve: { summary: 'serve Prometheus metrics and health endpoints over HTTP', load: () => import('./commands/serve.js') },
   maintain: { summary: 'aging, retention, duration statistics, automatic recovery (for cron)', load: () => import('./commands/maintain.js') },
 };
