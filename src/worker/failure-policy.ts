@@ -18,6 +18,7 @@ import type { PipelineRow } from '../store/pipeline-row.js';
 import { backoffMs, isBusyError } from './retry.js';
 import type { StageName } from './stage.js';
 import { WorkerAbort } from './worker-types.js';
+import { ExternalUnavailableError } from './external-breaker.js';
 
 export interface FailureInput {
   err: unknown;
@@ -74,7 +75,9 @@ export function decideFailure({ err, stage, row, config, now, random = Math.rand
     code = 'unexpected';
     message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   }
-  const outOfAttempts = !permanent && row.attempts >= maxAttempts;
+  // A dependency known to be down (its breaker is open) is not the book's fault: retried later,
+  // never failed for it.
+  const outOfAttempts = !permanent && !(err instanceof ExternalUnavailableError) && row.attempts >= maxAttempts;
   const to = permanent || outOfAttempts ? 'failed' : 'needs_retry';
   const retryAt = to === 'needs_retry' ? now + backoffMs(row.attempts, config.backoff.base_ms, config.backoff.max_ms, random) : null;
   const error: StageErrorDocument = {

@@ -40,6 +40,7 @@ import { rescueExpiredLeases, type RescuedBook } from './lease-rescue.js';
 import { ClaimFeed } from './claim-feed.js';
 import type { WorkerSettings } from './stage.js';
 import { BookRunner } from './book-runner.js';
+import { GuardedClassifier } from './external-breaker.js';
 import { WorkerAbort, type AbortKind, type InFlight, type WorkerEvents, type WorkerOptions, type WorkerStats } from './worker-types.js';
 
 // What other modules import from here (the types and the auto-approve actor live beside it).
@@ -211,12 +212,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
     let classifier: Classifier | 'builtin' = this.options.classifier ?? 'builtin';
     if (!this.options.classifier && cfg.classifier !== 'builtin') {
       const c = cfg.classifier;
-      classifier = new ExternalCommandClassifier({
-        command: [c.command, ...c.args],
-        timeoutMs: c.timeoutMs,
-        ...(c.env ? { env: c.env } : {}),
-        ...(c.cwd ? { cwd: c.cwd } : {}),
-      });
+      // Retries, then a circuit breaker (./external-breaker.ts); its calls and states are events.
+      classifier = new GuardedClassifier(
+        new ExternalCommandClassifier({
+          command: [c.command, ...c.args],
+          timeoutMs: c.timeoutMs,
+          ...(c.env ? { env: c.env } : {}),
+          ...(c.cwd ? { cwd: c.cwd } : {}),
+        }),
+        { onCall: (e) => this.emit('external:call', e), onState: (e) => this.emit('external:breaker', e) },
+      );
     }
     return {
       classifier,
