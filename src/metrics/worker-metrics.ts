@@ -54,7 +54,11 @@ export class WorkerMetrics {
 
   /** Counts what `worker` reports from now on. */
   observe(worker: EventEmitter<WorkerEvents>, options: { externalClassifier?: boolean } = {}): void {
-    if (options.externalClassifier) this.setBreaker('classifier', 'closed');
+    if (options.externalClassifier) {
+      this.setBreaker('classifier', 'closed');
+      for (const result of ['ok', 'failure', 'rejected']) this.externalCalls.inc({ dependency: 'classifier', result }, 0);
+      this.externalFailures.inc({ dependency: 'classifier' }, 0);
+    }
     worker.on('claimed', () => this.claims.inc());
     worker.on('stage:end', (e) => this.stageDuration.observe({ stage: e.stage }, e.durationMs / 1000));
     worker.on('book:done', (e) => this.finished.inc({ outcome: e.state }));

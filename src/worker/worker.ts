@@ -220,7 +220,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
           ...(c.env ? { env: c.env } : {}),
           ...(c.cwd ? { cwd: c.cwd } : {}),
         }),
-        { onCall: (e) => this.emit('external:call', e), onState: (e) => this.emit('external:breaker', e) },
+        {
+          ...(c.breaker ? { failures: c.breaker.failures, halfOpenAfterMs: c.breaker.half_open_after_ms, retries: c.breaker.retries } : {}),
+          onCall: (e) => this.emit('external:call', e),
+          onState: (e) => this.emit('external:breaker', e),
+        },
       );
     }
     return {

@@ -69,7 +69,8 @@ export function parseScrape(text: string): Scrape {
       if (consumed !== m[2].length) throw new Error(`bad labels: ${line}`);
     }
     const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
-    if (Number.isNaN(value) && m[3] !== 'NaN') throw new Error(`bad value: ${line}`);
+    // Prometheus reads the value with Go's ParseFloat, which takes NaN in any case (prom-client writes 'Nan').
+    if (Number.isNaN(value) && m[3]!.toLowerCase() !== 'nan') throw new Error(`bad value: ${line}`);
     const base = m[1]!.replace(/_(bucket|sum|count)$/, '');
     if (!types.has(m[1]!) && !types.has(base)) throw new Error(`sample before its TYPE: ${line}`);
     samples.push({ name: m[1]!, labels, value });

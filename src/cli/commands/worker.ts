@@ -43,6 +43,16 @@ function positive(name: string, value: unknown): number | undefined {
   return n;
 }
 
+/** The listener, or the worker stopped (its thread pool closed) before the error goes up. */
+async function listenOrStop(worker: Worker, open: () => Promise<Listening>): Promise<Listening> {
+  try {
+    return await open();
+  } catch (err) {
+    await worker.stop({ graceMs: 0 });
+    throw err;
+  }
+}
+
 const command: Command = {
   usage: 'worker [--concurrency N] [--watch DIR] [--drain] [--poll-interval S] [--lease S] [--health-interval S] [--metrics HOST:PORT] [--config PATH]',
   summary:
@@ -106,14 +116,14 @@ const command: Command = {
       const { WorkerMetrics } = await import('../../metrics/worker-metrics.js');
       const metrics = new WorkerMetrics(worker.id);
       metrics.observe(worker, { externalClassifier: config.classifier !== 'builtin' });
-      metricsServer = await listen(
+      metricsServer = await listenOrStop(worker, () => listen(
         {
           '/metrics': async () => ({ status: 200, contentType: metrics.registry.contentType, body: await metrics.render() }),
           '/health/live': () => ({ status: 200, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ status: 'live', worker: worker.id }) + '\n' }),
         },
         metricsAt.host,
         metricsAt.port,
-      );
+      ));
       logger.info({ metrics: `http://${metricsServer.address}/metrics` }, 'serving worker metrics');
     }
 
