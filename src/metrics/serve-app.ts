@@ -17,6 +17,8 @@ export interface ServeAppOptions {
   dbPath: string;
   /** Config file for the `ops` section (health thresholds), as for `health`. */
   configFile?: string;
+  /** How long one database read serves scrapes (default 1 s; the bench sets 0). */
+  snapshotTtlMs?: number;
 }
 
 class ReadOnlyHandle {
@@ -84,10 +86,14 @@ export interface ServeApp {
 export function createServeApp(options: ServeAppOptions): ServeApp {
   const handle = new ReadOnlyHandle(options);
   let shuttingDown = false;
-  const metrics = new ServerMetrics({
-    dbPath: options.dbPath,
-    read: (): DbSnapshot => handle.use((h) => h.reader.read()),
-  });
+  const metrics = new ServerMetrics(
+    {
+      dbPath: options.dbPath,
+      read: (): DbSnapshot => handle.use((h) => h.reader.read()),
+    },
+    Date.now,
+    options.snapshotTtlMs,
+  );
   const routes: Record<string, Route> = {
     '/metrics': async () => ({ status: 200, contentType: metrics.contentType, body: await metrics.render() }),
     // Touches nothing: only "the process answers".
