@@ -23,6 +23,8 @@ import {
   wrap,
 } from 'cockatiel';
 import { TransientError } from '../domain/errors.js';
+import type { Db } from '../store/db.js';
+import { withBusyRetry } from './retry.js';
 import type { Classification, ClassifyInput, Classifier, StageOptions } from '../ingest/types.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -132,4 +134,16 @@ export class GuardedClassifier implements Classifier {
       throw err;
     }
   }
+}
+
+/**
+ * Notes a breaker's state on the worker's own `workers` row (info_json.breakers), where `health`
+ * (any process) reads it: bookkeeping of the worker like its heartbeat, not a change to a book,
+ * so no audit row. State changes are rare (a few per outage), so one small write each is fine.
+ */
+export function recordBreakerState(db: Db, workerId: string, e: { dependency: string; state: BreakerState }, onError: (err: unknown) => void): void {
+  const stmt = db.prepare(
+    `UPDATE workers SET info_json = json_set(CASE WHEN json_valid(info_json) THEN info_json ELSE '{}' END, '$.breakers.' || @dependency, @state) WHERE id = @id`,
+  );
+  withBusyRetry(() => stmt.run({ id: workerId, dependency: e.dependency, state: e.state })).catch(onError);
 }

@@ -40,7 +40,7 @@ import { rescueExpiredLeases, type RescuedBook } from './lease-rescue.js';
 import { ClaimFeed } from './claim-feed.js';
 import type { WorkerSettings } from './stage.js';
 import { BookRunner } from './book-runner.js';
-import { GuardedClassifier } from './external-breaker.js';
+import { GuardedClassifier, recordBreakerState } from './external-breaker.js';
 import { WorkerAbort, type AbortKind, type InFlight, type WorkerEvents, type WorkerOptions, type WorkerStats } from './worker-types.js';
 
 // What other modules import from here (the types and the auto-approve actor live beside it).
@@ -223,7 +223,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
         {
           ...(c.breaker ? { failures: c.breaker.failures, halfOpenAfterMs: c.breaker.half_open_after_ms, retries: c.breaker.retries } : {}),
           onCall: (e) => this.emit('external:call', e),
-          onState: (e) => this.emit('external:breaker', e),
+          onState: (e) => {
+            recordBreakerState(this.services.db, this.id, e, (err) => this.warn('could not record the classifier breaker state', err));
+            this.emit('external:breaker', e);
+          },
         },
       );
     }

@@ -121,6 +121,14 @@ describe('circuit breaker around the external classifier', () => {
         ? m
         : undefined;
     }, 'the breaker open and two books refused');
+    // health (any process) says so too, from the worker's row.
+    type Health = { alerts: { code: string; message: string }[]; workers: { status: string; external_breakers?: Record<string, string> }[] };
+    const health = () => JSON.parse(runCli(['health', '--json', '--db', db]).stdout) as Health;
+    const whileOpen = await waitFor(() => {
+      const h = health();
+      return h.alerts.some((a) => a.code === 'classifier_unavailable') ? h : undefined;
+    }, 'health reporting the classifier unavailable');
+    expect(whileOpen.workers.find((x) => x.status === 'running')?.external_breakers).toEqual({ classifier: 'open' });
     fs.rmSync(flag);
     expect(open.value('agentic_pipeline_external_failures_total', { dependency: 'classifier' })).toBe(2);
     const callsWhileOpen = fs.readFileSync(calls, 'utf8').trim().split('\n').length;
@@ -138,6 +146,11 @@ describe('circuit breaker around the external classifier', () => {
     expect(closed.value('agentic_pipeline_external_breaker_state', { dependency: 'classifier', state: 'closed' })).toBe(1);
     expect(closed.value('agentic_pipeline_external_calls_total', { dependency: 'classifier', result: 'ok' })).toBe(3);
     expect(count(db, `SELECT COUNT(*) AS n FROM pipelines WHERE state = 'failed'`)).toBe(0);
+    const after = await waitFor(() => {
+      const h = health();
+      return h.workers.find((x) => x.status === 'running')?.external_breakers?.classifier === 'closed' ? h : undefined;
+    }, 'health seeing the breaker closed');
+    expect(after.alerts.filter((a) => a.code === 'classifier_unavailable')).toEqual([]);
     // A book refused past its max_attempts still finished: refusals did not spend its attempts.
     expect(count(db, `SELECT COUNT(*) AS n FROM pipelines WHERE attempts > 2`)).toBeGreaterThan(0);
     w.kill('SIGTERM');
