@@ -180,8 +180,10 @@ describe('serve health endpoints', () => {
     expect(u.status).toBe(503);
   });
 
-  it('answers only GET and HEAD on its exact paths; SIGTERM stops it with exit 0', async () => {
+  it('answers only GET and HEAD on its exact paths, writes nothing; SIGTERM stops it with exit 0', async () => {
     const { db } = setup(1);
+    const state = () => withDb(db, (d) => JSON.stringify([d.prepare('SELECT * FROM pipelines').all(), d.prepare('SELECT COUNT(*) AS n, MAX(id) AS m FROM audit').get(), d.pragma('user_version')]));
+    const before = state();
     const s = await serve(db);
     expect((await request(s.port, '/')).status).toBe(404);
     expect((await request(s.port, '/metrics/')).status).toBe(404);
@@ -193,8 +195,12 @@ describe('serve health endpoints', () => {
     const head = await request(s.port, '/metrics', 'HEAD');
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
+    for (const p of ['/metrics', '/health', '/health/ready', '/health/live']) {
+      for (const method of ['PUT', 'POST', 'PATCH', 'DELETE']) expect((await request(s.port, p, method)).status, `${method} ${p}`).toBe(405);
+    }
     s.child.kill('SIGTERM');
     expect((await exitOf(s.child)).code).toBe(0);
+    expect(state()).toBe(before);
   });
 
   it('bad --listen, a busy port and a missing database are one line on stderr and exit 2', async () => {
@@ -210,7 +216,7 @@ describe('serve health endpoints', () => {
     expect(busy.code).toBe(2);
     expect(busy.stderr).toContain('in use');
     const missing = runCli(['serve', '--db', path.join(dir, 'nope.db'), '--listen', '127.0.0.1:0']);
-    expect(missing.code).not.toBe(0);
+    expect(missing.code).toBe(2);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(fs.existsSync(path.join(dir, 'nope.db'))).toBe(false);
   });

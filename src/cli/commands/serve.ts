@@ -25,8 +25,9 @@ database opens, answers and has the current schema; 503 otherwise or while stopp
   async run(ctx) {
     if (ctx.args.input.length > 0) throw new InputError(`serve takes no arguments, got '${ctx.args.input[0]}'`);
     const { host, port } = parseListen('listen', (ctx.args.flags.listen as string | undefined) ?? DEFAULT_LISTEN);
-    // Open the database and its ops config now: a mistyped --db or a bad config section is a
-    // usage error at start, not a 503 discovered by the first probe.
+    // Open the database (read-only: serve never writes, nor migrates) and its ops config now: a
+    // mistyped --db or a bad config section is an error at start, not a 503 found by a probe.
+    ctx.services({ readonly: true, create: false });
     opsFor(ctx);
     const configFile = (ctx.args.flags.config as string | undefined) ?? ctx.env.AGENTIC_PIPELINE_CONFIG;
     const app = createServeApp({ dbPath: ctx.dbPath, ...(configFile ? { configFile } : {}) });
