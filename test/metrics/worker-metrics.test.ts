@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { initDb, runCli, spawnCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeLibrary } from '../fixtures/books.js';
@@ -57,6 +57,12 @@ describe('worker --metrics', () => {
     // Every series carries the worker's id, which is the workers row's.
     const workerId = withDb(db, (d) => (d.prepare('SELECT id FROM workers').get() as { id: string }).id);
     expect(new Set(m.samples.filter((s) => s.name.startsWith('agentic_pipeline_')).map((s) => s.labels.worker))).toEqual(new Set([workerId]));
+    if (spawnSync('promtool', ['--version']).status === 0) {
+      const lint = spawnSync('promtool', ['check', 'metrics'], { input: (await request(port, '/metrics')).body, encoding: 'utf8' });
+      expect(lint.status, lint.stdout + lint.stderr).toBe(0);
+    } else {
+      console.warn("promtool not installed: skipping `promtool check metrics` on the worker's scrape");
+    }
     w.kill('SIGTERM');
     expect((await exitOf(w)).code).toBe(0);
   });
