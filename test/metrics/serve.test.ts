@@ -201,6 +201,15 @@ describe('serve health endpoints', () => {
     s.child.kill('SIGTERM');
     expect((await exitOf(s.child)).code).toBe(0);
     expect(state()).toBe(before);
+    // --json: stdout is exactly one document saying where it listens.
+    const j = spawnCli(['serve', '--db', db, '--listen', '127.0.0.1:0', '--json']);
+    children.push(j);
+    const io = collect(j);
+    const port = await boundPort(io.stderr, j);
+    await waitFor(() => io.stdout().endsWith('}\n'), 'the --json document');
+    j.kill('SIGTERM');
+    expect((await exitOf(j)).code).toBe(0);
+    expect(JSON.parse(io.stdout())).toEqual({ listening: `http://127.0.0.1:${port}`, port, paths: ['/metrics', '/health/live', '/health/ready', '/health'] });
   });
 
   it('bad --listen, a busy port and a missing database are one line on stderr and exit 2', async () => {

@@ -13,11 +13,12 @@ import { createServeApp } from '../../metrics/serve-app.js';
 export const DEFAULT_LISTEN = '127.0.0.1:9464';
 
 const command: Command = {
-  usage: 'serve [--listen HOST:PORT] [--config PATH]',
+  usage: 'serve [--listen HOST:PORT] [--config PATH] [--json]',
   summary: `Serve metrics and health over HTTP (read-only) until SIGINT/SIGTERM:
 GET /metrics (Prometheus text format), /health/live (the process answers), /health/ready (the
 database opens, answers and has the current schema; 503 otherwise or while stopping) and
-/health (the health --json document; 503 when unhealthy). Default --listen ${DEFAULT_LISTEN}.`,
+/health (the health --json document; 503 when unhealthy). Default --listen ${DEFAULT_LISTEN}.
+With --json, stdout gets one document saying where it listens.`,
   flags: {
     listen: { type: 'string', description: `address to listen on (default ${DEFAULT_LISTEN}; port 0 picks a free one)` },
     ...CONFIG_FLAG,
@@ -33,6 +34,8 @@ database opens, answers and has the current schema; 503 otherwise or while stopp
     const app = createServeApp({ dbPath: ctx.dbPath, ...(configFile ? { configFile } : {}) });
     const server = await listen(app.routes, host, port);
     ctx.out.warn(`agentic-pipeline serve: listening on http://${server.address} (/metrics, /health/live, /health/ready, /health)`);
+    // With --json, the one document is where it listens (a script that asked for port 0 learns it).
+    ctx.out.json({ listening: `http://${server.address}`, port: server.port, paths: Object.keys(app.routes) });
     await new Promise<void>((resolve) => {
       const stop = (sig: NodeJS.Signals) => {
         process.off('SIGINT', stop);
