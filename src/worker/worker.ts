@@ -224,6 +224,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
           ...(c.breaker ? { failures: c.breaker.failures, halfOpenAfterMs: c.breaker.half_open_after_ms, retries: c.breaker.retries } : {}),
           onCall: (e) => this.emit('external:call', e),
           onState: (e) => {
+            this.log[e.state === 'open' ? 'warn' : 'info']({ dependency: e.dependency, breaker: e.state }, `external ${e.dependency} circuit breaker ${e.state.replace('_', '-')}`);
             recordBreakerState(this.services.db, this.id, e, (err) => this.warn('could not record the classifier breaker state', err));
             this.emit('external:breaker', e);
           },

@@ -9,7 +9,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { initDb, runCli, spawnCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeLibrary } from '../fixtures/books.js';
-import { collect, exitOf, waitFor, withDb } from '../worker/support.js';
+import { collect, exitOf, parseLogLines, waitFor, withDb } from '../worker/support.js';
 import { boundPort, eventually, parseScrape, request } from './support.js';
 
 const children: ChildProcess[] = [];
@@ -157,6 +157,10 @@ describe('circuit breaker around the external classifier', () => {
       return h.workers.find((x) => x.status === 'running')?.external_breakers?.classifier === 'closed' ? h : undefined;
     }, 'health seeing the breaker closed');
     expect(after.alerts.filter((a) => a.code === 'classifier_unavailable')).toEqual([]);
+    // The log tells the breaker's story: open, half-open (the trial call), closed.
+    const states = parseLogLines(io.stderr()).filter((l) => l.dependency === 'classifier' && typeof l.breaker === 'string').map((l) => l.breaker);
+    expect(states.slice(-3)).toEqual(['open', 'half_open', 'closed']);
+    expect(states[0]).toBe('open');
     // A book refused past its max_attempts still finished: refusals did not spend its attempts.
     expect(count(db, `SELECT COUNT(*) AS n FROM pipelines WHERE attempts > 2`)).toBeGreaterThan(0);
     w.kill('SIGTERM');
