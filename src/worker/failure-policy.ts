@@ -8,6 +8,8 @@
  *   `database_busy`, anything unexpected `unexpected`) → needs_retry with exponential backoff
  *   and jitter (./retry.ts), or failed with code `max_attempts` once attempts reach
  *   max_attempts; `cause_code` keeps the code that caused the last failure.
+ * - ExternalUnavailableError (the classifier's circuit breaker is open, ./external-breaker.ts)
+ *   → needs_retry always: a dependency that is down does not spend the book's attempts.
  *
  * Shutdown and a lost lease are not failures: the book is released or abandoned before this
  * policy is asked.

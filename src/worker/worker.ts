@@ -18,6 +18,8 @@
  *   released (back to detected, or approved for embedding, refunding the interrupted attempt);
  *   after the grace period running stages are aborted and released. Nothing stays leased.
  * - Lease rescue (./lease-rescue.ts) on start and periodically takes books whose worker died.
+ * - A configured external classifier runs behind retries and a circuit breaker
+ *   (./external-breaker.ts); its calls and state changes are events (`worker --metrics`).
  *
  * Usable in-process (the console's demo) with events, or from the `worker` command.
  */
