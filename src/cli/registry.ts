@@ -28,5 +28,6 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   backup: { summary: 'a verified online copy of the database', load: () => import('./commands/backup.js') },
   restore: { summary: 'verify a backup and put it in place of the database', load: () => import('./commands/restore.js') },
   mcp: { summary: 'an MCP server on stdio for AI assistants (--read-only)', load: () => import('./commands/mcp.js') },
+  serve: { summary: 'serve Prometheus metrics and health endpoints over HTTP', load: () => import('./commands/serve.js') },
   maintain: { summary: 'aging, retention, duration statistics, automatic recovery (for cron)', load: () => import('./commands/maintain.js') },
 };

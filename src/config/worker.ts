@@ -101,6 +101,11 @@ export const ExternalClassifierSchema = z
     timeoutMs: positiveMs.default(30_000),
     env: z.record(z.string(), z.string()).optional(),
     cwd: z.string().optional(),
+    /** Retries and circuit breaker around the command (src/worker/external-breaker.ts). */
+    breaker: z
+      .object({ failures: z.number().int().min(1).default(5), half_open_after_ms: positiveMs.default(30_000), retries: z.number().int().min(0).max(10).default(2) })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -35,6 +35,8 @@ interface WorkerRaw {
   stopped_at: number | null;
   lease_ms: number | null;
   active_books: number;
+  /** info_json.breakers: the worker's external-command breaker states (src/worker/external-breaker.ts). */
+  breakers: string | null;
 }
 
 /**
@@ -80,6 +82,16 @@ function stuckPhrase(b: StuckBook): string {
   return `for ${stuck}, expected ${expected}`;
 }
 
+function breakersOf(json: string | null): { external_breakers?: Record<string, string> } {
+  if (!json) return {};
+  try {
+    const v = JSON.parse(json) as unknown;
+    return v && typeof v === 'object' ? { external_breakers: v as Record<string, string> } : {};
+  } catch {
+    return {};
+  }
+}
+
 export class HealthService implements HealthServiceContract {
   private readonly counts: Statement<[], { state: string; priority: number; n: number }>;
   private readonly completedSince: Statement<{ since: number }, { n: number }>;
@@ -119,6 +131,7 @@ export class HealthService implements HealthServiceContract {
     // before stopped ones, so a day of restarts cannot push a dead worker off the list.
     const workersFrom = (stopped: 'IS NULL' | 'IS NOT NULL') => `
       SELECT w.id, w.pid, w.host, w.started_at, w.heartbeat_at, w.stopped_at, ${LEASE_MS_SQL} AS lease_ms,
+             CASE WHEN json_valid(w.info_json) THEN json_extract(w.info_json, '$.breakers') END AS breakers,
              COALESCE(l.n, 0) AS active_books
       FROM workers w INDEXED BY workers_heartbeat
       -- Leased rows are few (the fleet's concurrency), and the lease index covers lease_owner.
@@ -234,6 +247,15 @@ export class HealthService implements HealthServiceContract {
           `(no heartbeat for up to ${formatSeconds(oldest)}, longer than the lease; ${held} book${held === 1 ? '' : 's'} stuck)`,
       });
     }
+    // A running worker whose breaker is open sends books to needs_retry instead of classifying.
+    const unavailable = workers.filter((w) => w.status === 'running' && w.external_breakers?.classifier === 'open');
+    if (unavailable.length > 0) {
+      alerts.push({
+        severity: 'warning',
+        code: 'classifier_unavailable',
+        message: `classifier unavailable: the circuit breaker is open on ${unavailable.map((w) => w.id).slice(0, 3).join(', ')}${unavailable.length > 3 ? ` +${unavailable.length - 3} more` : ''} (books wait in needs_retry)`,
+      });
+    }
     if (failureRate !== null && fin.n >= cfg.failure_min_finished && failureRate > cfg.failure_rate) {
       alerts.push({
         severity: 'warning',
@@ -318,6 +340,7 @@ export class HealthService implements HealthServiceContract {
           lease_seconds: Math.round((w.lease_ms ?? DEFAULT_LEASE_MS) / 100) / 10,
           stopped: status === 'stopped',
           active_books: w.active_books,
+          ...breakersOf(w.breakers),
         };
       })
       .sort((a, b) => rank[a.status] - rank[b.status]);

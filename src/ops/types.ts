@@ -9,7 +9,7 @@ import type { PipelineState } from '../domain/states.js';
 import type { Actor } from '../domain/actor.js';
 
 export type Severity = 'info' | 'warning' | 'critical';
-export type AlertCode = 'stuck_pipeline' | 'high_failure_rate' | 'queue_backup' | 'worker_idle' | 'worker_lost' | 'disk_space_low';
+export type AlertCode = 'stuck_pipeline' | 'high_failure_rate' | 'queue_backup' | 'worker_idle' | 'worker_lost' | 'disk_space_low' | 'classifier_unavailable';
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
 export interface Alert {
@@ -39,6 +39,8 @@ export interface WorkerLiveness {
   stopped: boolean;
   /** Books this worker holds a lease on now (a lost worker's are stuck, not active). */
   active_books: number;
+  /** Circuit breakers around external commands, by dependency (closed/open/half_open); only when configured. */
+  external_breakers?: Record<string, string>;
 }
 
 /** How many workers of each status were seen in the last day (the list itself is capped). */

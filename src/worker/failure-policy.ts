@@ -8,6 +8,8 @@
  *   `database_busy`, anything unexpected `unexpected`) → needs_retry with exponential backoff
  *   and jitter (./retry.ts), or failed with code `max_attempts` once attempts reach
  *   max_attempts; `cause_code` keeps the code that caused the last failure.
+ * - ExternalUnavailableError (the classifier's circuit breaker is open, ./external-breaker.ts)
+ *   → needs_retry always: a dependency that is down does not spend the book's attempts.
  *
  * Shutdown and a lost lease are not failures: the book is released or abandoned before this
  * policy is asked.
@@ -18,6 +20,7 @@ import type { PipelineRow } from '../store/pipeline-row.js';
 import { backoffMs, isBusyError } from './retry.js';
 import type { StageName } from './stage.js';
 import { WorkerAbort } from './worker-types.js';
+import { ExternalUnavailableError } from './external-breaker.js';
 
 export interface FailureInput {
   err: unknown;
@@ -74,7 +77,9 @@ export function decideFailure({ err, stage, row, config, now, random = Math.rand
     code = 'unexpected';
     message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   }
-  const outOfAttempts = !permanent && row.attempts >= maxAttempts;
+  // A dependency known to be down (its breaker is open) is not the book's fault: retried later,
+  // never failed for it.
+  const outOfAttempts = !permanent && !(err instanceof ExternalUnavailableError) && row.attempts >= maxAttempts;
   const to = permanent || outOfAttempts ? 'failed' : 'needs_retry';
   const retryAt = to === 'needs_retry' ? now + backoffMs(row.attempts, config.backoff.base_ms, config.backoff.max_ms, random) : null;
   const error: StageErrorDocument = {

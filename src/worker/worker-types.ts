@@ -12,6 +12,7 @@ import type { TaskRunner } from './pool.js';
 import type { Logger } from './logger.js';
 import type { RescuedBook } from './lease-rescue.js';
 import type { StageName } from './stage.js';
+import type { BreakerState, ExternalCallEvent } from './external-breaker.js';
 
 export interface WorkerOptions {
   /** Default: `<host>-<pid>-<random>`. */
@@ -69,6 +70,10 @@ export interface WorkerEvents {
   drained: [];
   stopped: [WorkerStats];
   warning: [{ message: string; err?: unknown }];
+  /** One call of an external command (the configured classifier) and how it ended. */
+  'external:call': [ExternalCallEvent];
+  /** The circuit breaker around an external command changed state. */
+  'external:breaker': [{ dependency: string; state: BreakerState }];
 }
 
 export interface WorkerStats {

@@ -18,6 +18,8 @@
  *   released (back to detected, or approved for embedding, refunding the interrupted attempt);
  *   after the grace period running stages are aborted and released. Nothing stays leased.
  * - Lease rescue (./lease-rescue.ts) on start and periodically takes books whose worker died.
+ * - A configured external classifier runs behind retries and a circuit breaker
+ *   (./external-breaker.ts); its calls and state changes are events (`worker --metrics`).
  *
  * Usable in-process (the console's demo) with events, or from the `worker` command.
  */
@@ -40,6 +42,7 @@ import { rescueExpiredLeases, type RescuedBook } from './lease-rescue.js';
 import { ClaimFeed } from './claim-feed.js';
 import type { WorkerSettings } from './stage.js';
 import { BookRunner } from './book-runner.js';
+import { GuardedClassifier, recordBreakerState } from './external-breaker.js';
 import { WorkerAbort, type AbortKind, type InFlight, type WorkerEvents, type WorkerOptions, type WorkerStats } from './worker-types.js';
 
 // What other modules import from here (the types and the auto-approve actor live beside it).
@@ -211,12 +214,24 @@ export class Worker extends EventEmitter<WorkerEvents> {
     let classifier: Classifier | 'builtin' = this.options.classifier ?? 'builtin';
     if (!this.options.classifier && cfg.classifier !== 'builtin') {
       const c = cfg.classifier;
-      classifier = new ExternalCommandClassifier({
-        command: [c.command, ...c.args],
-        timeoutMs: c.timeoutMs,
-        ...(c.env ? { env: c.env } : {}),
-        ...(c.cwd ? { cwd: c.cwd } : {}),
-      });
+      // Retries, then a circuit breaker (./external-breaker.ts); its calls and states are events.
+      classifier = new GuardedClassifier(
+        new ExternalCommandClassifier({
+          command: [c.command, ...c.args],
+          timeoutMs: c.timeoutMs,
+          ...(c.env ? { env: c.env } : {}),
+          ...(c.cwd ? { cwd: c.cwd } : {}),
+        }),
+        {
+          ...(c.breaker ? { failures: c.breaker.failures, halfOpenAfterMs: c.breaker.half_open_after_ms, retries: c.breaker.retries } : {}),
+          onCall: (e) => this.emit('external:call', e),
+          onState: (e) => {
+            this.log[e.state === 'open' ? 'warn' : 'info']({ dependency: e.dependency, breaker: e.state }, `external ${e.dependency} circuit breaker ${e.state.replace('_', '-')}`);
+            recordBreakerState(this.services.db, this.id, e, (err) => this.warn('could not record the classifier breaker state', err));
+            this.emit('external:breaker', e);
+          },
+        },
+      );
     }
     return {
       classifier,

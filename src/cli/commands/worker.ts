@@ -20,6 +20,7 @@ import { scheduleMaintenance } from '../../worker/maintenance.js';
 import { startHealthLog } from '../../worker/health-log.js';
 import { opsFor } from '../../ops/cli-support.js';
 import { STAGE_NAMES, type StageName } from '../../worker/stage.js';
+import { listen, parseListen, type Listening } from '../../metrics/http.js';
 
 /** Test hook: AGENTIC_PIPELINE_TEST_STAGE_DELAY_MS="processing=5000,hashing=100". */
 export function parseStageDelays(value: string | undefined): Partial<Record<StageName, number>> | undefined {
@@ -42,8 +43,18 @@ function positive(name: string, value: unknown): number | undefined {
   return n;
 }
 
+/** The listener, or the worker stopped (its thread pool closed) before the error goes up. */
+async function listenOrStop(worker: Worker, open: () => Promise<Listening>): Promise<Listening> {
+  try {
+    return await open();
+  } catch (err) {
+    await worker.stop({ graceMs: 0 });
+    throw err;
+  }
+}
+
 const command: Command = {
-  usage: 'worker [--concurrency N] [--watch DIR] [--drain] [--poll-interval S] [--lease S] [--health-interval S] [--config PATH]',
+  usage: 'worker [--concurrency N] [--watch DIR] [--drain] [--poll-interval S] [--lease S] [--health-interval S] [--metrics HOST:PORT] [--config PATH]',
   summary:
     'Claim queued books by priority and run them through the stages under a lease. Runs until SIGINT/SIGTERM ' +
     '(current stages finish, books are released), or with --drain until nothing is claimable. Logs go to stderr.',
@@ -54,6 +65,7 @@ const command: Command = {
     pollInterval: { type: 'number', description: 'seconds between looks at an empty queue (default 1)' },
     lease: { type: 'number', description: 'lease length in seconds (default 30); heartbeats every lease/3' },
     healthInterval: { type: 'number', description: 'log one health summary line (status, counts, workers, alerts) every S seconds (at least 1)' },
+    metrics: { type: 'string', description: "serve this worker's live metrics (stage durations, outcomes, claims, retries, external calls) at http://HOST:PORT/metrics" },
     config: { type: 'string', description: 'config file (else $AGENTIC_PIPELINE_CONFIG, else agentic-pipeline.json beside the database)' },
     logLevel: { type: 'string', description: 'trace, debug, info (default), warn, error, silent' },
   },
@@ -70,6 +82,7 @@ const command: Command = {
     if (leaseSeconds !== undefined && leaseSeconds < 3) throw new InputError('--lease must be at least 3 seconds');
     const healthSeconds = positive('health-interval', f.healthInterval);
     if (healthSeconds !== undefined && healthSeconds < 1) throw new InputError('--health-interval must be at least 1 second');
+    const metricsAt = f.metrics === undefined ? undefined : parseListen('metrics', String(f.metrics));
     const file = configPath(ctx.dbPath, f.config as string | undefined, ctx.env);
     const config = parseWorkerConfig(loadRawConfig(file), file ?? 'config');
     const stageDelaysMs = parseStageDelays(ctx.env.AGENTIC_PIPELINE_TEST_STAGE_DELAY_MS);
@@ -95,6 +108,24 @@ const command: Command = {
       ...(leaseSeconds !== undefined ? { leaseMs: leaseSeconds * 1000 } : {}),
       ...(stageDelaysMs ? { stageDelaysMs } : {}),
     });
+
+    // Listening before the first claim, so the first books' stages are counted; a busy port is
+    // a usage error before anything is claimed.
+    let metricsServer: Listening | undefined;
+    if (metricsAt) {
+      const { WorkerMetrics } = await import('../../metrics/worker-metrics.js');
+      const metrics = new WorkerMetrics(worker.id);
+      metrics.observe(worker, { externalClassifier: config.classifier !== 'builtin' });
+      metricsServer = await listenOrStop(worker, () => listen(
+        {
+          '/metrics': async () => ({ status: 200, contentType: metrics.registry.contentType, body: await metrics.render() }),
+          '/health/live': () => ({ status: 200, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ status: 'live', worker: worker.id }) + '\n' }),
+        },
+        metricsAt.host,
+        metricsAt.port,
+      ));
+      logger.info({ metrics: `http://${metricsServer.address}/metrics` }, 'serving worker metrics');
+    }
 
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
@@ -139,6 +170,7 @@ const command: Command = {
       watcher?.close();
       maintenance?.stop();
       healthLog?.stop();
+      await metricsServer?.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.off('unhandledRejection', onFatal);
