@@ -5,67 +5,31 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { AuditRow } from '../src/store/audit.js';
-import { keepIfSame } from './equal.js';
+import { listWindowSlice, type ListWindow, type ListWindowState } from './window-store.js';
 import type { AuditFilter, AuditSource } from './sources.js';
 
-export interface AuditWindow {
-  readonly rows: readonly AuditRow[];
-  readonly windowStart: number;
-  readonly total: number;
-  /** `total` (and a `windowStart` that reached it) is a count that stopped at its cap: there are more. */
-  readonly totalCapped: boolean;
-  readonly selectedId: number | null;
-}
+export type AuditWindow = ListWindow<AuditRow, number>;
 
-export interface AuditState extends AuditWindow {
+export interface AuditState extends ListWindowState<AuditRow, number> {
   readonly follow: boolean;
   readonly filterText: string;
   readonly filter: AuditFilter;
-  readonly loaded: boolean;
-  readonly error: string | null;
-  applyWindow(w: AuditWindow): void;
   setFollow(follow: boolean): void;
   setFilter(text: string, filter: AuditFilter): void;
-  setError(error: string | null): void;
 }
 
 export type AuditStore = StoreApi<AuditState>;
 
 export function createAuditStore(): AuditStore {
   return createStore<AuditState>()((set, get) => ({
-    rows: [],
-    windowStart: 0,
-    total: 0,
-    totalCapped: false,
-    selectedId: null,
+    ...listWindowSlice(set, get),
     follow: true,
     filterText: '',
     filter: {},
-    loaded: false,
-    error: null,
-    applyWindow: (w) => {
-      const s = get();
-      const rows = keepIfSame(s.rows, w.rows);
-      if (
-        s.loaded &&
-        s.error === null &&
-        rows === s.rows &&
-        s.windowStart === w.windowStart &&
-        s.total === w.total &&
-        s.totalCapped === w.totalCapped &&
-        s.selectedId === w.selectedId
-      ) {
-        return;
-      }
-      set({ ...w, rows, loaded: true, error: null });
-    },
     setFollow: (follow) => {
       if (get().follow !== follow) set({ follow });
     },
     setFilter: (filterText, filter) => set({ filterText, filter }),
-    setError: (error) => {
-      if (get().error !== error) set({ error });
-    },
   }));
 }
 

@@ -5,61 +5,17 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { keepIfSame } from './equal.js';
+import { listWindowSlice, textFilterSlice, type ListWindow, type ListWindowState, type TextFilterState } from './window-store.js';
 import { failedKeyOf, type FailedKey, type FailedSource } from './failed-source.js';
 
-export interface FailedWindow {
-  readonly rows: readonly PipelineRow[];
-  readonly windowStart: number;
-  readonly total: number;
-  readonly totalCapped: boolean;
-  readonly selectedId: string | null;
-}
+export type FailedWindow = ListWindow<PipelineRow, string>;
 
-export interface FailedState extends FailedWindow {
-  readonly filter: string;
-  readonly loaded: boolean;
-  readonly error: string | null;
-  applyWindow(w: FailedWindow): void;
-  setFilter(filter: string): void;
-  setError(error: string | null): void;
-}
+export interface FailedState extends ListWindowState<PipelineRow, string>, TextFilterState {}
 
 export type FailedStore = StoreApi<FailedState>;
 
 export function createFailedStore(): FailedStore {
-  return createStore<FailedState>()((set, get) => ({
-    rows: [],
-    windowStart: 0,
-    total: 0,
-    totalCapped: false,
-    selectedId: null,
-    filter: '',
-    loaded: false,
-    error: null,
-    applyWindow: (w) => {
-      const s = get();
-      const rows = keepIfSame(s.rows, w.rows);
-      if (
-        s.loaded &&
-        s.error === null &&
-        rows === s.rows &&
-        s.windowStart === w.windowStart &&
-        s.total === w.total &&
-        s.totalCapped === w.totalCapped &&
-        s.selectedId === w.selectedId
-      ) {
-        return;
-      }
-      set({ ...w, rows, loaded: true, error: null });
-    },
-    setFilter: (filter) => {
-      if (get().filter !== filter) set({ filter });
-    },
-    setError: (error) => {
-      if (get().error !== error) set({ error });
-    },
-  }));
+  return createStore<FailedState>()((set, get) => ({ ...listWindowSlice(set, get), ...textFilterSlice(set, get) }));
 }
 
 export type FailedIntent =

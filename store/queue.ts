@@ -5,62 +5,18 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { keepIfSame, sameData } from './equal.js';
+import { sameData } from './equal.js';
+import { listWindowSlice, textFilterSlice, type ListWindow, type ListWindowState, type TextFilterState } from './window-store.js';
 import { keyOf, type QueueKey, type QueueSource } from './sources.js';
 
-export interface QueueWindow {
-  readonly rows: readonly PipelineRow[];
-  /** Position of rows[0] in the (filtered) queue. */
-  readonly windowStart: number;
-  readonly total: number;
-  readonly totalCapped: boolean;
-  readonly selectedId: string | null;
-}
+export type QueueWindow = ListWindow<PipelineRow, string>;
 
-export interface QueueState extends QueueWindow {
-  readonly filter: string;
-  readonly loaded: boolean;
-  readonly error: string | null;
-  applyWindow(w: QueueWindow): void;
-  setFilter(filter: string): void;
-  setError(error: string | null): void;
-}
+export interface QueueState extends ListWindowState<PipelineRow, string>, TextFilterState {}
 
 export type QueueStore = StoreApi<QueueState>;
 
 export function createQueueStore(): QueueStore {
-  return createStore<QueueState>()((set, get) => ({
-    rows: [],
-    windowStart: 0,
-    total: 0,
-    totalCapped: false,
-    selectedId: null,
-    filter: '',
-    loaded: false,
-    error: null,
-    applyWindow: (w) => {
-      const s = get();
-      const next = { ...w, rows: keepIfSame(s.rows, w.rows) };
-      if (
-        s.loaded &&
-        s.error === null &&
-        next.rows === s.rows &&
-        s.windowStart === w.windowStart &&
-        s.total === w.total &&
-        s.totalCapped === w.totalCapped &&
-        s.selectedId === w.selectedId
-      ) {
-        return;
-      }
-      set({ ...next, loaded: true, error: null });
-    },
-    setFilter: (filter) => {
-      if (get().filter !== filter) set({ filter });
-    },
-    setError: (error) => {
-      if (get().error !== error) set({ error });
-    },
-  }));
+  return createStore<QueueState>()((set, get) => ({ ...listWindowSlice(set, get), ...textFilterSlice(set, get) }));
 }
 
 export type QueueIntent =
