@@ -6,7 +6,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { AuditRow } from '../src/store/audit.js';
 import { listWindowSlice, type ListWindow, type ListWindowState } from './window-store.js';
-import { windowNav, type ListReads, type OnScreen } from './window-nav.js';
+import { windowNav, type ListIntent, type ListReads, type OnScreen } from './window-nav.js';
 import type { AuditFilter, AuditSource, CappedCount } from './sources.js';
 
 export type AuditWindow = ListWindow<AuditRow, number>;
@@ -34,11 +34,7 @@ export function createAuditStore(): AuditStore {
   }));
 }
 
-export type AuditIntent =
-  | { readonly kind: 'refresh' }
-  | { readonly kind: 'top' }
-  | { readonly kind: 'bottom' }
-  | { readonly kind: 'move'; readonly delta: number };
+export type AuditIntent = ListIntent;
 
 interface Current extends OnScreen<AuditRow, number> {
   readonly filter: AuditFilter;

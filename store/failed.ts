@@ -6,7 +6,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
 import { listWindowSlice, textFilterSlice, type ListWindow, type ListWindowState, type TextFilterState } from './window-store.js';
-import { windowNav, type ListReads, type OnScreen } from './window-nav.js';
+import { windowNav, type ListIntent, type ListReads, type OnScreen } from './window-nav.js';
 import { failedKeyOf, type FailedKey, type FailedSource } from './failed-source.js';
 
 export type FailedWindow = ListWindow<PipelineRow, string>;
@@ -19,11 +19,7 @@ export function createFailedStore(): FailedStore {
   return createStore<FailedState>()((set, get) => ({ ...listWindowSlice(set, get), ...textFilterSlice(set, get) }));
 }
 
-export type FailedIntent =
-  | { readonly kind: 'refresh' }
-  | { readonly kind: 'top' }
-  | { readonly kind: 'bottom' }
-  | { readonly kind: 'move'; readonly delta: number };
+export type FailedIntent = ListIntent;
 
 interface Current extends OnScreen<PipelineRow, string> {
   readonly filter: string;

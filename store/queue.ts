@@ -7,7 +7,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
 import { sameData } from './equal.js';
 import { listWindowSlice, textFilterSlice, type ListWindow, type ListWindowState, type TextFilterState } from './window-store.js';
-import { windowNav, type ListReads, type OnScreen } from './window-nav.js';
+import { windowNav, type ListIntent, type ListReads, type OnScreen } from './window-nav.js';
 import { keyOf, type CappedCount, type QueueKey, type QueueSource } from './sources.js';
 
 export type QueueWindow = ListWindow<PipelineRow, string>;
@@ -21,10 +21,7 @@ export function createQueueStore(): QueueStore {
 }
 
 export type QueueIntent =
-  | { readonly kind: 'refresh' }
-  | { readonly kind: 'top' }
-  | { readonly kind: 'bottom' }
-  | { readonly kind: 'move'; readonly delta: number }
+  | ListIntent
   /** Keep `id` selected at its current screen row (after its priority moved it). */
   | { readonly kind: 'follow'; readonly id: string; readonly key?: QueueKey };
 

@@ -8,6 +8,13 @@
 import type { CappedCount } from './sources.js';
 import type { ListWindow } from './window-store.js';
 
+/** What a person asks of a list tab's window (the Queue adds following one book). */
+export type ListIntent =
+  | { readonly kind: 'refresh' }
+  | { readonly kind: 'top' }
+  | { readonly kind: 'bottom' }
+  | { readonly kind: 'move'; readonly delta: number };
+
 /** A list in its display order ("down" is the way positions grow), read around a key. */
 export interface ListReads<Row, Key> {
   keyOf(row: Row): Key;
