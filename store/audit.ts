@@ -58,10 +58,6 @@ export function loadAuditWindow(source: AuditSource, cur: Current, intent: Audit
   const count = source.count(cur.filter);
   const nav = windowNav(auditReads(source, cur.filter, count), cur, count, capacity);
   switch (intent.kind) {
-    case 'top':
-      return nav.top();
-    case 'bottom':
-      return nav.bottom();
     case 'refresh': {
       // Following: the cursor rides on the newest entry, so each new entry takes it.
       if (cur.follow) return nav.top();
@@ -69,7 +65,7 @@ export function loadAuditWindow(source: AuditSource, cur: Current, intent: Audit
       if (!sel) return nav.top();
       return nav.placeAt(sel.id, nav.screenRow, sel.id);
     }
-    case 'move':
-      return nav.move(intent.delta);
+    default:
+      return nav.go(intent);
   }
 }

@@ -41,10 +41,6 @@ export function loadFailedWindow(source: FailedSource, cur: Current, intent: Fai
   const count = source.total(cur.filter);
   const nav = windowNav(failedReads(source, cur.filter, count.count), cur, count, capacity);
   switch (intent.kind) {
-    case 'top':
-      return nav.top();
-    case 'bottom':
-      return nav.bottom();
     case 'refresh': {
       const sel = nav.selected;
       if (!sel) return nav.top();
@@ -52,7 +48,7 @@ export function loadFailedWindow(source: FailedSource, cur: Current, intent: Fai
       const now = source.current(sel.id);
       return now ? nav.placeAt(failedKeyOf(now), nav.screenRow, now.id) : nav.placeAt(failedKeyOf(sel), nav.screenRow, null);
     }
-    case 'move':
-      return nav.move(intent.delta);
+    default:
+      return nav.go(intent);
   }
 }

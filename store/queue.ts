@@ -48,10 +48,6 @@ export function loadQueueWindow(source: QueueSource, cur: Current, intent: Queue
   const count = source.total(cur.filter);
   const nav = windowNav(queueReads(source, cur.filter, count), cur, count, capacity);
   switch (intent.kind) {
-    case 'top':
-      return nav.top();
-    case 'bottom':
-      return nav.bottom();
     case 'follow': {
       const row = source.queued(intent.id);
       if (row) return nav.placeAt(keyOf(row), nav.screenRow, row.id);
@@ -65,8 +61,8 @@ export function loadQueueWindow(source: QueueSource, cur: Current, intent: Queue
       // Gone (claimed, rejected): keep the place, select the book that took its row.
       return now ? nav.placeAt(keyOf(now), nav.screenRow, now.id) : nav.placeAt(keyOf(sel), nav.screenRow, null);
     }
-    case 'move':
-      return nav.move(intent.delta);
+    default:
+      return nav.go(intent);
   }
 }
 

@@ -52,6 +52,8 @@ export interface WindowNav<Row, Key, Id> {
   placeAt(key: Key, r: number, wantId: Id | null): ListWindow<Row, Id>;
   /** The selection `delta` rows down (up when negative), scrolling only as far as needed. */
   move(delta: number): ListWindow<Row, Id>;
+  /** The window for a jump or a move, alike on every list tab (a refresh is each tab's own). */
+  go(intent: Exclude<ListIntent, { readonly kind: 'refresh' }>): ListWindow<Row, Id>;
 }
 
 export function windowNav<Row extends { readonly id: Id }, Key, Id>(
@@ -109,5 +111,8 @@ export function windowNav<Row extends { readonly id: Id }, Key, Id>(
     return placeAt(keyOf(t), -delta >= cap ? screenRow : 0, t.id);
   };
 
-  return { selected, screenRow, top, bottom, placeAt, move };
+  const go = (intent: Exclude<ListIntent, { readonly kind: 'refresh' }>): ListWindow<Row, Id> =>
+    intent.kind === 'top' ? top() : intent.kind === 'bottom' ? bottom() : move(intent.delta);
+
+  return { selected, screenRow, top, bottom, placeAt, move, go };
 }
