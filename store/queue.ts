@@ -5,7 +5,6 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { sameData } from './equal.js';
 import { listWindowSlice, textFilterSlice, type ListWindow, type ListWindowState, type TextFilterState } from './window-store.js';
 import { windowNav, type ListIntent, type ListReads, type OnScreen } from './window-nav.js';
 import { keyOf, type CappedCount, type QueueKey, type QueueSource } from './sources.js';
@@ -64,8 +63,4 @@ export function loadQueueWindow(source: QueueSource, cur: Current, intent: Queue
     default:
       return nav.go(intent);
   }
-}
-
-export function sameWindow(a: QueueWindow, b: QueueWindow): boolean {
-  return sameData(a, b);
 }
