@@ -1,17 +1,15 @@
 /** Audit: who did what, newest first; follow mode keeps the newest on screen. */
-import { Text } from 'ink';
 import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { WindowedTable, type TableColumn } from '../components/WindowedTable.js';
-import { tableBodyRows } from '../components/windowing.js';
+import type { TableColumn } from '../components/WindowedTable.js';
 import { useTheme, type Glyphs } from '../components/theme.js';
 import { useAudit } from '../store/context.js';
 import type { AuditRow } from '../src/store/audit.js';
 import { formatTime, shortId } from '../src/cli/format.js';
 import { describeAuditFilter } from '../store/sources.js';
 import { auditSummary } from './describe.js';
+import { ListWindowTable, useListWindow } from './ListWindowTable.js';
 import { plural } from '../src/text/format.js';
-import { visibleSlice } from './list-window.js';
 
 /**
  * The `#` column is as wide as the largest id on screen (an id is never cut: "3000007", not
@@ -29,28 +27,19 @@ function columns(glyphs: Glyphs, idWidth: number): readonly TableColumn<AuditRow
 }
 
 export function AuditTab(props: { width: number; height: number }): ReactNode {
-  const rows = useAudit(useShallow((s) => s.rows));
-  const [selectedId, windowStart, total, totalCapped, follow, filter, loaded, error] = useAudit(
-    useShallow((s) => [s.selectedId, s.windowStart, s.total, s.totalCapped, s.follow, s.filter, s.loaded, s.error]),
-  );
-  const { colors, glyphs } = useTheme();
-  if (!loaded) return <Text color={error ? colors.critical : colors.muted}>{error ? `Could not read the audit log: ${error}` : 'Reading the audit log…'}</Text>;
-  const shown = visibleSlice(rows, rows.findIndex((r) => r.id === selectedId), tableBodyRows(props.height), windowStart);
+  const list = useListWindow(useAudit);
+  const [follow, filter] = useAudit(useShallow((s) => [s.follow, s.filter]));
+  const { glyphs } = useTheme();
   const f = describeAuditFilter(filter);
-  const caption = [follow ? 'FOLLOWING' : 'newest first', f ? `filter: ${f}` : ''].filter(Boolean).join('  ');
   return (
-    <WindowedTable
-      columns={columns(glyphs, Math.max(4, ...shown.rows.map((r) => String(r.id).length)))}
-      rows={shown.rows}
-      rowId={(r) => r.id}
-      windowStart={shown.windowStart}
-      totalRows={total}
-      totalIsLowerBound={totalCapped}
-      selectedId={selectedId}
+    <ListWindowTable
+      window={list}
+      columns={(shown) => columns(glyphs, Math.max(4, ...shown.map((r) => String(r.id).length)))}
+      what="the audit log"
       width={props.width}
       height={props.height}
       emptyText={f ? `No entry matches ${f}` : 'The audit log is empty'}
-      caption={error ? `refresh failed: ${error}` : caption}
+      caption={[follow ? 'FOLLOWING' : 'newest first', f ? `filter: ${f}` : ''].filter(Boolean).join('  ')}
     />
   );
 }

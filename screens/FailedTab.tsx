@@ -1,17 +1,13 @@
 /** Failed: books that failed or wait for a retry, most recent first, each with its error in words. */
-import { Text } from 'ink';
 import type { ReactNode } from 'react';
-import { useShallow } from 'zustand/react/shallow';
-import { WindowedTable, type TableColumn } from '../components/WindowedTable.js';
-import { tableBodyRows } from '../components/windowing.js';
-import { useTheme } from '../components/theme.js';
+import type { TableColumn } from '../components/WindowedTable.js';
 import { useFailed } from '../store/context.js';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
 import { shortId } from '../src/cli/format.js';
 import { formatShortDateTime } from '../src/text/format.js';
 import { errorSentence } from '../src/domain/error-text.js';
 import { bookTitle } from './describe.js';
-import { visibleSlice } from './list-window.js';
+import { ListWindowTable, useListWindow } from './ListWindowTable.js';
 
 /** At 80 columns: id, state and time keep their width; the error gets the most room, then the title. */
 const COLUMNS: readonly TableColumn<PipelineRow>[] = [
@@ -24,26 +20,17 @@ const COLUMNS: readonly TableColumn<PipelineRow>[] = [
 ];
 
 export function FailedTab(props: { width: number; height: number }): ReactNode {
-  const rows = useFailed(useShallow((s) => s.rows));
-  const [selectedId, windowStart, total, capped, filter, loaded, error] = useFailed(
-    useShallow((s) => [s.selectedId, s.windowStart, s.total, s.totalCapped, s.filter, s.loaded, s.error]),
-  );
-  const { colors } = useTheme();
-  if (!loaded) return <Text color={error ? colors.critical : colors.muted}>{error ? `Could not read failed books: ${error}` : 'Reading failed books…'}</Text>;
-  const shown = visibleSlice(rows, rows.findIndex((r) => r.id === selectedId), tableBodyRows(props.height), windowStart);
+  const list = useListWindow(useFailed);
+  const filter = useFailed((s) => s.filter);
   return (
-    <WindowedTable
+    <ListWindowTable
+      window={list}
       columns={COLUMNS}
-      rows={shown.rows}
-      rowId={(r) => r.id}
-      windowStart={shown.windowStart}
-      totalRows={total}
-      totalIsLowerBound={capped}
-      selectedId={selectedId}
+      what="failed books"
       width={props.width}
       height={props.height}
       emptyText={filter ? `No failed book matches "${filter}"` : 'No failed books, none waiting for a retry'}
-      caption={error ? `refresh failed: ${error}` : filter ? `filter: ${filter}` : 'failed and needs_retry, newest first'}
+      caption={filter ? `filter: ${filter}` : 'failed and needs_retry, newest first'}
     />
   );
 }

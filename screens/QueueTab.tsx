@@ -1,17 +1,13 @@
 /** Queue: queued books in claim order (priority, then oldest), one window at a time. */
 import path from 'node:path';
-import { Text } from 'ink';
 import type { ReactNode } from 'react';
-import { useShallow } from 'zustand/react/shallow';
-import { WindowedTable, type TableColumn } from '../components/WindowedTable.js';
-import { tableBodyRows } from '../components/windowing.js';
-import { useTheme } from '../components/theme.js';
+import type { TableColumn } from '../components/WindowedTable.js';
 import { useQueue } from '../store/context.js';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
 import { formatShortTime, shortId } from '../src/cli/format.js';
 import { escapeControl } from '../src/text/escape.js';
 import { bookTitle } from './describe.js';
-import { visibleSlice } from './list-window.js';
+import { ListWindowTable, useListWindow } from './ListWindowTable.js';
 
 /**
  * At 80 columns the fixed columns keep their width (the id is never cut), the title takes what
@@ -30,27 +26,17 @@ const COLUMNS: readonly TableColumn<PipelineRow>[] = [
 ];
 
 export function QueueTab(props: { width: number; height: number }): ReactNode {
-  const rows = useQueue(useShallow((s) => s.rows));
-  const [selectedId, windowStart, total, capped, filter, loaded, error] = useQueue(
-    useShallow((s) => [s.selectedId, s.windowStart, s.total, s.totalCapped, s.filter, s.loaded, s.error]),
-  );
-  const { colors } = useTheme();
-  if (!loaded) return <Text color={error ? colors.critical : colors.muted}>{error ? `Could not read the queue: ${error}` : 'Reading the queue…'}</Text>;
-  const shown = visibleSlice(rows, rows.findIndex((r) => r.id === selectedId), tableBodyRows(props.height), windowStart);
-  const caption = filter ? `filter: ${filter}` : 'claim order';
+  const list = useListWindow(useQueue);
+  const filter = useQueue((s) => s.filter);
   return (
-    <WindowedTable
+    <ListWindowTable
+      window={list}
       columns={COLUMNS}
-      rows={shown.rows}
-      rowId={(r) => r.id}
-      windowStart={shown.windowStart}
-      totalRows={total}
-      totalIsLowerBound={capped}
-      selectedId={selectedId}
+      what="the queue"
       width={props.width}
       height={props.height}
       emptyText={filter ? `No queued book matches "${filter}"` : 'The queue is empty'}
-      caption={error ? `refresh failed: ${error}` : caption}
+      caption={filter ? `filter: ${filter}` : 'claim order'}
     />
   );
 }

@@ -7,10 +7,9 @@
 import { shortId } from '../src/cli/format.js';
 import type { BatchOperation } from '../src/ops/types.js';
 import { FailedSource } from '../store/failed-source.js';
-import { FILTER_GRAMMAR_HINT } from '../store/filter-grammar.js';
 import { loadFailedWindow, type FailedIntent } from '../store/failed.js';
 import { bookLabel } from './describe.js';
-import { bookStory } from './book-story.js';
+import { bookListKeys, selectedBook } from './book-list-keys.js';
 import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
 
 export interface FailedKeys {
@@ -23,10 +22,7 @@ export function failedKeys(deps: KeyDeps): FailedKeys {
   const source = new FailedSource(deps.services);
   const ui = () => deps.stores.ui.getState();
   const failed = () => deps.stores.failed.getState();
-  const selectedRow = () => {
-    const f = failed();
-    return f.rows.find((r) => r.id === f.selectedId);
-  };
+  const selectedRow = () => selectedBook(failed());
 
   function load(intent: FailedIntent): void {
     const f = failed();
@@ -73,26 +69,7 @@ export function failedKeys(deps: KeyDeps): FailedKeys {
     });
   }
 
-  const list: ListKeys = {
-    move: (delta) => load({ kind: 'move', delta }),
-    jump: (to) => load({ kind: to }),
-    selectedDetails: () => {
-      const id = failed().selectedId;
-      const row = id ? deps.services.pipelines.get(id) : undefined;
-      return row ? bookStory(deps.services, row, 'failed') : null;
-    },
-    selection: () => {
-      const row = selectedRow();
-      return { hasSelection: row !== undefined, ...(row ? { selectedState: row.state } : {}) };
-    },
-    filterPlaceholder: FILTER_GRAMMAR_HINT,
-    filterText: () => failed().filter,
-    setFilter: (text) => {
-      failed().setFilter(text);
-      load({ kind: 'top' });
-    },
-    describeFilter: (text) => text.trim(),
-  };
+  const list = bookListKeys(deps, { tab: 'failed', state: failed, load, selected: (row) => ({ selectedState: row.state }) });
 
   return {
     handlers: {

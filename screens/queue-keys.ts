@@ -6,10 +6,9 @@
 import { MAX_PRIORITY, MIN_PRIORITY } from '../src/domain/states.js';
 import { shortId } from '../src/cli/format.js';
 import { QueueSource, keyOf } from '../store/sources.js';
-import { FILTER_GRAMMAR_HINT } from '../store/filter-grammar.js';
 import { loadQueueWindow, type QueueIntent } from '../store/queue.js';
 import { bookLabel } from './describe.js';
-import { bookStory } from './book-story.js';
+import { bookListKeys, selectedBook } from './book-list-keys.js';
 import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
 
 export interface QueueKeys {
@@ -23,10 +22,7 @@ export function queueKeys(deps: KeyDeps): QueueKeys {
   const source = new QueueSource(deps.services);
   const ui = () => deps.stores.ui.getState();
   const queue = () => deps.stores.queue.getState();
-  const selectedRow = () => {
-    const q = queue();
-    return q.rows.find((r) => r.id === q.selectedId);
-  };
+  const selectedRow = () => selectedBook(queue());
 
   function load(intent: QueueIntent): void {
     const q = queue();
@@ -66,27 +62,7 @@ export function queueKeys(deps: KeyDeps): QueueKeys {
     });
   }
 
-  const list: ListKeys = {
-    move: (delta) => load({ kind: 'move', delta }),
-    jump: (to) => load({ kind: to }),
-    selectedDetails: () => {
-      // The window row may be a poll old: details read the book as it is now.
-      const id = queue().selectedId;
-      const row = id ? deps.services.pipelines.get(id) : undefined;
-      return row ? bookStory(deps.services, row, 'queue') : null;
-    },
-    selection: () => {
-      const row = selectedRow();
-      return { hasSelection: row !== undefined, ...(row ? { selectedPriority: row.priority } : {}) };
-    },
-    filterPlaceholder: FILTER_GRAMMAR_HINT,
-    filterText: () => queue().filter,
-    setFilter: (text) => {
-      queue().setFilter(text);
-      load({ kind: 'top' });
-    },
-    describeFilter: (text) => text.trim(),
-  };
+  const list = bookListKeys(deps, { tab: 'queue', state: queue, load, selected: (row) => ({ selectedPriority: row.priority }) });
 
   return {
     handlers: {

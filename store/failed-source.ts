@@ -9,7 +9,7 @@
 import type { Services } from '../src/services.js';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
 import { PIPELINE_COLUMNS } from '../src/store/pipeline-row.js';
-import { FILTERED_COUNT_CAP, type CappedCount } from './sources.js';
+import { andTerms, FILTERED_COUNT_CAP, type CappedCount } from './sources.js';
 import { likeSubstring, parseFilterWords } from './filter-grammar.js';
 
 export const FAILED_STATES = ['failed', 'needs_retry'] as const;
@@ -49,18 +49,9 @@ export function failedFilterSql(text: string): FilterSql {
     );
     params[`w${i}`] = likeSubstring(w);
   });
-  if (fields.type !== undefined) {
-    where.push('book_type = @f_type');
-    params.f_type = fields.type;
-  }
-  if (fields.id !== undefined) {
-    where.push('id >= @f_id AND id < @f_id_end');
-    params.f_id = fields.id.toLowerCase();
-    params.f_id_end = fields.id.toLowerCase() + 'g';
-  }
   const wanted = fields.state?.toLowerCase();
   const states = FAILED_STATES.filter((s) => wanted === undefined || s === wanted);
-  return { states, where: where.length ? `AND ${where.join(' AND ')}` : '', params };
+  return { states, where: andTerms(where, fields, params), params };
 }
 
 export class FailedSource {

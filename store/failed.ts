@@ -5,131 +5,50 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { keepIfSame } from './equal.js';
+import { listWindowSlice, textFilterSlice, type ListWindow, type ListWindowState, type TextFilterState } from './window-store.js';
+import { windowNav, type ListIntent, type ListReads, type OnScreen } from './window-nav.js';
 import { failedKeyOf, type FailedKey, type FailedSource } from './failed-source.js';
 
-export interface FailedWindow {
-  readonly rows: readonly PipelineRow[];
-  readonly windowStart: number;
-  readonly total: number;
-  readonly totalCapped: boolean;
-  readonly selectedId: string | null;
-}
+export type FailedWindow = ListWindow<PipelineRow, string>;
 
-export interface FailedState extends FailedWindow {
-  readonly filter: string;
-  readonly loaded: boolean;
-  readonly error: string | null;
-  applyWindow(w: FailedWindow): void;
-  setFilter(filter: string): void;
-  setError(error: string | null): void;
-}
+export interface FailedState extends ListWindowState<PipelineRow, string>, TextFilterState {}
 
 export type FailedStore = StoreApi<FailedState>;
 
 export function createFailedStore(): FailedStore {
-  return createStore<FailedState>()((set, get) => ({
-    rows: [],
-    windowStart: 0,
-    total: 0,
-    totalCapped: false,
-    selectedId: null,
-    filter: '',
-    loaded: false,
-    error: null,
-    applyWindow: (w) => {
-      const s = get();
-      const rows = keepIfSame(s.rows, w.rows);
-      if (
-        s.loaded &&
-        s.error === null &&
-        rows === s.rows &&
-        s.windowStart === w.windowStart &&
-        s.total === w.total &&
-        s.totalCapped === w.totalCapped &&
-        s.selectedId === w.selectedId
-      ) {
-        return;
-      }
-      set({ ...w, rows, loaded: true, error: null });
-    },
-    setFilter: (filter) => {
-      if (get().filter !== filter) set({ filter });
-    },
-    setError: (error) => {
-      if (get().error !== error) set({ error });
-    },
-  }));
+  return createStore<FailedState>()((set, get) => ({ ...listWindowSlice(set, get), ...textFilterSlice(set, get) }));
 }
 
-export type FailedIntent =
-  | { readonly kind: 'refresh' }
-  | { readonly kind: 'top' }
-  | { readonly kind: 'bottom' }
-  | { readonly kind: 'move'; readonly delta: number };
+export type FailedIntent = ListIntent;
 
-interface Current {
-  readonly rows: readonly PipelineRow[];
-  readonly selectedId: string | null;
+interface Current extends OnScreen<PipelineRow, string> {
   readonly filter: string;
 }
 
+/** The Failed list (newest first) as keyset reads with the filter bound. */
+function failedReads(source: FailedSource, filter: string, total: number): ListReads<PipelineRow, FailedKey> {
+  return {
+    keyOf: failedKeyOf,
+    after: (key, limit) => source.older(key, limit, filter),
+    from: (key, limit) => source.older(key, limit, filter, true),
+    before: (key, limit) => source.newer(key, limit, filter),
+    positionOf: (key) => source.positionOf(key, filter),
+    bottomStart: (rows) => Math.max(0, total - rows.length),
+  };
+}
+
 export function loadFailedWindow(source: FailedSource, cur: Current, intent: FailedIntent, capacity: number): FailedWindow {
-  const cap = Math.max(1, capacity);
-  const filter = cur.filter;
-  const { count: total, capped } = source.total(filter);
-  const selIndex = cur.selectedId === null ? -1 : cur.rows.findIndex((r) => r.id === cur.selectedId);
-  const screenRow = Math.max(0, Math.min(selIndex, cap - 1));
-
-  const top = (): FailedWindow => {
-    const rows = source.older(undefined, cap, filter);
-    return { rows, windowStart: 0, total, totalCapped: capped, selectedId: rows[0]?.id ?? null };
-  };
-
-  /** Rows around `key` (inclusive, or the next older) with it on screen row `r`. */
-  const placeAt = (key: FailedKey, r: number, wantId: string | null): FailedWindow => {
-    let newer = source.newer(key, r, filter);
-    const older = source.older(key, cap - newer.length, filter, true);
-    if (newer.length + older.length < cap && newer.length === r) {
-      const first = newer[0] ?? older[0];
-      if (first) newer = [...source.newer(failedKeyOf(first), cap - newer.length - older.length, filter), ...newer];
-    }
-    const rows = [...newer, ...older];
-    if (rows.length === 0) return top();
-    const selectedId = wantId !== null && rows.some((x) => x.id === wantId) ? wantId : (older[0] ?? rows[rows.length - 1])!.id;
-    return { rows, windowStart: source.positionOf(failedKeyOf(rows[0]!), filter), total, totalCapped: capped, selectedId };
-  };
-
+  const count = source.total(cur.filter);
+  const nav = windowNav(failedReads(source, cur.filter, count.count), cur, count, capacity);
   switch (intent.kind) {
-    case 'top':
-      return top();
-    case 'bottom': {
-      const rows = source.newer(undefined, cap, filter);
-      return { rows, windowStart: Math.max(0, total - rows.length), total, totalCapped: capped, selectedId: rows[rows.length - 1]?.id ?? null };
-    }
     case 'refresh': {
-      const sel = selIndex >= 0 ? cur.rows[selIndex] : undefined;
-      if (!sel) return top();
+      const sel = nav.selected;
+      if (!sel) return nav.top();
       // Retried or rejected since: keep the place, select the book that took its row.
       const now = source.current(sel.id);
-      return now ? placeAt(failedKeyOf(now), screenRow, now.id) : placeAt(failedKeyOf(sel), screenRow, null);
+      return now ? nav.placeAt(failedKeyOf(now), nav.screenRow, now.id) : nav.placeAt(failedKeyOf(sel), nav.screenRow, null);
     }
-    case 'move': {
-      const sel = selIndex >= 0 ? cur.rows[selIndex] : undefined;
-      if (!sel) return top();
-      const target = selIndex + intent.delta;
-      if (target >= 0 && target < cur.rows.length) return placeAt(failedKeyOf(cur.rows[0]!), 0, cur.rows[target]!.id);
-      if (intent.delta > 0) {
-        const last = cur.rows[cur.rows.length - 1]!;
-        const further = source.older(failedKeyOf(last), target - (cur.rows.length - 1), filter);
-        const t = further[further.length - 1];
-        if (!t) return placeAt(failedKeyOf(cur.rows[0]!), 0, last.id);
-        return placeAt(failedKeyOf(t), intent.delta >= cap ? screenRow : cap - 1, t.id);
-      }
-      const earlier = source.newer(failedKeyOf(cur.rows[0]!), -target, filter);
-      const t = earlier[0];
-      if (!t) return top();
-      return placeAt(failedKeyOf(t), -intent.delta >= cap ? screenRow : 0, t.id);
-    }
+    default:
+      return nav.go(intent);
   }
 }

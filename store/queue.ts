@@ -5,158 +5,62 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { keepIfSame, sameData } from './equal.js';
-import { keyOf, type QueueKey, type QueueSource } from './sources.js';
+import { listWindowSlice, textFilterSlice, type ListWindow, type ListWindowState, type TextFilterState } from './window-store.js';
+import { windowNav, type ListIntent, type ListReads, type OnScreen } from './window-nav.js';
+import { keyOf, type CappedCount, type QueueKey, type QueueSource } from './sources.js';
 
-export interface QueueWindow {
-  readonly rows: readonly PipelineRow[];
-  /** Position of rows[0] in the (filtered) queue. */
-  readonly windowStart: number;
-  readonly total: number;
-  readonly totalCapped: boolean;
-  readonly selectedId: string | null;
-}
+export type QueueWindow = ListWindow<PipelineRow, string>;
 
-export interface QueueState extends QueueWindow {
-  readonly filter: string;
-  readonly loaded: boolean;
-  readonly error: string | null;
-  applyWindow(w: QueueWindow): void;
-  setFilter(filter: string): void;
-  setError(error: string | null): void;
-}
+export interface QueueState extends ListWindowState<PipelineRow, string>, TextFilterState {}
 
 export type QueueStore = StoreApi<QueueState>;
 
 export function createQueueStore(): QueueStore {
-  return createStore<QueueState>()((set, get) => ({
-    rows: [],
-    windowStart: 0,
-    total: 0,
-    totalCapped: false,
-    selectedId: null,
-    filter: '',
-    loaded: false,
-    error: null,
-    applyWindow: (w) => {
-      const s = get();
-      const next = { ...w, rows: keepIfSame(s.rows, w.rows) };
-      if (
-        s.loaded &&
-        s.error === null &&
-        next.rows === s.rows &&
-        s.windowStart === w.windowStart &&
-        s.total === w.total &&
-        s.totalCapped === w.totalCapped &&
-        s.selectedId === w.selectedId
-      ) {
-        return;
-      }
-      set({ ...next, loaded: true, error: null });
-    },
-    setFilter: (filter) => {
-      if (get().filter !== filter) set({ filter });
-    },
-    setError: (error) => {
-      if (get().error !== error) set({ error });
-    },
-  }));
+  return createStore<QueueState>()((set, get) => ({ ...listWindowSlice(set, get), ...textFilterSlice(set, get) }));
 }
 
 export type QueueIntent =
-  | { readonly kind: 'refresh' }
-  | { readonly kind: 'top' }
-  | { readonly kind: 'bottom' }
-  | { readonly kind: 'move'; readonly delta: number }
+  | ListIntent
   /** Keep `id` selected at its current screen row (after its priority moved it). */
   | { readonly kind: 'follow'; readonly id: string; readonly key?: QueueKey };
 
-interface Current {
-  readonly rows: readonly PipelineRow[];
-  readonly selectedId: string | null;
+interface Current extends OnScreen<PipelineRow, string> {
   readonly filter: string;
+}
+
+/** The queue in claim order as keyset reads with the filter bound. */
+function queueReads(source: QueueSource, filter: string, count: CappedCount): ListReads<PipelineRow, QueueKey> {
+  return {
+    keyOf,
+    after: (key, limit) => source.after(key, limit, filter),
+    from: (key, limit) => source.from(key, limit, filter),
+    before: (key, limit) => source.before(key, limit, filter),
+    positionOf: (key) => source.positionOf(key, filter),
+    bottomStart: (rows) => (count.capped && rows[0] ? source.positionOf(keyOf(rows[0]), filter) : Math.max(0, count.count - rows.length)),
+  };
 }
 
 /**
  * The window for `intent` given what is on screen. `capacity` is how many rows fit.
  */
 export function loadQueueWindow(source: QueueSource, cur: Current, intent: QueueIntent, capacity: number): QueueWindow {
-  const cap = Math.max(1, capacity);
-  const filter = cur.filter;
-  const { count: total, capped } = source.total(filter);
-  const selIndex = cur.selectedId === null ? -1 : cur.rows.findIndex((r) => r.id === cur.selectedId);
-  const screenRow = Math.max(0, Math.min(selIndex, cap - 1));
-
-  const top = (): QueueWindow => {
-    const rows = source.after(undefined, cap, filter);
-    return { rows, windowStart: 0, total, totalCapped: capped, selectedId: rows[0]?.id ?? null };
-  };
-
-  /** Rows around `key` with the row at/after it on screen row `r`. */
-  const placeAt = (key: QueueKey, r: number, wantId: string | null): QueueWindow => {
-    let before = source.before(key, r, filter);
-    const from = source.from(key, cap - before.length, filter);
-    if (before.length + from.length < cap && before.length === r) {
-      // Near the end: fill the screen from above.
-      const first = before[0] ?? from[0];
-      if (first) before = [...source.before(keyOf(first), cap - before.length - from.length, filter), ...before];
-    }
-    const rows = [...before, ...from];
-    if (rows.length === 0) return top();
-    let selectedId = wantId !== null && rows.some((x) => x.id === wantId) ? wantId : null;
-    if (selectedId === null) selectedId = (from[0] ?? rows[rows.length - 1])!.id;
-    const windowStart = rows[0] ? source.positionOf(keyOf(rows[0]), filter) : 0;
-    return { rows, windowStart, total, totalCapped: capped, selectedId };
-  };
-
+  const count = source.total(cur.filter);
+  const nav = windowNav(queueReads(source, cur.filter, count), cur, count, capacity);
   switch (intent.kind) {
-    case 'top':
-      return top();
-    case 'bottom': {
-      const rows = source.before(undefined, cap, filter);
-      const windowStart = capped && rows[0] ? source.positionOf(keyOf(rows[0]), filter) : Math.max(0, total - rows.length);
-      return { rows, windowStart, total, totalCapped: capped, selectedId: rows[rows.length - 1]?.id ?? null };
-    }
     case 'follow': {
       const row = source.queued(intent.id);
-      if (row) return placeAt(keyOf(row), screenRow, row.id);
-      if (intent.key) return placeAt(intent.key, screenRow, null);
-      return top();
+      if (row) return nav.placeAt(keyOf(row), nav.screenRow, row.id);
+      if (intent.key) return nav.placeAt(intent.key, nav.screenRow, null);
+      return nav.top();
     }
     case 'refresh': {
-      const sel = selIndex >= 0 ? cur.rows[selIndex] : undefined;
-      if (!sel) return cur.rows.length === 0 ? top() : placeAt(keyOf(cur.rows[0]!), 0, null);
+      const sel = nav.selected;
+      if (!sel) return cur.rows.length === 0 ? nav.top() : nav.placeAt(keyOf(cur.rows[0]!), 0, null);
       const now = source.queued(sel.id);
       // Gone (claimed, rejected): keep the place, select the book that took its row.
-      return now ? placeAt(keyOf(now), screenRow, now.id) : placeAt(keyOf(sel), screenRow, null);
+      return now ? nav.placeAt(keyOf(now), nav.screenRow, now.id) : nav.placeAt(keyOf(sel), nav.screenRow, null);
     }
-    case 'move': {
-      const sel = selIndex >= 0 ? cur.rows[selIndex] : undefined;
-      if (!sel) return top();
-      const target = selIndex + intent.delta;
-      if (target >= 0 && target < cur.rows.length) {
-        const t = cur.rows[target]!;
-        // Same rows (no scrolling): only the selection moves.
-        return placeAt(keyOf(cur.rows[0]!), 0, t.id);
-      }
-      if (intent.delta > 0) {
-        const last = cur.rows[cur.rows.length - 1]!;
-        const further = source.after(keyOf(last), target - (cur.rows.length - 1), filter);
-        const t = further[further.length - 1];
-        if (!t) return placeAt(keyOf(cur.rows[0]!), 0, last.id);
-        const r = Math.min(cap - 1, intent.delta >= cap ? screenRow : cap - 1);
-        return placeAt(keyOf(t), r, t.id);
-      }
-      const first = cur.rows[0]!;
-      const earlier = source.before(keyOf(first), -target, filter);
-      const t = earlier[0];
-      if (!t) return top();
-      const r = -intent.delta >= cap ? screenRow : 0;
-      return placeAt(keyOf(t), r, t.id);
-    }
+    default:
+      return nav.go(intent);
   }
-}
-
-export function sameWindow(a: QueueWindow, b: QueueWindow): boolean {
-  return sameData(a, b);
 }

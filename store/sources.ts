@@ -11,7 +11,7 @@ import type { Services } from '../src/services.js';
 import type { PipelineRow } from '../src/store/pipeline-row.js';
 import { AUDIT_ACTIONS, auditFilterTerms, isDenseBookPrefix, type AuditRow } from '../src/store/audit.js';
 import { CLAIMABLE_STATES } from '../src/domain/states.js';
-import { likeSubstring, parseFilterWords } from './filter-grammar.js';
+import { likeSubstring, parseFilterWords, type FilterWords } from './filter-grammar.js';
 import { PIPELINE_COLUMNS } from '../src/store/pipeline-row.js';
 
 export interface QueueKey {
@@ -64,16 +64,25 @@ export function queueFilterSql(text: string): QueueFilterSql {
   }
   const pv = fields.p ?? fields.priority;
   if (pv !== undefined) priority(pv);
+  return { where: andTerms(where, fields, params), params };
+}
+
+/**
+ * The end of a book list's filter, the same for the Queue and Failed tabs: `type:` exact and
+ * `id:` as a prefix (a range over the primary key), after the tab's own `terms`; then every term
+ * joined as one `AND …` clause ('' when there is none).
+ */
+export function andTerms(terms: string[], fields: FilterWords['fields'], params: Record<string, unknown>): string {
   if (fields.type !== undefined) {
-    where.push('book_type = @f_type');
+    terms.push('book_type = @f_type');
     params.f_type = fields.type;
   }
   if (fields.id !== undefined) {
-    where.push('id >= @f_id AND id < @f_id_end');
+    terms.push('id >= @f_id AND id < @f_id_end');
     params.f_id = fields.id.toLowerCase();
     params.f_id_end = fields.id.toLowerCase() + 'g';
   }
-  return { where: where.length === 0 ? '' : `AND ${where.join(' AND ')}`, params };
+  return terms.length === 0 ? '' : `AND ${terms.join(' AND ')}`;
 }
 
 export class QueueSource {

@@ -2,6 +2,7 @@
  * Human output: aligned tables that fit 80 columns, short ids, durations and ages. Shared by
  * every one-shot command so they read alike.
  */
+import { formatDateTime, formatSeconds } from '../text/format.js';
 import { displayWidth, fitWidth, padWidth, singleLine } from './width.js';
 
 export const shortId = (id: string): string => id.slice(0, 8);
@@ -49,28 +50,13 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[], widt
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n');
 }
 
-/** 45 → "45s", 2700 → "45 min", 9000 → "2.5 h", 200000 → "2.3 d". */
-export function formatSeconds(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '-';
-  const s = Math.max(0, seconds);
-  if (s < 90) return `${Math.round(s)}s`;
-  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
-  if (s < 48 * 3600) return `${(s / 3600).toFixed(1)} h`;
-  return `${(s / 86400).toFixed(1)} d`;
-}
-
-/** A timestamp as local "YYYY-MM-DD HH:MM:SS". */
-export function formatTime(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return '-';
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
+// Durations and timestamps are the console's style too: one implementation, in src/text/format.ts.
+export { formatSeconds, formatDateTime as formatTime } from '../text/format.js';
 
 /** A timestamp as local "MM-DD HH:MM:SS" (tables that must fit 80 columns; JSON keeps ms). */
 export function formatShortTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';
-  return formatTime(ms).slice(5);
+  return formatDateTime(ms).slice(5);
 }
 
 /** How long ago, e.g. "3 min ago". */

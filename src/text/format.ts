@@ -1,6 +1,7 @@
 /**
  * Numbers, durations and times as people read them, one style for every interface: the CLI's
- * tables (src/cli/format.ts has the same duration rule) and the console's components and screens.
+ * tables (src/cli/format.ts re-exports the duration and time functions) and the console's
+ * components and screens.
  * Pure (no imports), so components may use it.
  */
 

@@ -3,17 +3,12 @@
  * refusals, the batch confirmation with a typed count, the cursor following a book, pause, and
  * idle refreshes that draw nothing.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lastFrameStripped, sendKeys, typeText, waitForFrame, waitForText } from '../helpers/ink.js';
-import { mountConsole, unmount, type Mounted } from './harness.js';
+import { mountEachTest } from './harness.js';
 import { KEYMAP } from '../../screens/keymap.js';
 
-let mounted: Mounted | undefined;
-afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = undefined;
-});
-const mount = async (...args: Parameters<typeof mountConsole>) => (mounted = await mountConsole(...args));
+const mount = mountEachTest();
 
 describe('tabs show what a person reads', () => {
   it('Health: status, counts, alerts, queued-by-priority bars, throughput, workers', async () => {

@@ -3,16 +3,11 @@
  * read (key repeat over SSH, a paste), a Batch preview that must match the form on screen, and
  * Audit follow mode.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lastFrameStripped, sendKeys, typeText, waitForFrame, waitForText } from '../helpers/ink.js';
-import { mountConsole, unmount, type Mounted } from './harness.js';
+import { mountEachTest, type Mounted } from './harness.js';
 
-let mounted: Mounted | undefined;
-afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = undefined;
-});
-const mount = async (...args: Parameters<typeof mountConsole>) => (mounted = await mountConsole(...args));
+const mount = mountEachTest();
 const queueIndex = (m: Mounted) => {
   const q = m.stores.queue.getState();
   return q.windowStart + q.rows.findIndex((r) => r.id === q.selectedId);

@@ -3,17 +3,12 @@
  * there) and the details pane that tells a book's story (what it is, its states with how long
  * each took, its audit entries; scrolling, long values wrapped).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lastFrameStripped, sendKeys, typeText, waitForFrame, waitForText } from '../helpers/ink.js';
-import { mountConsole, unmount, type Mounted } from './harness.js';
+import { mountEachTest } from './harness.js';
 import { FailedSource } from '../../store/failed-source.js';
 
-let mounted: Mounted | undefined;
-afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = undefined;
-});
-const mount = async (...args: Parameters<typeof mountConsole>) => (mounted = await mountConsole(...args));
+const mount = mountEachTest();
 
 describe('the Failed tab', () => {
   it('lists failed and needs_retry books, newest first, with the error as a sentence', async () => {

@@ -3,18 +3,13 @@
  * path and state, `*` wildcards; `key:value` exact), and stored text with control characters
  * shown escaped, never sent to the terminal.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lastFrameStripped, sendKeys, waitForFrame, waitForText } from '../helpers/ink.js';
-import { mountConsole, unmount, type Mounted } from './harness.js';
+import { mountEachTest, type Mounted } from './harness.js';
 import { FILTER_GRAMMAR_HINT } from '../../store/filter-grammar.js';
 import { describeAuditFilter, parseAuditFilter } from '../../store/sources.js';
 
-let mounted: Mounted | undefined;
-afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = undefined;
-});
-const mount = async (...args: Parameters<typeof mountConsole>) => (mounted = await mountConsole(...args));
+const mount = mountEachTest();
 
 /** A queued book whose classifier read a title (needs_retry keeps it in the queue). */
 function titled(m: Mounted, path: string, title: string): string {

@@ -1,4 +1,5 @@
 /** Mounts the whole console (real stores, real SQLite file) under ink-testing-library. */
+import { afterEach } from 'vitest';
 import { render } from 'ink-testing-library';
 import { createServices, type Services } from '../../src/services.js';
 import { createConsoleStores, type ConsoleStores } from '../../store/stores.js';
@@ -54,6 +55,16 @@ export function unmount(m: Mounted): void {
   m.instance.unmount();
   m.services.close();
   m.fx.services.close();
+}
+
+/** A test file's `mount`: mounts the console, and unmounts what the test mounted after each test. */
+export function mountEachTest(): (...args: Parameters<typeof mountConsole>) => Promise<Mounted> {
+  let mounted: Mounted | undefined;
+  afterEach(() => {
+    if (mounted) unmount(mounted);
+    mounted = undefined;
+  });
+  return async (...args) => (mounted = await mountConsole(...args));
 }
 
 /** Keymap key names → what `sendKeys` understands. */

@@ -3,21 +3,17 @@
  * million entries), the tab bar keeps every tab, the footer keeps `? help` and `q quit` on every
  * tab, and the Queue shows the title before the folder.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lastFrameStripped, sendKeys, waitForFrame, waitForText } from '../helpers/ink.js';
 import { displayWidth } from '../../components/text.js';
 import { TAB_IDS } from '../../screens/keymap.js';
-import { mountConsole, unmount, type Mounted } from './harness.js';
+import { mountEachTest, mountConsole, type Mounted } from './harness.js';
 
-let mounted: Mounted | undefined;
-afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = undefined;
-});
+const mount = mountEachTest();
 
 /** The console in an 80×24 terminal: resize the testing library's stdout as a terminal would. */
 async function mount80x24(...args: Parameters<typeof mountConsole>): Promise<Mounted> {
-  const m = (mounted = await mountConsole(...args));
+  const m = await mount(...args);
   Object.defineProperty(m.instance.stdout, 'columns', { value: 80, configurable: true });
   Object.defineProperty(m.instance.stdout, 'rows', { value: 24, configurable: true });
   m.instance.stdout.emit('resize');

@@ -4,22 +4,18 @@
  * holds (the report keeps 20, the console's list 200), every view says the full count, and the
  * list says it is the longest N of them ("200+"). Past STUCK_COUNT_CAP the count says "10,000+".
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lastFrameStripped, sendKeys, waitForText } from '../helpers/ink.js';
-import { mountConsole, unmount, type Mounted } from './harness.js';
+import { mountEachTest } from './harness.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { setup, MIN } from '../ops/helpers.js';
 import { STUCK_COUNT_CAP } from '../../src/ops/stuck-detector.js';
 
-let mounted: Mounted | undefined;
-afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = undefined;
-});
+const mount = mountEachTest();
 
 describe('the stuck count is the same everywhere', () => {
   it('250 stuck: tab badge, alert, Health counts and the Stuck list all say 250; the list is "the 200 longest" of them', async () => {
-    const m = (mounted = await mountConsole({ fixture: { stuck: 250 } }));
+    const m = await mount({ fixture: { stuck: 250 } });
     const health = lastFrameStripped(m.instance);
     expect(health).toContain('2 Stuck (250)');
     expect(health).toContain('[WARN] 250 pipelines stuck');

@@ -1,28 +1,9 @@
 /** Ink `Key` objects for calling pure key handlers (`editLine`, `confirmStep`, `matchBinding`). */
 import type { Key } from 'ink';
+import { BLANK_KEY } from '../../components/key-chunks.js';
 
-export const NO_KEY: Key = {
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-};
+/** No flag set: the production splitter's blank key, so tests build keys the way the console does. */
+export const NO_KEY: Key = BLANK_KEY;
 
 /** A `Key` with the given flags set. */
 export function key(flags: Partial<Key> = {}): Key {

@@ -7,35 +7,10 @@ import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { createServices } from '../../src/services.js';
 import { immediate } from '../../src/store/db.js';
-import { auditRowHash } from '../../src/store/audit.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
-import { tempDbPath } from '../helpers/tmp.js';
-import { testClock } from './helpers.js';
+import { oldAuditWithRetentionGap, testClock } from './helpers.js';
 
 /** A schema-5 database with three rows under the old hash, the middle one removed by retention as it ran then. */
-function schema5(): string {
-  const file = tempDbPath();
-  const raw = new Database(file);
-  raw.pragma('journal_mode = WAL');
-  for (const m of MIGRATIONS.slice(0, 5)) raw.exec(m);
-  raw.pragma('user_version = 5');
-  const ins = raw.prepare(
-    `INSERT INTO audit (at, action, actor, pipeline_id, batch_id, reason, before_value, after_value, filter_json, ids_json,
-       count, confidence, details_json, prev_hash, hash)
-     VALUES (@at, @action, @actor, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, @prev_hash, @hash)`,
-  );
-  let prev: string | null = null;
-  for (let i = 0; i < 3; i++) {
-    const row = { at: i, action: 'BATCH_QUEUED', actor: 'human:x', pipeline_id: null, batch_id: null, reason: null,
-      before_value: null, after_value: null, filter_json: null, ids_json: null, count: null, confidence: null, details_json: null };
-    const hash = auditRowHash(prev, row);
-    ins.run({ ...row, prev_hash: prev, hash });
-    prev = hash;
-  }
-  raw.exec('UPDATE audit_gate SET open = 1; DELETE FROM audit WHERE id = 2; UPDATE audit_gate SET open = 0;');
-  raw.close();
-  return file;
-}
+const schema5 = (): string => oldAuditWithRetentionGap(5);
 
 describe('migration 6 and databases written before it', () => {
   it('old rows verify with the old formula, new rows with the new one; the old retention gap is unverifiable, not tampering', () => {

@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 import { createServices, type Services } from '../../src/services.js';
+import { auditRowHash } from '../../src/store/audit.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
 import type { PipelineState } from '../../src/domain/states.js';
 import type { PipelineRow } from '../../src/store/pipeline-row.js';
 import { tempDbPath } from '../helpers/tmp.js';
@@ -114,3 +116,31 @@ export function runChildren(args: string[][]): Promise<{ code: number; stdout: s
   );
 }
 
+
+/**
+ * A database left at an old schema (4 or 5) with three audit rows under the old hash, the middle
+ * one removed by retention as it ran then: through the gate, with no deletion recorded.
+ */
+export function oldAuditWithRetentionGap(schema: 4 | 5): string {
+  const file = tempDbPath();
+  const raw = new Database(file);
+  raw.pragma('journal_mode = WAL');
+  for (const m of MIGRATIONS.slice(0, schema)) raw.exec(m);
+  raw.pragma(`user_version = ${schema}`);
+  const ins = raw.prepare(
+    `INSERT INTO audit (at, action, actor, pipeline_id, batch_id, reason, before_value, after_value, filter_json, ids_json,
+       count, confidence, details_json, prev_hash, hash)
+     VALUES (@at, @action, @actor, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, @prev_hash, @hash)`,
+  );
+  let prev: string | null = null;
+  for (let i = 0; i < 3; i++) {
+    const row = { at: i, action: 'BATCH_QUEUED', actor: 'human:x', pipeline_id: null, batch_id: null, reason: null,
+      before_value: null, after_value: null, filter_json: null, ids_json: null, count: null, confidence: null, details_json: null };
+    const hash = auditRowHash(prev, row);
+    ins.run({ ...row, prev_hash: prev, hash });
+    prev = hash;
+  }
+  raw.exec('UPDATE audit_gate SET open = 1; DELETE FROM audit WHERE id = 2; UPDATE audit_gate SET open = 0;');
+  raw.close();
+  return file;
+}

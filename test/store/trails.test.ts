@@ -10,9 +10,8 @@ import { createServices, type Services } from '../../src/services.js';
 import { openDatabase, schemaVersion } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { readHistoryRows } from '../../src/store/history.js';
-import { auditRowHash } from '../../src/store/audit.js';
 import { tempDbPath } from '../helpers/tmp.js';
-import { testClock } from './helpers.js';
+import { oldAuditWithRetentionGap, testClock } from './helpers.js';
 
 const DAY = 86_400_000;
 
@@ -181,27 +180,8 @@ describe('migration 5 on a database with data', () => {
   });
 
   it('verify calls a gap left before deletions were recorded unverifiable, not tampering', () => {
-    const file = tempDbPath();
-    const raw = new Database(file);
-    raw.pragma('journal_mode = WAL');
-    for (const m of MIGRATIONS.slice(0, 4)) raw.exec(m);
-    raw.pragma('user_version = 4');
-    const ins = raw.prepare(
-      `INSERT INTO audit (at, action, actor, reason, before_value, after_value, filter_json, ids_json, count,
-         confidence, details_json, pipeline_id, batch_id, prev_hash, hash)
-       VALUES (@at, @action, @actor, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, @prev_hash, @hash)`,
-    );
-    let prev: string | null = null;
-    for (let i = 0; i < 3; i++) {
-      const row = { at: i, action: 'BATCH_QUEUED', actor: 'human:x', pipeline_id: null, batch_id: null, reason: null,
-        before_value: null, after_value: null, filter_json: null, ids_json: null, count: null, confidence: null, details_json: null };
-      const hash = auditRowHash(prev, row);
-      ins.run({ ...row, prev_hash: prev, hash });
-      prev = hash;
-    }
     // Retention as it ran under schema 4: through the gate, unrecorded.
-    raw.exec('UPDATE audit_gate SET open = 1; DELETE FROM audit WHERE id = 2; UPDATE audit_gate SET open = 0;');
-    raw.close();
+    const file = oldAuditWithRetentionGap(4);
     const s = createServices(file, { clock: testClock() });
     expect(s.audit.verify()).toMatchObject({ checked: 2, modified: [], gaps: [], unverifiable_gaps: [3] });
     s.close();
