@@ -197,12 +197,28 @@ export function parseArgs(rawArgv: readonly string[], specs: FlagSpecs): ParsedA
 
 /** Help text for a command from its spec. */
 export function formatHelp(usage: string, summary: string, specs: FlagSpecs): string {
-  const rows = Object.entries({ ...specs, ...GLOBAL_FLAGS }).map(([name, s]) => {
-    const flag = `--${kebab(name)}${s.shortFlag ? `, -${s.shortFlag}` : ''}${s.type === 'boolean' ? '' : ` <${s.type === 'number' ? 'n' : 'value'}>`}`;
-    return wrapText(`  ${flag.padEnd(24)} ${s.description}`, HELP_WIDTH, ' '.repeat(27));
-  });
+  const rows = formatFlagRows({ ...specs, ...GLOBAL_FLAGS });
   const text = reflow(summary).map((line) => wrapText(line, HELP_WIDTH, '')).join('\n');
   return `Usage: agentic-pipeline ${usage}\n\n${text}\n\nFlags:\n${rows.join('\n')}\n`;
+}
+
+/** One help line per flag ("  --limit <n>   how many rows"), wrapped to the help width. */
+export function formatFlagRows(specs: FlagSpecs): string[] {
+  return Object.entries(specs).map(([name, s]) => {
+    const flag = `--${kebab(name)}${s.shortFlag ? `, -${s.shortFlag}` : ''}${s.type === 'boolean' ? '' : ` <${s.type === 'number' ? 'n' : 'value'}>`}`;
+    return formatHelpRow(flag, s.description);
+  });
+}
+
+/**
+ * "  NAME   description" with the descriptions in a column `nameWidth` wide (24: flags) and
+ * continuation lines under it.
+ */
+export function formatHelpRow(name: string, description: string, nameWidth = 24): string {
+  const indent = ' '.repeat(nameWidth + 3);
+  // A name too long for its column gets a line of its own, so every description starts in the column.
+  if (name.length > nameWidth) return `  ${name}\n${wrapText(indent + description, HELP_WIDTH, indent)}`;
+  return wrapText(`  ${name.padEnd(nameWidth)} ${description}`, HELP_WIDTH, indent);
 }
 
 /** Help is read on 80-column terminals over SSH; a line the terminal wraps loses the flag column. */

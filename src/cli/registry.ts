@@ -28,4 +28,5 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   backup: { summary: 'a verified online copy of the database', load: () => import('./commands/backup.js') },
   restore: { summary: 'verify a backup and put it in place of the database', load: () => import('./commands/restore.js') },
   maintain: { summary: 'aging, retention, duration statistics, automatic recovery (for cron)', load: () => import('./commands/maintain.js') },
+  completion: { summary: 'print a shell completion script (bash, zsh, fish)', load: () => import('./commands/completion.js') },
 };
