@@ -37,7 +37,8 @@ function usage(): string {
     .join('\n');
   return `Usage: agentic-pipeline [command] [flags]
 
-With no command on a terminal, opens the console. Without a terminal, prints the health summary.
+With no command on a terminal, opens the console; without a terminal, prints the
+health summary.
 
 Commands:
 ${names}
