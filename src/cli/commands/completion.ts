@@ -12,10 +12,12 @@ const USAGE = 'completion bash|zsh|fish';
 
 const command: Command = {
   usage: USAGE,
-  summary: `Print a shell completion script for bash, zsh or fish. Install it with one of:
-  bash: eval "$(agentic-pipeline completion bash)" in ~/.bashrc
-  zsh: eval "$(agentic-pipeline completion zsh)" in ~/.zshrc
-  fish: agentic-pipeline completion fish > ~/.config/fish/completions/agentic-pipeline.fish`,
+  summary: `Print a shell completion script for bash, zsh or fish, made from this version's
+commands, flags and values. Install it:
+
+bash: add eval "$(agentic-pipeline completion bash)" to ~/.bashrc.
+zsh: add eval "$(agentic-pipeline completion zsh)" to ~/.zshrc.
+fish: agentic-pipeline completion fish > ~/.config/fish/completions/agentic-pipeline.fish`,
   flags: {},
   async run(ctx) {
     const [shell] = positionals(ctx, USAGE, ['a shell (bash, zsh or fish)']);
