@@ -233,7 +233,7 @@ complete -F _agentic_pipeline agentic-pipeline
 function zshScript(model: CompletionModel): string {
   return `${HEADER('zsh')}# Install: add  eval "$(agentic-pipeline completion zsh)"  to ~/.zshrc (after compinit).
 
-autoload -U +X compinit && { (( $+functions[compdef] )) || compinit }
+autoload -U +X compinit && { (( $+functions[compdef] )) || compinit; }
 autoload -U +X bashcompinit && bashcompinit
 ${bashScript(model).split('\n').filter((l) => !l.startsWith('#')).join('\n')}`;
 }
