@@ -6,7 +6,8 @@
  */
 import fs from 'node:fs';
 import { COMMANDS } from '../src/cli/registry.js';
-import { formatHelp, parseArgs } from '../src/cli/args.js';
+import { formatFlagRows, formatHelp, formatHelpRow, GLOBAL_FLAGS, parseArgs } from '../src/cli/args.js';
+import { CONSOLE_FLAGS, DEMO_FLAGS, DEMO_SUMMARY } from '../src/cli/entry-flags.js';
 import { createContext } from '../src/cli/context.js';
 import { InputError } from '../src/domain/errors.js';
 import { DatabaseMissingError } from '../src/store/db.js';
@@ -18,28 +19,51 @@ if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '' && process
   process.env.FORCE_COLOR = '0';
 }
 
-const CONSOLE_FLAGS = {
-  refresh: { type: 'number', default: 2, description: 'seconds between refreshes' },
-  readOnly: { type: 'boolean', default: false, description: 'hide and refuse every mutation' },
-  version: { type: 'boolean', shortFlag: 'v', default: false, description: 'print the version' },
-} as const;
+/** The environment variables the CLI reads, for --help (the flags' own help names the rest). */
+const ENVIRONMENT: readonly [string, string][] = [
+  ['AGENTIC_PIPELINE_DB', 'database file when --db is not given'],
+  ['XDG_DATA_HOME', 'without --db or AGENTIC_PIPELINE_DB the database is $XDG_DATA_HOME/agentic-pipeline/pipeline.db (default ~/.local/share)'],
+  ['AGENTIC_PIPELINE_CONFIG', 'config file when --config is not given (else agentic-pipeline.json beside the database)'],
+  ['AGENTIC_PIPELINE_AUDIT_KEY', 'the audit chain key: new audit entries are HMAC-signed with it'],
+  ['AGENTIC_PIPELINE_AUDIT_KEY_FILE', 'a file holding the audit chain key (used when AGENTIC_PIPELINE_AUDIT_KEY is unset)'],
+  ['AGENTIC_PIPELINE_LOG_LEVEL', 'worker log level when --log-level is not given'],
+  ['NO_COLOR', 'set (to anything) for output without colours'],
+  ['AGENTIC_PIPELINE_DEBUG', 'set to print the stack trace of an unexpected error'],
+];
 
 function usage(): string {
-  const names = Object.entries(COMMANDS)
-    .map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`)
+  const names = [...Object.entries(COMMANDS).map(([name, c]) => [name, c.summary] as const), ['demo', DEMO_SUMMARY] as const]
+    .map(([name, summary]) => formatHelpRow(name, summary, 16))
     .join('\n');
   return `Usage: agentic-pipeline [command] [flags]
 
-With no command on a terminal, opens the console (--refresh S, --read-only).
-Without a terminal, prints the health summary.
+With no command on a terminal, opens the console; without a terminal, prints the
+health summary.
 
 Commands:
 ${names}
-  ${'demo'.padEnd(16)} a sample library, workers and the console on a temporary database
 
-Global flags: --db PATH, --json, --actor human:<user>, --help
-Run 'agentic-pipeline <command> --help' for a command's flags.
+Global flags (every command):
+${formatFlagRows(GLOBAL_FLAGS).join('\n')}
+
+Console flags (no command):
+${formatFlagRows(CONSOLE_FLAGS).join('\n')}
+
+Environment:
+${ENVIRONMENT.map(([name, what]) => formatHelpRow(name, what)).join('\n')}
+
+Run 'agentic-pipeline <command> --help' for a command's flags, and
+'agentic-pipeline completion bash|zsh|fish' for Tab completion.
 `;
+}
+
+/** "0.1.0" and the schema it understands: a database newer than that is refused, not misread. */
+async function printVersion(json: boolean): Promise<void> {
+  const { createRequire } = await import('node:module');
+  const { MIGRATIONS } = await import('../src/store/migrations.js');
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+  const schema = MIGRATIONS.length;
+  process.stdout.write(json ? JSON.stringify({ version: pkg.version, schema_version: schema }) + '\n' : `agentic-pipeline ${pkg.version} (database schema version ${schema})\n`);
 }
 
 /** Flags before the command that take a value (`--db PATH`), so PATH is not taken for the command. */
@@ -73,9 +97,7 @@ async function main(rawArgv: string[]): Promise<number> {
     }
     const args = parseArgs(argv, CONSOLE_FLAGS);
     if (args.flags.version) {
-      const { createRequire } = await import('node:module');
-      const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
-      process.stdout.write(pkg.version + '\n');
+      await printVersion(Boolean(args.flags.json));
       return 0;
     }
     if (args.input.length > 0) throw new InputError(`unknown command '${args.input[0]}'${didYouMean(args.input[0]!, commandNames())} (see --help)`);
@@ -127,13 +149,6 @@ function prepareInteractiveUi(): void {
   delete process.env.CI;
   delete process.env.CONTINUOUS_INTEGRATION;
 }
-
-const DEMO_FLAGS = {
-  refresh: { type: 'number', default: 1, description: 'seconds between refreshes' },
-  keep: { type: 'boolean', default: false, description: 'keep the temporary database (its path is printed)' },
-  books: { type: 'number', default: 24, description: 'how many sample books to generate' },
-  workers: { type: 'number', default: 2, description: 'workers to run in this process' },
-} as const;
 
 /** The demo lives outside the command registry: it opens the console, and src/ never imports Ink. */
 async function demo(argv: string[]): Promise<number> {

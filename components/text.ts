@@ -5,11 +5,11 @@
  * Components build each line to an exact width themselves instead of relying on Ink's wrapping,
  * because the ellipsis must follow the theme (`…` or `...`) and a table row must never wrap onto
  * a second line. Book titles can hold CJK text and emoji, which take two columns, so width is
- * not `string.length`. This is a small approximation of Unicode East Asian Width (wide and
- * fullwidth ranges, emoji; combining marks and controls take none), enough for titles and paths.
+ * not `string.length`: it is measured by src/text/cell-width.ts with string-width, the measure
+ * Ink lays lines out by, so a row built to the terminal's width is exactly that wide to Ink.
  */
 
-import { codePointWidth } from '../src/text/cell-width.js';
+import { displayWidth as measure, fitStart, padToWidth, truncateToWidth } from '../src/text/cell-width.js';
 import { escapeControl } from '../src/text/escape.js';
 import { formatCount as sharedCount, formatMs } from '../src/text/format.js';
 
@@ -41,7 +41,8 @@ export function wrapText(s: string, width: number): string[] {
     if (line !== '') lines.push(line);
     line = '';
     while (displayWidth(w) > width) {
-      const head = fitPrefix(w, width);
+      // At least one grapheme per line, so a character wider than the line cannot loop forever.
+      const head = fitStart(w, width) || [...w][0]!;
       lines.push(head);
       w = w.slice(head.length);
     }
@@ -85,36 +86,7 @@ export function forGlyphs(s: string, glyphs: { readonly ascii: boolean }): strin
 
 /** Terminal columns `s` occupies (plain text, no escape codes). */
 export function displayWidth(s: string): number {
-  let w = 0;
-  for (const ch of s) w += codePointWidth(ch.codePointAt(0) ?? 0);
-  return w;
-}
-
-/** Longest prefix of `s` that fits in `width` columns. */
-function fitPrefix(s: string, width: number): string {
-  let w = 0;
-  let out = '';
-  for (const ch of s) {
-    const cw = codePointWidth(ch.codePointAt(0) ?? 0);
-    if (w + cw > width) break;
-    w += cw;
-    out += ch;
-  }
-  return out;
-}
-
-/** Longest suffix of `s` that fits in `width` columns. */
-function fitSuffix(s: string, width: number): string {
-  const chars = [...s];
-  let w = 0;
-  let i = chars.length;
-  while (i > 0) {
-    const cw = codePointWidth(chars[i - 1]?.codePointAt(0) ?? 0);
-    if (w + cw > width) break;
-    w += cw;
-    i--;
-  }
-  return chars.slice(i).join('');
+  return measure(s);
 }
 
 /**
@@ -122,25 +94,14 @@ function fitSuffix(s: string, width: number): string {
  * `from: 'start'` keeps the end instead (useful for paths: `…/books/pipeline.db`).
  */
 export function truncate(s: string, width: number, ellipsis: string, from: 'end' | 'start' = 'end'): string {
-  if (width <= 0) return '';
-  if (displayWidth(s) <= width) return s;
-  const ew = displayWidth(ellipsis);
-  if (ew >= width) return fitPrefix(ellipsis, width);
-  return from === 'end' ? fitPrefix(s, width - ew) + ellipsis : ellipsis + fitSuffix(s, width - ew);
+  return truncateToWidth(s, width, ellipsis, from);
 }
 
 export type Align = 'left' | 'right' | 'center';
 
 /** Truncate (at `from`, as `truncate`) then pad `s` to exactly `width` columns. */
 export function fitCell(s: string, width: number, ellipsis: string, align: Align = 'left', from: 'end' | 'start' = 'end'): string {
-  const cut = truncate(singleLine(s), width, ellipsis, from);
-  const gap = Math.max(0, width - displayWidth(cut));
-  if (align === 'right') return ' '.repeat(gap) + cut;
-  if (align === 'center') {
-    const left = Math.floor(gap / 2);
-    return ' '.repeat(left) + cut + ' '.repeat(gap - left);
-  }
-  return cut + ' '.repeat(gap);
+  return padToWidth(truncate(singleLine(s), width, ellipsis, from), width, align);
 }
 
 /** 1000000 → "1,000,000" (fixed en-US grouping, so output does not depend on the host locale). */

@@ -3,6 +3,7 @@
  * every usage mistake into one InputError line (meow itself prints several lines and exits).
  */
 import meow from 'meow';
+import wrapAnsi from 'wrap-ansi';
 import { InputError } from '../domain/errors.js';
 import { escapeControl, hasControl } from '../text/escape.js';
 import { didYouMean } from './suggest.js';
@@ -197,12 +198,28 @@ export function parseArgs(rawArgv: readonly string[], specs: FlagSpecs): ParsedA
 
 /** Help text for a command from its spec. */
 export function formatHelp(usage: string, summary: string, specs: FlagSpecs): string {
-  const rows = Object.entries({ ...specs, ...GLOBAL_FLAGS }).map(([name, s]) => {
-    const flag = `--${kebab(name)}${s.shortFlag ? `, -${s.shortFlag}` : ''}${s.type === 'boolean' ? '' : ` <${s.type === 'number' ? 'n' : 'value'}>`}`;
-    return wrapText(`  ${flag.padEnd(24)} ${s.description}`, HELP_WIDTH, ' '.repeat(27));
-  });
-  const text = reflow(summary).map((line) => wrapText(line, HELP_WIDTH, '')).join('\n');
+  const rows = formatFlagRows({ ...specs, ...GLOBAL_FLAGS });
+  const text = reflow(summary).map((line) => wrapText('', line, HELP_WIDTH)).join('\n');
   return `Usage: agentic-pipeline ${usage}\n\n${text}\n\nFlags:\n${rows.join('\n')}\n`;
+}
+
+/** One help line per flag ("  --limit <n>   how many rows"), wrapped to the help width. */
+export function formatFlagRows(specs: FlagSpecs): string[] {
+  return Object.entries(specs).map(([name, s]) => {
+    const flag = `--${kebab(name)}${s.shortFlag ? `, -${s.shortFlag}` : ''}${s.type === 'boolean' ? '' : ` <${s.type === 'number' ? 'n' : 'value'}>`}`;
+    return formatHelpRow(flag, s.description);
+  });
+}
+
+/**
+ * "  NAME   description" with the descriptions in a column `nameWidth` wide (24: flags) and
+ * continuation lines under it.
+ */
+export function formatHelpRow(name: string, description: string, nameWidth = 24): string {
+  const indent = ' '.repeat(nameWidth + 3);
+  // A name too long for its column gets a line of its own, so every description starts in the column.
+  if (name.length > nameWidth) return `  ${name}\n${wrapText(indent, description, HELP_WIDTH, indent)}`;
+  return wrapText(`  ${name.padEnd(nameWidth)} `, description, HELP_WIDTH, indent);
 }
 
 /** Help is read on 80-column terminals over SSH; a line the terminal wraps loses the flag column. */
@@ -223,16 +240,12 @@ function reflow(text: string): string[] {
   return lines;
 }
 
-/** Breaks `line` at spaces so no line exceeds `width`; continuation lines start with `indent`. */
-function wrapText(line: string, width: number, indent: string): string {
-  const out: string[] = [];
-  let rest = line;
-  while (rest.length > width) {
-    const cut = rest.lastIndexOf(' ', width);
-    if (cut <= indent.length) break; // one word longer than the line: leave it whole
-    out.push(rest.slice(0, cut).trimEnd());
-    rest = indent + rest.slice(cut + 1).trimStart();
-  }
-  out.push(rest);
-  return out.join('\n');
+/**
+ * `text` broken at spaces into lines no wider than `width` terminal columns (measured and wrapped
+ * by wrap-ansi, as Ink wraps), the first line after `first` and the rest after `indent` (both as
+ * wide as each other). A word longer than the line is left whole rather than split.
+ */
+function wrapText(first: string, text: string, width: number, indent = ''): string {
+  const lines = wrapAnsi(text, Math.max(1, width - indent.length), { hard: false, trim: true }).split('\n');
+  return lines.map((l, i) => (i === 0 ? first : indent) + l).join('\n');
 }

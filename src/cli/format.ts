@@ -30,12 +30,12 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[], widt
   // Widths in terminal columns, not UTF-16 units: a CJK file name would push the row past 80.
   const cells = rows.map((r) => columns.map((c) => singleLine(c.value(r))));
   const widths = columns.map((c, i) =>
-    Math.min(c.max ?? Infinity, Math.max(c.header.length, ...cells.map((row) => displayWidth(row[i]!)))),
+    Math.min(c.max ?? Infinity, Math.max(displayWidth(c.header), ...cells.map((row) => displayWidth(row[i]!)))),
   );
   const total = widths.reduce((a, b) => a + b, 0) + 2 * (columns.length - 1);
   const flexIndex = columns.findIndex((c) => c.flex);
   if (total > width && flexIndex >= 0) {
-    widths[flexIndex] = Math.max(columns[flexIndex]!.header.length, widths[flexIndex]! - (total - width));
+    widths[flexIndex] = Math.max(displayWidth(columns[flexIndex]!.header), widths[flexIndex]! - (total - width));
   }
   const line = (values: string[]) =>
     values
