@@ -1,7 +1,8 @@
 /**
  * PDF via pdfjs-dist's legacy build (the one that runs in Node without DOM globals). Chapters come
- * from the outline (bookmarks) by destination page; without one, from "Chapter N" lines; without
- * those, from groups of pages.
+ * from the outline (bookmarks) by destination page; without one, from lines set in larger type
+ * than the body (real PDFs mark headings by size, not by blank lines); then from "Chapter N"
+ * lines; without those, from groups of pages.
  */
 import { PermanentError } from '../../domain/errors.js';
 import { loadSource } from '../source.js';
@@ -10,6 +11,8 @@ import { checkPdfStreams } from '../pdf-streams.js';
 import { nonWhitespaceLength, normalizeText, titleFromFileName, throwIfAborted, FRONT_MATTER_MIN_WORDS, FRONT_MATTER_TITLE, countWords } from '../text.js';
 import type { BookSource, Chapter, ExtractOptions, ExtractedBook, Extractor, OutlineSource } from '../types.js';
 import { splitByPatterns } from './patterns.js';
+import { splitOnHeadings, type Sections } from './sections.js';
+import type { Block } from './markup.js';
 
 /** Pages per chapter when a PDF has neither bookmarks nor chapter headings. */
 export const PAGES_PER_CHAPTER = 10;
@@ -32,23 +35,129 @@ function isTextItem(item: unknown): item is TextItemLike {
   return typeof item === 'object' && item !== null && 'str' in item && 'transform' in item;
 }
 
-/** Rebuilds lines and paragraphs: a vertical gap well above the font size is a paragraph break. */
-function pageText(items: readonly unknown[]): string {
-  let out = '';
+/** One printed line: its text, its type size, and the vertical gap above it (0 at a page top). */
+export interface PdfLine {
+  text: string;
+  size: number;
+  gapBefore: number;
+}
+
+/** Groups text items into lines: a vertical move of more than half the type size starts one. */
+export function pageLines(items: readonly unknown[]): PdfLine[] {
+  const lines: PdfLine[] = [];
+  let current: PdfLine | null = null;
   let lastY: number | null = null;
+  let lineY: number | null = null;
+  let endedLine = false;
   for (const item of items) {
     if (!isTextItem(item)) continue;
-    const y = item.transform[5] ?? 0;
-    const size = Math.abs(item.transform[3] ?? 0) || 10;
-    if (lastY !== null && !out.endsWith('\n')) {
-      if (Math.abs(lastY - y) > size * 0.5) out += '\n';
-    }
-    if (lastY !== null && lastY - y > size * 1.8 && !out.endsWith('\n\n')) out += '\n';
-    out += item.str;
-    if (item.hasEOL) out += '\n';
+    const t = item.transform;
+    const y = t[5] ?? 0;
+    const size = Math.hypot(t[2] ?? 0, t[3] ?? 0) || 10;
+    const moved = lastY !== null && Math.abs(lastY - y) > size * 0.5;
+    // pdfjs marks line ends with empty items; a line holding only those is not a line yet, so the
+    // text that follows keeps the gap measured from the last line with text.
+    if (current === null || ((endedLine || moved) && current.text.trim().length > 0)) {
+      current = { text: '', size: 0, gapBefore: lineY === null ? 0 : Math.max(0, lineY - y) };
+      lines.push(current);
+    } else if (moved && lineY !== null) current.gapBefore = Math.max(0, lineY - y);
+    if (item.str.trim()) lineY = y;
+    current.text += item.str;
+    if (item.str.trim()) current.size = Math.max(current.size, size);
+    endedLine = item.hasEOL;
     lastY = y;
   }
+  return lines.filter((l) => l.text.trim().length > 0).map((l) => ({ ...l, size: l.size || 10 }));
+}
+
+/** The size most of the text is set in (by characters): anything clearly larger is a heading. */
+export function bodyTypeSize(pages: readonly PdfLine[][]): number {
+  const chars = new Map<number, number>();
+  for (const page of pages) for (const l of page) {
+    const key = Math.round(l.size * 2) / 2;
+    chars.set(key, (chars.get(key) ?? 0) + l.text.length);
+  }
+  let best = 10;
+  let most = -1;
+  for (const [size, n] of chars) if (n > most) [best, most] = [size, n];
+  return best;
+}
+
+const HEADING_SIZE_RATIO = 1.15;
+
+function isHeadingLine(line: PdfLine, body: number): boolean {
+  const t = line.text.trim();
+  // A title starts with a letter or number and is not a sentence: "(see below)." or a line of
+  // symbols in a larger font is not one.
+  return (
+    line.size >= body * HEADING_SIZE_RATIO &&
+    t.length <= 90 &&
+    /^[\p{L}\p{N}]/u.test(t) &&
+    /\p{L}{2}/u.test(t) &&
+    !/[,;:]$/.test(t) &&
+    !(/\.$/.test(t) && countWords(t) > 3) &&
+    countWords(t) <= 14
+  );
+}
+
+/**
+ * Rebuilds paragraphs: a vertical gap well above the type size is a paragraph break, and a line
+ * in heading type stands alone (blank lines around it), so "Chapter 2" set large directly above
+ * its first paragraph is still seen as a heading line.
+ */
+function pageText(lines: readonly PdfLine[], body: number): string {
+  let out = '';
+  let prevHeading = false;
+  lines.forEach((l, i) => {
+    const heading = isHeadingLine(l, body);
+    if (i > 0) out += heading || prevHeading || l.gapBefore > l.size * 1.8 ? '\n\n' : '\n';
+    out += l.text;
+    prevHeading = heading;
+  });
   return normalizeText(out);
+}
+
+/**
+ * Chapters from lines set in larger type. Sizes rank as levels (largest = 1) and
+ * `splitOnHeadings` picks the highest level that occurs twice, so a lone title above its
+ * chapters titles the book. A line repeated on several pages is a running head, not a heading.
+ */
+function chaptersFromTypeSize(pages: readonly PdfLine[][], body: number, fallbackTitle: string): Sections | null {
+  const seenOn = new Map<string, number>();
+  for (const page of pages) for (const t of new Set(page.filter((l) => isHeadingLine(l, body)).map((l) => l.text.trim()))) {
+    seenOn.set(t, (seenOn.get(t) ?? 0) + 1);
+  }
+  const isHeading = (l: PdfLine) => isHeadingLine(l, body) && (seenOn.get(l.text.trim()) ?? 0) <= 2;
+  const sizes = [...new Set(pages.flatMap((p) => p.filter(isHeading).map((l) => Math.round(l.size * 2) / 2)))].sort((a, b) => b - a);
+  if (sizes.length === 0) return null;
+  const levelOf = (size: number) => Math.min(6, sizes.indexOf(Math.round(size * 2) / 2) + 1);
+  const blocks: Block[] = [];
+  let paragraph: string[] = [];
+  const flush = () => {
+    const text = normalizeText(paragraph.join('\n')).trim();
+    if (text) blocks.push({ kind: 'text', text });
+    paragraph = [];
+  };
+  for (const page of pages) {
+    flush();
+    let last: Block | undefined;
+    for (const l of page) {
+      if (isHeading(l)) {
+        flush();
+        const level = levelOf(l.size);
+        // A heading wrapped onto two lines of the same type is one heading.
+        if (last?.kind === 'heading' && last.level === level) last.text = `${last.text} ${l.text.trim()}`;
+        else blocks.push((last = { kind: 'heading', level, text: l.text.trim().replace(/\s+/g, ' ') }));
+        continue;
+      }
+      if (l.gapBefore > l.size * 1.8) flush();
+      paragraph.push(l.text);
+      last = undefined;
+    }
+  }
+  flush();
+  const sections = splitOnHeadings(blocks, fallbackTitle);
+  return sections.outlineSource === 'headings' && sections.chapters.length >= 2 ? sections : null;
 }
 
 function pageGroups(pages: readonly string[]): Chapter[] {
@@ -111,7 +220,7 @@ export async function extractPdf(source: BookSource, options: ExtractOptions = {
     if (doc.numPages > limits.pdfMaxPages) {
       throw new PermanentError(`PDF has ${doc.numPages} pages (limit ${limits.pdfMaxPages})`, 'pdf_too_many_pages');
     }
-    const pages: string[] = [];
+    const pageLineSets: PdfLine[][] = [];
     let chars = 0;
     for (let i = 1; i <= doc.numPages; i++) {
       throwIfAborted(signal);
@@ -119,14 +228,16 @@ export async function extractPdf(source: BookSource, options: ExtractOptions = {
         const page = await doc.getPage(i);
         const content = await page.getTextContent();
         page.cleanup();
-        return pageText(content.items);
+        return pageLines(content.items);
       });
-      chars += text.length;
+      chars += text.reduce((n, l) => n + l.text.length + 1, 0);
       if (chars > limits.textMaxChars) {
         throw new PermanentError(`PDF text passes ${limits.textMaxChars} characters at page ${i} (limit)`, 'text_too_large');
       }
-      pages.push(text);
+      pageLineSets.push(text);
     }
+    const body = bodyTypeSize(pageLineSets);
+    const pages = pageLineSets.map((lines) => pageText(lines, body));
     const fullText = pages.join('\n\n');
     const sourceChars = nonWhitespaceLength(fullText);
     if (sourceChars === 0) {
@@ -161,6 +272,11 @@ export async function extractPdf(source: BookSource, options: ExtractOptions = {
         const text = pages.slice(starts[s]!.page, Math.max(end, starts[s]!.page + 1)).join('\n\n').trim();
         if (text) chapters.push({ title: starts[s]!.title, text, order: chapters.length });
       }
+    }
+    const bySize = chapters.length === 0 ? chaptersFromTypeSize(pageLineSets, body, fallbackTitle) : null;
+    if (bySize) {
+      chapters = bySize.chapters;
+      outlineSource = 'headings';
     }
     if (chapters.length === 0) {
       const byPattern = splitByPatterns(fullText, fallbackTitle);
