@@ -342,9 +342,16 @@ export async function extractEpub(source: BookSource, options: ExtractOptions = 
     }
     chapters.push({ title: chapterTitle ?? fallback ?? `Section ${chapters.length + 1}`, text, order: chapters.length });
   };
+  // EPUB 2's <guide> names a generated contents page (DocBook's bk01-toc.html) that sits in the
+  // spine like a chapter; like the nav document it is not reading text.
+  const contentsPages = new Set(
+    findAll(find(opf, 'guide') ?? { name: '', attrs: {}, children: [], text: '' }, 'reference')
+      .filter((r) => (r.attrs['type'] ?? '').toLowerCase() === 'toc' && r.attrs['href'])
+      .map((r) => resolveHref(rootfile, r.attrs['href']!)),
+  );
   for (const item of spine) {
     throwIfAborted(options.signal);
-    if (item.href === navItem?.href) continue; // the contents page is not reading text
+    if (item.href === navItem?.href || contentsPages.has(item.href)) continue; // the contents page is not reading text
     const xhtml = files.read(item.href);
     if (xhtml === undefined) continue; // a dangling spine entry; the text-share rule will notice
     const parsed = parseMarkup(xhtml, `EPUB chapter ${item.href}`, bounds);
