@@ -151,6 +151,9 @@ const CODE_LINE =
 
 const QUOTE = /[“”"]/g;
 
+/** "copyright (c) 1992, 1993, …": the notice up to the holder's name. */
+const COPYRIGHT_NOTICE = /(?:copyright|\(c\)|©)[\s\S]{0,400}?(?:\d{4})(?:[\s,–-]+\d{4})*/g;
+
 /** How much of the sample's start counts as the title page. */
 const TITLE_PAGE_CHARS = 400;
 /** A book naming its own kind ("Reference Manual", "a novel") is strong evidence. */
@@ -177,9 +180,11 @@ export function classifyHeuristically(input: ClassifyInput): Classification {
     why.set(type, list);
   };
 
+  // A copyright notice lists years ("Copyright 1992, 1993, … 2022") without telling a story.
+  const withoutNotices = lower.replace(COPYRIGHT_NOTICE, ' ');
   for (const [type, features] of Object.entries(FEATURES) as [ScoredType, Feature[]][]) {
     for (const f of features) {
-      const count = lower.match(f.pattern)?.length ?? 0;
+      const count = (f.label === 'years' ? withoutNotices : lower).match(f.pattern)?.length ?? 0;
       if (count === 0) continue;
       // log damping: one cue repeated fifty times must not outvote five different cues
       add(type, f.weight * Math.log1p(ratePer1000(count, words)), `${f.label} ×${count}`);

@@ -1,5 +1,7 @@
 /**
- * PDF via pdfjs-dist's legacy build (the one that runs in Node without DOM globals). Chapters come
+ * PDF text via poppler when installed (../poppler.ts, several times faster), else pdfjs-dist's
+ * legacy build (the one that runs in Node without DOM globals); both give lines with their type
+ * size and the outline, and the same chapter logic runs on either. Chapters come
  * from the outline (bookmarks) by destination page; without one, from lines set in larger type
  * than the body (real PDFs mark headings by size, not by blank lines); then from "Chapter N"
  * lines; without those, from groups of pages.
@@ -8,6 +10,8 @@ import { PermanentError } from '../../domain/errors.js';
 import { loadSource } from '../source.js';
 import { ingestLimits } from '../limits.js';
 import { checkPdfStreams } from '../pdf-streams.js';
+import { readWithPoppler, type PdfLine, type ReadPdf } from '../poppler.js';
+import type { IngestLimits } from '../limits.js';
 import { nonWhitespaceLength, normalizeText, titleFromFileName, throwIfAborted, FRONT_MATTER_MIN_WORDS, FRONT_MATTER_TITLE, countWords } from '../text.js';
 import type { BookSource, Chapter, ExtractOptions, ExtractedBook, Extractor, OutlineSource } from '../types.js';
 import { splitByPatterns } from './patterns.js';
@@ -35,12 +39,6 @@ function isTextItem(item: unknown): item is TextItemLike {
   return typeof item === 'object' && item !== null && 'str' in item && 'transform' in item;
 }
 
-/** One printed line: its text, its type size, and the vertical gap above it (0 at a page top). */
-export interface PdfLine {
-  text: string;
-  size: number;
-  gapBefore: number;
-}
 
 /** Groups text items into lines: a vertical move of more than half the type size starts one. */
 export function pageLines(items: readonly unknown[]): PdfLine[] {
@@ -182,18 +180,45 @@ function withPdfErrors<T>(what: string, fn: () => Promise<T>): Promise<T> {
   });
 }
 
-export async function extractPdf(source: BookSource, options: ExtractOptions = {}): Promise<ExtractedBook> {
-  const limits = ingestLimits(options.limits);
-  const { bytes, fileName } = await loadSource(source, options, limits.documentFileMaxBytes);
-  const signal = options.signal;
-  throwIfAborted(signal);
-  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 1024));
-  if (!head.includes('%PDF-')) throw new PermanentError('file is not a PDF (no %PDF header)', 'format_mismatch');
+const escapeRegExp = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-  // Before pdfjs: it would inflate a Flate bomb whole (see ../pdf-streams.ts).
-  checkPdfStreams(bytes, { streamMaxBytes: limits.pdfStreamMaxBytes, totalMaxBytes: limits.pdfStreamsMaxBytes }, signal);
-  throwIfAborted(signal);
+/**
+ * Chapters from bookmarks. A chapter starts where its title is printed on its page (searched
+ * from the previous cut, whitespace-tolerant), else at the top of the page: several short
+ * chapters on one page each get their own part of it, and no text is in two chapters.
+ */
+function chaptersAtBookmarks(pages: readonly string[], starts: readonly { title: string; page: number }[]): Chapter[] {
+  const pageStart: number[] = [];
+  let full = '';
+  for (const p of pages) {
+    pageStart.push(full.length);
+    full += `${p}\n\n`;
+  }
+  const cuts: number[] = [];
+  for (const s of starts) {
+    const from = Math.max(pageStart[s.page]!, cuts[cuts.length - 1] ?? 0);
+    const to = pageStart[s.page + 1] ?? full.length;
+    const words = s.title.split(/\s+/).filter(Boolean).slice(0, 12).map(escapeRegExp);
+    const m = words.length > 0 ? new RegExp(words.join('\\s+'), 'i').exec(full.slice(from, to)) : null;
+    cuts.push(m ? from + m.index : from);
+  }
+  const chapters: Chapter[] = [];
+  const preamble = full.slice(0, cuts[0]).trim();
+  if (countWords(preamble) >= FRONT_MATTER_MIN_WORDS) chapters.push({ title: FRONT_MATTER_TITLE, text: preamble, order: 0 });
+  starts.forEach((s, i) => {
+    const text = full.slice(cuts[i], cuts[i + 1] ?? full.length).trim();
+    if (text) chapters.push({ title: s.title, text, order: chapters.length });
+  });
+  return chapters;
+}
 
+/**
+ * Which reader makes the text: `auto` = poppler when installed (see ../poppler.ts), else pdfjs.
+ * `pdfjs` forces the fallback (tests of it, and the bench's side-by-side figures).
+ */
+export type PdfEngine = 'auto' | 'pdfjs';
+
+async function readWithPdfjs(bytes: Uint8Array, limits: IngestLimits, signal: AbortSignal | undefined): Promise<ReadPdf> {
   const pdfjs = await loadPdfJs();
   // pdfjs transfers (detaches) the buffer it is given; hand it a copy so the caller's stays usable.
   const task = pdfjs.getDocument({
@@ -210,98 +235,47 @@ export async function extractPdf(source: BookSource, options: ExtractOptions = {
     const doc = await withPdfErrors('document', () => task.promise);
     throwIfAborted(signal);
     const meta = await doc.getMetadata().catch(() => null);
-    const info = (meta?.info ?? {}) as Record<string, unknown>;
-    const metadata: Record<string, string> = { pages: String(doc.numPages) };
+    const raw = (meta?.info ?? {}) as Record<string, unknown>;
+    const info: Record<string, string> = {};
     for (const key of ['Title', 'Author', 'Subject', 'Keywords', 'Creator', 'Producer', 'CreationDate', 'Language']) {
-      const v = info[key];
-      if (typeof v === 'string' && v.trim()) metadata[key.toLowerCase()] = v.trim();
+      const v = raw[key];
+      if (typeof v === 'string' && v.trim()) info[key.toLowerCase()] = v.trim();
     }
-
     if (doc.numPages > limits.pdfMaxPages) {
       throw new PermanentError(`PDF has ${doc.numPages} pages (limit ${limits.pdfMaxPages})`, 'pdf_too_many_pages');
     }
-    const pageLineSets: PdfLine[][] = [];
+    const pages: PdfLine[][] = [];
     let chars = 0;
     for (let i = 1; i <= doc.numPages; i++) {
       throwIfAborted(signal);
-      const text = await withPdfErrors(`page ${i}`, async () => {
+      const lines = await withPdfErrors(`page ${i}`, async () => {
         const page = await doc.getPage(i);
         const content = await page.getTextContent();
         page.cleanup();
         return pageLines(content.items);
       });
-      chars += text.reduce((n, l) => n + l.text.length + 1, 0);
+      chars += lines.reduce((n, l) => n + l.text.length + 1, 0);
       if (chars > limits.textMaxChars) {
         throw new PermanentError(`PDF text passes ${limits.textMaxChars} characters at page ${i} (limit)`, 'text_too_large');
       }
-      pageLineSets.push(text);
+      pages.push(lines);
     }
-    const body = bodyTypeSize(pageLineSets);
-    const pages = pageLineSets.map((lines) => pageText(lines, body));
-    const fullText = pages.join('\n\n');
-    const sourceChars = nonWhitespaceLength(fullText);
-    if (sourceChars === 0) {
-      throw new PermanentError(`PDF has no extractable text in ${doc.numPages} page(s) (scanned images need OCR)`, 'no_text');
-    }
-
-    const fallbackTitle = metadata['title'] ?? titleFromFileName(fileName);
-    let chapters: Chapter[] = [];
-    let outlineSource: OutlineSource = 'outline';
-
-    const outline = await doc.getOutline().catch(() => null);
-    const starts: { title: string; page: number }[] = [];
-    for (const entry of outline ?? []) {
+    const outline: { title: string; page: number }[] = [];
+    for (const entry of (await doc.getOutline().catch(() => null)) ?? []) {
       try {
         const dest = typeof entry.dest === 'string' ? await doc.getDestination(entry.dest) : entry.dest;
         const ref = dest?.[0];
         if (ref === undefined || ref === null) continue;
         const page = typeof ref === 'number' ? ref : await doc.getPageIndex(ref as Parameters<typeof doc.getPageIndex>[0]);
         const title = entry.title.replace(/\s+/g, ' ').trim();
-        if (title) starts.push({ title, page });
+        if (title) outline.push({ title, page });
       } catch {
         // An unresolvable bookmark is skipped; the others still give a usable outline.
       }
     }
-    starts.sort((a, b) => a.page - b.page);
-    if (starts.length > 0) {
-      const preamble = pages.slice(0, starts[0]!.page).join('\n\n').trim();
-      if (countWords(preamble) >= FRONT_MATTER_MIN_WORDS) chapters.push({ title: FRONT_MATTER_TITLE, text: preamble, order: 0 });
-      for (let s = 0; s < starts.length; s++) {
-        const end = starts[s + 1]?.page ?? pages.length;
-        // Two bookmarks on one page share it; the later one would otherwise be empty.
-        const text = pages.slice(starts[s]!.page, Math.max(end, starts[s]!.page + 1)).join('\n\n').trim();
-        if (text) chapters.push({ title: starts[s]!.title, text, order: chapters.length });
-      }
-    }
-    const bySize = chapters.length === 0 ? chaptersFromTypeSize(pageLineSets, body, fallbackTitle) : null;
-    if (bySize) {
-      chapters = bySize.chapters;
-      outlineSource = 'headings';
-    }
-    if (chapters.length === 0) {
-      const byPattern = splitByPatterns(fullText, fallbackTitle);
-      if (byPattern.headings >= 2) {
-        chapters = byPattern.chapters;
-        outlineSource = 'patterns';
-      } else if (pages.length > 1) {
-        chapters = pageGroups(pages);
-        outlineSource = 'pages';
-      } else {
-        chapters = byPattern.chapters;
-        outlineSource = 'single';
-      }
-    }
+    const numPages = doc.numPages;
     await doc.destroy();
-    return {
-      format: 'pdf',
-      title: fallbackTitle,
-      author: metadata['author'] ?? null,
-      ...(metadata['language'] ? { language: metadata['language'] } : {}),
-      chapters,
-      outlineSource,
-      sourceChars,
-      metadata,
-    };
+    return { numPages, info, pages, outline };
   } catch (err) {
     throwIfAborted(signal);
     throw err;
@@ -311,4 +285,69 @@ export async function extractPdf(source: BookSource, options: ExtractOptions = {
   }
 }
 
+export async function extractPdf(source: BookSource, options: ExtractOptions & { pdfEngine?: PdfEngine } = {}): Promise<ExtractedBook> {
+  const limits = ingestLimits(options.limits);
+  const { bytes, fileName } = await loadSource(source, options, limits.documentFileMaxBytes);
+  const signal = options.signal;
+  throwIfAborted(signal);
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 1024));
+  if (!head.includes('%PDF-')) throw new PermanentError('file is not a PDF (no %PDF header)', 'format_mismatch');
+
+  // Before either reader: pdfjs would inflate a Flate bomb whole (see ../pdf-streams.ts), and the
+  // same bound keeps poppler's work proportionate.
+  checkPdfStreams(bytes, { streamMaxBytes: limits.pdfStreamMaxBytes, totalMaxBytes: limits.pdfStreamsMaxBytes }, signal);
+  throwIfAborted(signal);
+
+  const read = (options.pdfEngine !== 'pdfjs' ? await readWithPoppler(bytes, limits, signal) : null) ?? (await readWithPdfjs(bytes, limits, signal));
+  const metadata: Record<string, string> = { pages: String(read.numPages) };
+  for (const key of ['title', 'author', 'subject', 'keywords', 'creator', 'producer', 'creationdate', 'language']) {
+    const v = read.info[key];
+    if (v) metadata[key] = v;
+  }
+  const pageLineSets = read.pages;
+  const body = bodyTypeSize(pageLineSets);
+  const pages = pageLineSets.map((lines) => pageText(lines, body));
+  const fullText = pages.join('\n\n');
+  const sourceChars = nonWhitespaceLength(fullText);
+  if (sourceChars === 0) {
+    throw new PermanentError(`PDF has no extractable text in ${read.numPages} page(s) (scanned images need OCR)`, 'no_text');
+  }
+
+  const fallbackTitle = metadata['title'] ?? titleFromFileName(fileName);
+  let chapters: Chapter[] = [];
+  let outlineSource: OutlineSource = 'outline';
+  const starts = read.outline.filter((s) => s.page < pages.length).sort((a, b) => a.page - b.page);
+  if (starts.length > 0) chapters = chaptersAtBookmarks(pages, starts);
+  const bySize = chapters.length === 0 ? chaptersFromTypeSize(pageLineSets, body, fallbackTitle) : null;
+  if (bySize) {
+    chapters = bySize.chapters;
+    outlineSource = 'headings';
+  }
+  if (chapters.length === 0) {
+    const byPattern = splitByPatterns(fullText, fallbackTitle);
+    if (byPattern.headings >= 2) {
+      chapters = byPattern.chapters;
+      outlineSource = 'patterns';
+    } else if (pages.length > 1) {
+      chapters = pageGroups(pages);
+      outlineSource = 'pages';
+    } else {
+      chapters = byPattern.chapters;
+      outlineSource = 'single';
+    }
+  }
+  return {
+    format: 'pdf',
+    title: fallbackTitle,
+    author: metadata['author'] ?? null,
+    ...(metadata['language'] ? { language: metadata['language'] } : {}),
+    chapters,
+    outlineSource,
+    sourceChars,
+    metadata,
+  };
+}
+
 export const pdfExtractor: Extractor = { format: 'pdf', extract: extractPdf };
+
+export type { PdfLine } from '../poppler.js';
