@@ -9,7 +9,7 @@
  * wall-clock cap for a file that makes poppler spin.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from 'htmlparser2';
@@ -160,42 +160,54 @@ function parseXml(xml: string): Pick<ReadPdf, 'pages' | 'outline'> {
   return { pages, outline };
 }
 
-/** null when poppler is not installed; otherwise the book, or a PermanentError naming the cause. */
-export async function readWithPoppler(bytes: Uint8Array, limits: IngestLimits, signal?: AbortSignal): Promise<ReadPdf | null> {
-  const dir = await mkdtemp(join(tmpdir(), 'agentic-pdf-'));
+/**
+ * null when poppler is not installed; otherwise the book, or a PermanentError naming the cause.
+ * The processes are started before this returns its promise (the temp file is written
+ * synchronously), so the caller's own checks on the bytes overlap poppler's work.
+ */
+export function readWithPoppler(bytes: Uint8Array, limits: IngestLimits, signal?: AbortSignal): Promise<ReadPdf | null> {
+  let dir: string;
   try {
-    const file = join(dir, 'book.pdf');
-    await writeFile(file, bytes, { mode: 0o600 });
-    throwIfAborted(signal);
-    // Both at once (each process's start-up is a good part of a short book's time); too many
-    // pages stops pdftohtml as soon as pdfinfo says so.
-    const stop = new AbortController();
-    const xmlSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    dir = mkdtempSync(join(tmpdir(), 'agentic-pdf-'));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const file = join(dir, 'book.pdf');
+  // Both at once (each process's start-up is a good part of a short book's time); too many
+  // pages stops pdftohtml as soon as pdfinfo says so.
+  const stop = new AbortController();
+  const xmlSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  let infoRun: Promise<string>;
+  let xmlRun: Promise<string>;
+  try {
+    writeFileSync(file, bytes, { mode: 0o600 });
+    infoRun = run('pdfinfo', ['-enc', 'UTF-8', file], { signal, maxOutputBytes: 1 << 20, what: 'pdfinfo' });
     // XML escapes and per-line markup roughly triple the text; the text limit still applies below.
-    const xmlRun = run('pdftohtml', ['-xml', '-i', '-q', '-nodrm', '-enc', 'UTF-8', '-stdout', file], { signal: xmlSignal, maxOutputBytes: limits.textMaxChars * 4, what: 'pdftohtml' });
-    xmlRun.catch(() => undefined); // awaited below unless pdfinfo fails first
-    let info: Record<string, string>;
+    xmlRun = run('pdftohtml', ['-xml', '-i', '-q', '-nodrm', '-enc', 'UTF-8', '-stdout', file], { signal: xmlSignal, maxOutputBytes: limits.textMaxChars * 4, what: 'pdftohtml' });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    return Promise.reject(err);
+  }
+  xmlRun.catch(() => undefined); // awaited below unless pdfinfo fails first
+  const finish = async (): Promise<ReadPdf | null> => {
     try {
-      info = parseInfo(await run('pdfinfo', ['-enc', 'UTF-8', file], { signal, maxOutputBytes: 1 << 20, what: 'pdfinfo' }));
+      const info = parseInfo(await infoRun);
+      const numPages = Number(info['pages'] ?? 0);
+      if (numPages > limits.pdfMaxPages) throw new PermanentError(`PDF has ${numPages} pages (limit ${limits.pdfMaxPages})`, 'pdf_too_many_pages');
+      const xml = await xmlRun;
+      throwIfAborted(signal);
+      const parsed = parseXml(xml);
+      const chars = parsed.pages.reduce((n, p) => n + p.reduce((m, l) => m + l.text.length + 1, 0), 0);
+      if (chars > limits.textMaxChars) throw new PermanentError(`PDF text passes ${limits.textMaxChars} characters (limit)`, 'text_too_large');
+      return { numPages: numPages || parsed.pages.length, info, ...parsed };
     } catch (err) {
       stop.abort();
+      await xmlRun.catch(() => undefined); // gone before its file is removed
+      if (err instanceof NotInstalled) return null;
       throw err;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    const numPages = Number(info['pages'] ?? 0);
-    if (numPages > limits.pdfMaxPages) {
-      stop.abort();
-      throw new PermanentError(`PDF has ${numPages} pages (limit ${limits.pdfMaxPages})`, 'pdf_too_many_pages');
-    }
-    const xml = await xmlRun;
-    throwIfAborted(signal);
-    const parsed = parseXml(xml);
-    const chars = parsed.pages.reduce((n, p) => n + p.reduce((m, l) => m + l.text.length + 1, 0), 0);
-    if (chars > limits.textMaxChars) throw new PermanentError(`PDF text passes ${limits.textMaxChars} characters (limit)`, 'text_too_large');
-    return { numPages: numPages || parsed.pages.length, info, ...parsed };
-  } catch (err) {
-    if (err instanceof NotInstalled) return null;
-    throw err;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  };
+  return finish();
 }

@@ -293,12 +293,27 @@ export async function extractPdf(source: BookSource, options: ExtractOptions & {
   const head = new TextDecoder('latin1').decode(bytes.subarray(0, 1024));
   if (!head.includes('%PDF-')) throw new PermanentError('file is not a PDF (no %PDF header)', 'format_mismatch');
 
-  // Before either reader: pdfjs would inflate a Flate bomb whole (see ../pdf-streams.ts), and the
-  // same bound keeps poppler's work proportionate.
-  checkPdfStreams(bytes, { streamMaxBytes: limits.pdfStreamMaxBytes, totalMaxBytes: limits.pdfStreamsMaxBytes }, signal);
+  // The stream budget (../pdf-streams.ts) holds for both readers. pdfjs would inflate a Flate
+  // bomb whole, so it only starts after the check; poppler runs in its own processes, so it
+  // starts first and the check overlaps its work, stopping it if the book is refused.
+  const checkStreams = () => checkPdfStreams(bytes, { streamMaxBytes: limits.pdfStreamMaxBytes, totalMaxBytes: limits.pdfStreamsMaxBytes }, signal);
+  let read: ReadPdf | null = null;
+  if (options.pdfEngine !== 'pdfjs') {
+    const stop = new AbortController();
+    const pending = readWithPoppler(bytes, limits, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
+    pending.catch(() => undefined);
+    try {
+      checkStreams();
+      throwIfAborted(signal);
+    } catch (err) {
+      stop.abort();
+      await pending.catch(() => undefined);
+      throw err;
+    }
+    read = await pending;
+  } else checkStreams();
   throwIfAborted(signal);
-
-  const read = (options.pdfEngine !== 'pdfjs' ? await readWithPoppler(bytes, limits, signal) : null) ?? (await readWithPdfjs(bytes, limits, signal));
+  read ??= await readWithPdfjs(bytes, limits, signal);
   const metadata: Record<string, string> = { pages: String(read.numPages) };
   for (const key of ['title', 'author', 'subject', 'keywords', 'creator', 'producer', 'creationdate', 'language']) {
     const v = read.info[key];
