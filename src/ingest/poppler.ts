@@ -47,7 +47,12 @@ interface RunOptions {
 
 function run(cmd: string, args: string[], options: RunOptions): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: POPPLER_TIMEOUT_MS, killSignal: 'SIGKILL', ...(options.signal ? { signal: options.signal } : {}) });
+    // Under coreutils' `timeout`, so the cap holds even if the thread that started it is
+    // terminated (a cancelled stage): then nothing here is left to enforce a timer.
+    const child = spawn('timeout', ['-s', 'KILL', String(POPPLER_TIMEOUT_MS / 1000), cmd, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     let stderr = '';
@@ -69,7 +74,8 @@ function run(cmd: string, args: string[], options: RunOptions): Promise<string> 
     child.on('close', (code, signal) => {
       if (tooLarge) reject(new PermanentError(`PDF text passes ${options.maxOutputBytes} bytes of ${options.what} output (limit)`, 'text_too_large'));
       else if (options.signal?.aborted) reject(options.signal.reason ?? new Error('aborted'));
-      else if (signal) reject(new PermanentError(`PDF could not be parsed (${cmd} stopped by ${signal} after at most ${POPPLER_TIMEOUT_MS / 1000} s)`, 'corrupt_pdf'));
+      else if (code === 127) reject(new NotInstalled(cmd)); // timeout(1): command not found
+      else if (signal || code === 137 || code === 124) reject(new PermanentError(`PDF could not be parsed (${cmd} stopped after at most ${POPPLER_TIMEOUT_MS / 1000} s)`, 'corrupt_pdf'));
       else if (code !== 0) {
         if (/incorrect password|encrypted/i.test(stderr)) reject(new PermanentError('PDF is password-protected', 'encrypted_pdf'));
         else reject(new PermanentError(`PDF could not be parsed (${cmd}): ${stderr.trim().split('\n')[0] ?? `exit ${code}`}`, 'corrupt_pdf'));
