@@ -130,10 +130,11 @@ export const WorkerConfigSchema = z
       .default({ base_ms: 5_000, max_ms: 600_000 }),
     /** When set, overrides each book's own max_attempts column. */
     max_attempts: z.number().int().min(1).max(100).optional(),
+    // With `command`, an external embedder (ingest/external-embedder.ts) replaces the built-in one.
     embedder: z
-      .object({ dims: z.number().int().min(8).max(8192).default(256) })
+      .object({ dims: z.number().int().min(8).max(8192).default(256), command: z.string().min(1).optional(), args: z.array(z.string()).default([]), batch_size: z.number().int().min(1).max(4096).default(64), timeoutMs: positiveMs.default(60_000), env: z.record(z.string(), z.string()).optional(), cwd: z.string().optional() })
       .strict()
-      .default({ dims: 256 }),
+      .default({ dims: 256, args: [], batch_size: 64, timeoutMs: 60_000 }),
     strategies_file: z.string().min(1).optional(),
     low_confidence_threshold: z.number().min(0).max(1).default(0.5),
     lease_seconds: z.number().positive().optional(),

@@ -33,6 +33,7 @@ import type { Actor } from '../domain/actor.js';
 import { LibraryStore } from '../library/store.js';
 import { DEFAULT_STRATEGIES } from '../ingest/strategies.js';
 import { ExternalCommandClassifier } from '../ingest/classifier.js';
+import { ExternalCommandEmbedder } from '../ingest/external-embedder.js';
 import type { Classifier } from '../ingest/types.js';
 import { DEFAULT_WORKER_CONFIG, type WorkerConfig } from '../config/worker.js';
 import { InlineRunner, ThreadPool, type TaskRunner } from './pool.js';
@@ -233,9 +234,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
         },
       );
     }
+    const e = cfg.embedder;
+    const embedder = this.options.embedder ?? (e.command ? new ExternalCommandEmbedder({ command: [e.command, ...e.args], dims: e.dims, batchSize: e.batch_size, timeoutMs: e.timeoutMs, ...(e.env ? { env: e.env } : {}), ...(e.cwd ? { cwd: e.cwd } : {}) }) : undefined);
     return {
       classifier,
-      embedder: this.options.embedder,
+      embedder,
       embeddingDims: cfg.embedder.dims,
       strategies,
       lowConfidenceThreshold: cfg.low_confidence_threshold,

@@ -1,15 +1,17 @@
 /**
  * EPUB 2/3: container.xml → OPF (metadata, manifest, spine) → table of contents (nav.xhtml, else
- * NCX) for chapter titles → XHTML text of each spine document in reading order.
+ * NCX) → XHTML text of each spine document in reading order. A spine document may hold several
+ * chapters: it is split at the TOC entries pointing at fragments inside it, else at its h1/h2
+ * headings; nested TOC entries below the chapter level stay sections inside their chapter.
  */
 import { Parser } from 'htmlparser2';
 import { posix } from 'node:path';
 import { PermanentError } from '../../domain/errors.js';
 import { decodeText, loadSource } from '../source.js';
 import { ingestLimits } from '../limits.js';
-import { nonWhitespaceLength, titleFromFileName, throwIfAborted } from '../text.js';
+import { FRONT_MATTER_MIN_WORDS, FRONT_MATTER_TITLE, countWords, nonWhitespaceLength, titleFromFileName, throwIfAborted } from '../text.js';
 import type { BookSource, Chapter, ExtractOptions, ExtractedBook, Extractor, OutlineSource } from '../types.js';
-import { MarkupGuard, blocksToText, parseMarkup, type MarkupBounds } from './markup.js';
+import { MarkupGuard, blocksToText, parseMarkup, type Block, type MarkupBounds } from './markup.js';
 import { InflateBudget, ZipArchive } from '../zip.js';
 import type { IngestLimits } from '../limits.js';
 
@@ -130,27 +132,115 @@ class EpubFiles {
 
 interface TocEntry {
   file: string;
+  /** The id the entry points at inside `file`; null for the file's start. */
+  fragment: string | null;
   title: string;
+  /** 0 for top-level entries, 1 for their children… */
+  depth: number;
 }
 
+function fragmentOf(href: string): string | null {
+  const i = href.indexOf('#');
+  if (i < 0 || i === href.length - 1) return null;
+  try {
+    return decodeURIComponent(href.slice(i + 1));
+  } catch {
+    return href.slice(i + 1);
+  }
+}
+
+function tocEntry(fromFile: string, href: string, title: string, depth: number): TocEntry {
+  return { file: resolveHref(fromFile, href), fragment: fragmentOf(href), title, depth };
+}
+
+/** Nested `ol`/`ul` lists give the depth: a link in a list inside another list is a section. */
 function navToc(nav: XmlNode, navPath: string): TocEntry[] {
   const navs = findAll(nav, 'nav');
   const toc = navs.find((n) => (n.attrs['epub:type'] ?? n.attrs['type'] ?? '').split(/\s+/).includes('toc')) ?? navs[0];
   if (!toc) return [];
-  return findAll(toc, 'a')
-    .filter((a) => a.attrs['href'])
-    .map((a) => ({ file: resolveHref(navPath, a.attrs['href']!), title: clean(a.text) }))
-    .filter((e) => e.title.length > 0);
+  const out: TocEntry[] = [];
+  const visit = (node: XmlNode, depth: number) => {
+    for (const c of node.children) {
+      if (c.name === 'a' && c.attrs['href']) {
+        const title = clean(c.text);
+        if (title) out.push(tocEntry(navPath, c.attrs['href'], title, Math.max(0, depth - 1)));
+      } else visit(c, c.name === 'ol' || c.name === 'ul' ? depth + 1 : depth);
+    }
+  };
+  visit(toc, 0);
+  return out;
 }
 
 function ncxToc(ncx: XmlNode, ncxPath: string): TocEntry[] {
-  return findAll(ncx, 'navpoint').flatMap((p) => {
-    const label = p.children.find((c) => c.name === 'navlabel');
-    const content = p.children.find((c) => c.name === 'content');
-    const src = content?.attrs['src'];
-    const title = label ? clean(label.text) : '';
-    return src && title ? [{ file: resolveHref(ncxPath, src), title }] : [];
-  });
+  const out: TocEntry[] = [];
+  const visit = (node: XmlNode, depth: number) => {
+    for (const p of node.children) {
+      if (p.name !== 'navpoint') {
+        visit(p, depth);
+        continue;
+      }
+      const label = p.children.find((c) => c.name === 'navlabel');
+      const src = p.children.find((c) => c.name === 'content')?.attrs['src'];
+      const title = label ? clean(label.text) : '';
+      if (src && title) out.push(tocEntry(ncxPath, src, title, depth));
+      visit(p, depth + 1);
+    }
+  };
+  visit(ncx, 0);
+  return out;
+}
+
+/**
+ * The TOC entries that start chapters: the top level, or the level below when the top is a
+ * single entry (the book's own title above its chapters). Deeper entries are sections and stay
+ * inside their chapter's text, headings included.
+ */
+function chapterEntries(toc: readonly TocEntry[]): TocEntry[] {
+  if (toc.length === 0) return [];
+  const top = Math.min(...toc.map((e) => e.depth));
+  const atTop = toc.filter((e) => e.depth === top);
+  const level = atTop.length === 1 && toc.some((e) => e.depth === top + 1) ? top + 1 : top;
+  return toc.filter((e) => e.depth <= level);
+}
+
+interface Piece {
+  title: string | null;
+  blocks: Block[];
+}
+
+/**
+ * Splits one spine document at the TOC entries that point inside it. The text before the first
+ * target goes with the entry for the file itself when there is one, else it is front matter.
+ */
+function splitAtTargets(blocks: readonly Block[], entries: readonly TocEntry[]): Piece[] | null {
+  const at = new Map<string, TocEntry>();
+  for (const e of entries) if (e.fragment !== null && !at.has(e.fragment)) at.set(e.fragment, e);
+  if (at.size === 0) return null;
+  const whole = entries.find((e) => e.fragment === null);
+  const pieces: Piece[] = [{ title: whole?.title ?? null, blocks: [] }];
+  let found = 0;
+  for (const b of blocks) {
+    const target = b.anchors?.map((a) => at.get(a)).find((e) => e !== undefined);
+    if (target) {
+      at.delete(target.fragment!);
+      found++;
+      pieces.push({ title: target.title, blocks: [] });
+    }
+    pieces[pieces.length - 1]!.blocks.push(b);
+  }
+  return found > 0 ? pieces : null;
+}
+
+/** Several h1/h2 headings in one spine document (and no TOC targets inside it): split at them. */
+function splitAtHeadings(blocks: readonly Block[]): Piece[] | null {
+  const level = [1, 2].find((l) => blocks.filter((b) => b.kind === 'heading' && b.level === l).length >= 2);
+  if (level === undefined) return null;
+  const pieces: Piece[] = [{ title: null, blocks: [] }];
+  for (const b of blocks) {
+    if (b.kind === 'heading' && b.level <= level) pieces.push({ title: b.level === level ? b.text : null, blocks: [] });
+    pieces[pieces.length - 1]!.blocks.push(b);
+  }
+  return pieces;
 }
 
 export async function extractEpub(source: BookSource, options: ExtractOptions = {}): Promise<ExtractedBook> {
@@ -226,31 +316,58 @@ export async function extractEpub(source: BookSource, options: ExtractOptions = 
     if (ncxItem && ncxText) toc = ncxToc(parseXml(ncxText, `EPUB NCX ${ncxItem.href}`, bounds), ncxItem.href);
     if (toc.length > 0) tocSource = 'ncx';
   }
-  const tocTitle = new Map<string, string>();
-  for (const e of toc) if (!tocTitle.has(e.file)) tocTitle.set(e.file, e.title);
+  const starts = chapterEntries(toc);
+  const entriesFor = new Map<string, TocEntry[]>();
+  for (const e of starts) {
+    const list = entriesFor.get(e.file) ?? [];
+    list.push(e);
+    entriesFor.set(e.file, list);
+  }
 
   const chapters: Chapter[] = [];
   let sourceChars = 0;
   let titledByToc = 0;
   let titledByHeading = 0;
+  const addChapter = (title: string | null, blocks: readonly Block[], fallback: string | null) => {
+    // The chapter's own heading is its title, not its text.
+    const first = blocks.findIndex((b) => b.kind === 'heading');
+    const leadingHeading = first >= 0 && blocks.slice(0, first).every((b) => nonWhitespaceLength(b.text) === 0) ? blocks[first] : undefined;
+    const text = blocksToText(blocks.filter((b) => b !== leadingHeading));
+    if (nonWhitespaceLength(text) === 0) return; // cover, title page image, blank separator
+    let chapterTitle = title;
+    if (chapterTitle) titledByToc++;
+    else if (leadingHeading) {
+      chapterTitle = leadingHeading.text;
+      titledByHeading++;
+    }
+    chapters.push({ title: chapterTitle ?? fallback ?? `Section ${chapters.length + 1}`, text, order: chapters.length });
+  };
+  // EPUB 2's <guide> names a generated contents page (DocBook's bk01-toc.html) that sits in the
+  // spine like a chapter; like the nav document it is not reading text.
+  const contentsPages = new Set(
+    findAll(find(opf, 'guide') ?? { name: '', attrs: {}, children: [], text: '' }, 'reference')
+      .filter((r) => (r.attrs['type'] ?? '').toLowerCase() === 'toc' && r.attrs['href'])
+      .map((r) => resolveHref(rootfile, r.attrs['href']!)),
+  );
   for (const item of spine) {
     throwIfAborted(options.signal);
-    if (item.href === navItem?.href) continue; // the contents page is not reading text
+    if (item.href === navItem?.href || contentsPages.has(item.href)) continue; // the contents page is not reading text
     const xhtml = files.read(item.href);
     if (xhtml === undefined) continue; // a dangling spine entry; the text-share rule will notice
     const parsed = parseMarkup(xhtml, `EPUB chapter ${item.href}`, bounds);
-    const text = blocksToText(parsed.blocks.filter((b, i) => !(i === 0 && b.kind === 'heading')));
-    const chars = nonWhitespaceLength(blocksToText(parsed.blocks));
-    sourceChars += chars;
-    if (nonWhitespaceLength(text) === 0) continue; // cover, title page image, blank separator
-    const heading = parsed.blocks[0]?.kind === 'heading' ? parsed.blocks[0].text : null;
-    let chapterTitle = tocTitle.get(item.href);
-    if (chapterTitle) titledByToc++;
-    else if (heading) {
-      chapterTitle = heading;
-      titledByHeading++;
+    sourceChars += nonWhitespaceLength(blocksToText(parsed.blocks));
+    const entries = entriesFor.get(item.href) ?? [];
+    const pieces = splitAtTargets(parsed.blocks, entries) ?? (entries.length === 0 ? splitAtHeadings(parsed.blocks) : null);
+    if (!pieces) {
+      addChapter(entries[0]?.title ?? null, parsed.blocks, parsed.title);
+      continue;
     }
-    chapters.push({ title: chapterTitle ?? parsed.title ?? `Section ${chapters.length + 1}`, text, order: chapters.length });
+    const [preamble, ...rest] = pieces;
+    // A few words before the first target (a part title, an anchor line) join the first chapter.
+    if (preamble && (preamble.title !== null || countWords(blocksToText(preamble.blocks)) >= FRONT_MATTER_MIN_WORDS)) {
+      addChapter(preamble.title, preamble.blocks, FRONT_MATTER_TITLE);
+    } else if (preamble && rest[0]) rest[0].blocks.unshift(...preamble.blocks.filter((b) => b.kind === 'text'));
+    for (const p of rest) addChapter(p.title, p.blocks, parsed.title);
   }
   if (sourceChars === 0) throw new PermanentError('EPUB has no extractable text (spine documents are empty or images only)', 'no_text');
 

@@ -45,7 +45,11 @@ export class MarkupGuard {
   }
 }
 
-export type Block = { kind: 'heading'; level: number; text: string } | { kind: 'text'; text: string };
+/**
+ * `anchors`: the element ids (and `<a name>`s) opened since the previous block, so a table of
+ * contents entry pointing at `file.xhtml#ch2` can be matched to the block where chapter 2 starts.
+ */
+export type Block = ({ kind: 'heading'; level: number; text: string } | { kind: 'text'; text: string }) & { anchors?: string[] };
 
 export interface ParsedMarkup {
   title: string | null;
@@ -77,11 +81,19 @@ export function parseMarkup(html: string, what = 'HTML document', bounds: Markup
   let inTitle = false;
   let titleText = '';
   let heading: { level: number; text: string } | null = null;
+  let anchors: string[] = [];
+  const push = (block: Block) => {
+    if (anchors.length > 0) {
+      block.anchors = anchors;
+      anchors = [];
+    }
+    result.blocks.push(block);
+  };
 
   const flush = () => {
     const text = preDepth > 0 ? buffer.replace(/^\n+|\s+$/g, '') : buffer.replace(/\s+/g, ' ').trim();
     buffer = '';
-    if (text.length > 0) result.blocks.push({ kind: 'text', text });
+    if (text.length > 0) push({ kind: 'text', text });
   };
 
   const parser = new Parser(
@@ -92,6 +104,13 @@ export function parseMarkup(html: string, what = 'HTML document', bounds: Markup
         if (skipDepth > 0 || SKIP_TAGS.has(name)) {
           skipDepth++;
           return;
+        }
+        const anchor = attrs['id'] ?? (name === 'a' ? attrs['name'] : undefined);
+        if (anchor) {
+          // A block or heading ends the text before it first, so its id marks the block it opens,
+          // not the paragraph that precedes it. An id inside a paragraph lands on the next block.
+          if (BLOCK_TAGS.has(name) || HEADING.test(name)) flush();
+          anchors.push(anchor);
         }
         if (name === 'html') result.lang = attrs['lang'] ?? attrs['xml:lang'] ?? null;
         else if (name === 'title') inTitle = true;
@@ -130,7 +149,7 @@ export function parseMarkup(html: string, what = 'HTML document', bounds: Markup
           if (t) result.title ??= t;
         } else if (HEADING.test(name) && heading) {
           const text = heading.text.replace(/\s+/g, ' ').trim();
-          if (text) result.blocks.push({ kind: 'heading', level: heading.level, text });
+          if (text) push({ kind: 'heading', level: heading.level, text });
           heading = null;
         } else if (BLOCK_TAGS.has(name)) {
           flush();

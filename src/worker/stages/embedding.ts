@@ -1,7 +1,8 @@
 /**
  * embedding: one vector per stored chunk, by the configured embedder (built-in: offline
- * feature-hashed vectors computed in the thread pool), written in one transaction with the
- * move to complete.
+ * feature-hashed vectors computed in the thread pool; or an external command, see
+ * ingest/external-embedder.ts), written in one transaction with the move to complete. The
+ * embedder's name and dimension are stored in result_json.embedding.
  */
 import { PermanentError } from '../../domain/errors.js';
 import type { Stage, StageContext, StageResult } from '../stage.js';
@@ -23,6 +24,13 @@ export const embeddingStage: Stage = {
       throw new PermanentError(`embedder returned ${vectors.length} vectors for ${rows.length} chunks`, 'embedder_mismatch');
     }
     const dims = vectors[0]?.length ?? 0;
+    // Every vector of a book has the embedder's dimension, checked before anything is stored
+    // (an external command checks its own answers too; an in-process override may not).
+    const expected = custom ? custom.dims : ctx.settings.embeddingDims;
+    const wrong = vectors.findIndex((v) => v.length !== expected);
+    if (wrong >= 0) {
+      throw new PermanentError(`embedder returned a vector of dimension ${vectors[wrong]!.length} for chunk ${wrong}, expected ${expected}`, 'embedder_dims');
+    }
     const name = custom ? custom.name : `hashing-${ctx.settings.embeddingDims}`;
     let result: Record<string, unknown> = {};
     try {

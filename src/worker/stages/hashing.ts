@@ -3,7 +3,8 @@
  * head. A file whose content another live pipeline holds (complete, or in flight elsewhere)
  * becomes a terminal `duplicate` pointing at it; the check and the write of content_hash happen
  * in the same immediate transaction, so the unique index `pipelines_live_content` can never be
- * violated by two workers hashing copies at once.
+ * violated by two workers hashing copies at once. The book queued first is the original: when
+ * the live copy was queued later and is not yet past hashing, the copy becomes the duplicate.
  */
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../store/db.js';
@@ -11,19 +12,36 @@ import type { PipelineRow } from '../../store/pipeline-row.js';
 import type { Stage, StageContext, StageResult } from '../stage.js';
 import { PIPELINE_COLUMNS } from '../../store/pipeline-row.js';
 
-/** Prepared once per connection: the lookup runs inside the commit's write transaction. */
-const liveCopyStmts = new WeakMap<Db, Statement>();
-function liveCopyStmt(db: Db): Statement {
-  let stmt = liveCopyStmts.get(db);
-  if (!stmt) {
-    stmt = db.prepare(
-      // live_hash is set only while a book is live (trigger-maintained, uniquely indexed).
-      `SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE live_hash = ? AND id <> ? LIMIT 1`,
-    );
-    liveCopyStmts.set(db, stmt);
-  }
-  return stmt;
+interface Stmts {
+  liveCopy: Statement;
+  rowid: Statement;
 }
+
+/** Prepared once per connection: the lookups run inside the commit's write transaction. */
+const stmtsByDb = new WeakMap<Db, Stmts>();
+function stmts(db: Db): Stmts {
+  let s = stmtsByDb.get(db);
+  if (!s) {
+    s = {
+      // live_hash is set only while a book is live (trigger-maintained, uniquely indexed).
+      liveCopy: db.prepare(`SELECT rowid AS queue_rowid, ${PIPELINE_COLUMNS} FROM pipelines WHERE live_hash = ? AND id <> ? LIMIT 1`),
+      rowid: db.prepare('SELECT rowid AS queue_rowid FROM pipelines WHERE id = ?'),
+    };
+    stmtsByDb.set(db, s);
+  }
+  return s;
+}
+
+/** Queue order: created_at, then insertion order (a batch queues many books in one millisecond). */
+function queuedBefore(a: { created_at: number; queue_rowid: number }, b: { created_at: number; queue_rowid: number }): boolean {
+  return a.created_at < b.created_at || (a.created_at === b.created_at && a.queue_rowid < b.queue_rowid);
+}
+
+/**
+ * States in which a later-queued copy gives way to the book queued first: it has not been
+ * hashed yet (or is being hashed), so nothing has been built on it.
+ */
+const YIELDING_STATES = new Set(['detected', 'hashing']);
 
 export const hashingStage: Stage = {
   name: 'hashing',
@@ -36,8 +54,33 @@ export const hashingStage: Stage = {
       patch: { content_hash: hash, size, format },
       info: { size, format, hash: hash.slice(0, 12) },
       redirect: () => {
-        const other = liveCopyStmt(db).get(hash, p.id) as PipelineRow | undefined;
+        const { liveCopy, rowid } = stmts(db);
+        const other = liveCopy.get(hash, p.id) as (PipelineRow & { queue_rowid: number }) | undefined;
         if (!other) return undefined;
+        const self = { created_at: p.created_at, queue_rowid: (rowid.get(p.id) as { queue_rowid: number }).queue_rowid };
+        if (queuedBefore(self, other) && YIELDING_STATES.has(other.state)) {
+          // This book was queued first: it is the original, whichever worker hashed first. The
+          // copy (not yet past hashing) becomes the duplicate; a worker hashing it loses its
+          // compare-and-swap and lets it go.
+          ctx.services.pipelines.transitionInTx({
+            id: other.id,
+            from: other.state,
+            to: 'duplicate',
+            actor: ctx.actor,
+            note: `same content as ${p.id.slice(0, 8)}, queued before it`,
+            patch: { duplicate_of: p.id },
+            releaseLease: true,
+          });
+          ctx.services.audit.append({
+            action: 'DUPLICATE_DETECTED',
+            actor: ctx.actor,
+            pipeline_id: other.id,
+            before: other.state,
+            after: 'duplicate',
+            details: { duplicate_of: p.id, original_state: 'hashing', source_path: other.source_path, reason: 'queued after the original' },
+          });
+          return undefined;
+        }
         return {
           to: 'duplicate',
           patch: { content_hash: hash, size, format, duplicate_of: other.id },
