@@ -54,8 +54,9 @@ export const CLAIM_TARGET: Record<(typeof CLAIMABLE_STATES)[number], PipelineSta
 export const TRANSITIONS: Record<PipelineState, readonly PipelineState[]> = {
   detected: ['hashing', 'duplicate', 'failed', 'rejected'],
   hashing: ['classifying', 'duplicate', 'needs_retry', 'failed', 'rejected', 'detected'],
-  classifying: ['selecting_strategy', 'needs_retry', 'failed', 'rejected', 'detected'],
-  selecting_strategy: ['processing', 'needs_retry', 'failed', 'rejected', 'detected'],
+  // → duplicate: a later-queued copy gives way to the book queued first (nothing is built yet).
+  classifying: ['selecting_strategy', 'duplicate', 'needs_retry', 'failed', 'rejected', 'detected'],
+  selecting_strategy: ['processing', 'duplicate', 'needs_retry', 'failed', 'rejected', 'detected'],
   processing: ['validating', 'needs_retry', 'failed', 'rejected', 'detected'],
   // validating → processing is the single re-run with a fallback strategy.
   validating: ['pending_approval', 'processing', 'needs_retry', 'failed', 'rejected', 'detected'],

@@ -67,3 +67,22 @@ describe('the book queued first is the original', () => {
     expect([b.state, b.duplicate_of]).toEqual(['duplicate', idA]);
   });
 });
+
+describe('the book queued first is the original, also when the copy got ahead', () => {
+  it('when the later copy is already classifying (hashed first): it gives way and becomes the duplicate', async () => {
+    // B (queued second, higher priority) is hashed first and held in classifying by a slow
+    // worker; A is hashed meanwhile by a second worker and must still be the original.
+    const { services, idA, idB } = await twoBooks({ a: 5, b: 1 });
+    const slow = worker(services, { stageDelaysMs: { classifying: 1500 } });
+    await slow.start();
+    await waitForState(services, idB, 'classifying');
+    const fast = worker(services);
+    await fast.start();
+    await Promise.all([slow.finished, fast.finished]);
+    expect(services.pipelines.require(idA).state).toBe('pending_approval');
+    const b = services.pipelines.require(idB);
+    expect([b.state, b.duplicate_of]).toEqual(['duplicate', idA]);
+    const audit = services.audit.query({ pipelineId: idB, action: 'DUPLICATE_DETECTED' });
+    expect(audit).toHaveLength(1);
+  });
+});

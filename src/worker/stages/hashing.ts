@@ -4,7 +4,8 @@
  * becomes a terminal `duplicate` pointing at it; the check and the write of content_hash happen
  * in the same immediate transaction, so the unique index `pipelines_live_content` can never be
  * violated by two workers hashing copies at once. The book queued first is the original: when
- * the live copy was queued later and is not yet past hashing, the copy becomes the duplicate.
+ * the live copy was queued later and is not yet past hashing, the copy becomes the duplicate
+ * (also while it is classifying or selecting a strategy: nothing is built on it before processing).
  */
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../store/db.js';
@@ -38,10 +39,10 @@ function queuedBefore(a: { created_at: number; queue_rowid: number }, b: { creat
 }
 
 /**
- * States in which a later-queued copy gives way to the book queued first: it has not been
- * hashed yet (or is being hashed), so nothing has been built on it.
+ * States in which a later-queued copy gives way to the book queued first: nothing has been built
+ * on it yet (processing writes the library rows; from there on the copy is kept as it is).
  */
-const YIELDING_STATES = new Set(['detected', 'hashing']);
+const YIELDING_STATES = new Set(['detected', 'hashing', 'classifying', 'selecting_strategy']);
 
 export const hashingStage: Stage = {
   name: 'hashing',
@@ -77,7 +78,7 @@ export const hashingStage: Stage = {
             pipeline_id: other.id,
             before: other.state,
             after: 'duplicate',
-            details: { duplicate_of: p.id, original_state: 'hashing', source_path: other.source_path, reason: 'queued after the original' },
+            details: { duplicate_of: p.id, original_state: p.state, source_path: other.source_path, reason: 'queued after the original' },
           });
           return undefined;
         }
