@@ -6,10 +6,11 @@
  * library, so that is a permanent failure naming both sizes. A command that fails, hangs or
  * cannot start is transient (a model loading, a service briefly down): the book is retried.
  *
- * The command runs in its own process group, killed whole on timeout, abort, or our exit.
+ * The command runs through runExternalCommand: its own process group under a watchdog, killed
+ * whole on timeout, abort, our exit, or our death by SIGKILL.
  */
-import { spawn } from 'node:child_process';
-import { PermanentError, TransientError } from '../domain/errors.js';
+import { PermanentError } from '../domain/errors.js';
+import { runExternalCommand } from './external-command.js';
 import { throwIfAborted } from './text.js';
 import type { Embedder, StageOptions } from './types.js';
 
@@ -28,16 +29,6 @@ export const DEFAULT_EMBEDDER_BATCH = 64;
 export const DEFAULT_EMBEDDER_TIMEOUT_MS = 60_000;
 /** Caps what a misbehaving command can make us buffer (a 64 × 4096 batch is ~5 MB of JSON). */
 const MAX_OUTPUT_BYTES = 64 << 20;
-
-const liveGroups = new Set<number>();
-let exitHook = false;
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
 
 export class ExternalCommandEmbedder implements Embedder {
   readonly name: string;
@@ -85,70 +76,22 @@ export class ExternalCommandEmbedder implements Embedder {
     });
   }
 
-  private runBatch(texts: readonly string[], signal?: AbortSignal): Promise<unknown> {
-    const [program, ...args] = this.options.command;
-    return new Promise((resolve, reject) => {
-      const child = spawn(program!, args, {
-        detached: process.platform !== 'win32',
-        stdio: ['pipe', 'pipe', 'pipe'],
-        ...(this.options.cwd ? { cwd: this.options.cwd } : {}),
-        env: { ...process.env, ...this.options.env },
-      });
-      const group = process.platform !== 'win32' ? child.pid : undefined;
-      if (group !== undefined) {
-        if (!exitHook) {
-          exitHook = true;
-          process.on('exit', () => liveGroups.forEach(killGroup));
-        }
-        liveGroups.add(group);
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let stderr = '';
-      let settled = false;
-      const kill = () => (group !== undefined ? killGroup(group) : child.kill('SIGKILL'));
-      const finish = (err: unknown, value?: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (group !== undefined) liveGroups.delete(group);
-        signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve(value);
-      };
-      const timer = setTimeout(() => {
-        kill();
-        finish(new TransientError(`external embedder timed out after ${this.timeoutMs} ms (killed)`, 'embedder_timeout'));
-      }, this.timeoutMs);
-      const onAbort = () => {
-        kill();
-        finish(signal?.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted', 'AbortError'));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      child.on('error', (err) => finish(new TransientError(`external embedder could not be started: ${err.message}`, 'embedder_spawn')));
-      child.stdout.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_OUTPUT_BYTES) {
-          kill();
-          finish(new TransientError(`external embedder printed more than ${MAX_OUTPUT_BYTES} bytes`, 'embedder_output'));
-        } else chunks.push(c);
-      });
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
-      child.on('close', (code, sig) => {
-        if (settled) return;
-        if (code !== 0) {
-          const last = stderr.trim().split('\n').pop() ?? '';
-          finish(new TransientError(`external embedder ${sig ? `was killed by ${sig}` : `exited with code ${code}`}${last ? `: ${last}` : ''}`, 'embedder_failed'));
-          return;
-        }
-        try {
-          finish(null, JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch {
-          finish(new PermanentError('external embedder printed something that is not JSON', 'embedder_output'));
-        }
-      });
-      child.stdin.on('error', () => undefined); // a command that exits without reading is reported on close
-      child.stdin.end(JSON.stringify({ dims: this.dims, texts }));
+  private async runBatch(texts: readonly string[], signal?: AbortSignal): Promise<unknown> {
+    const stdout = await runExternalCommand({
+      label: 'external embedder',
+      code: 'embedder',
+      command: this.options.command,
+      input: JSON.stringify({ dims: this.dims, texts }),
+      timeoutMs: this.timeoutMs,
+      maxOutputBytes: MAX_OUTPUT_BYTES,
+      env: this.options.env,
+      cwd: this.options.cwd,
+      signal,
     });
+    try {
+      return JSON.parse(stdout);
+    } catch {
+      throw new PermanentError('external embedder printed something that is not JSON', 'embedder_output');
+    }
   }
 }
