@@ -12,12 +12,11 @@
  *   classified in each confidence band, how many are right.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, type BenchContext, type BenchResult } from '../types.js';
 import { createServices } from '../../src/services.js';
-import { hashFile } from '../../src/ingest/hash.js';
+import { queueFolder } from '../queue-folder.js';
 import { extractBook } from '../../src/ingest/extract.js';
 import { extractPdf } from '../../src/ingest/formats/pdf.js';
 import { classifyHeuristically, classifyInputFor } from '../../src/ingest/heuristic.js';
@@ -116,16 +115,7 @@ function runWorker(db: string): Promise<number | null> {
 
 async function throughput(ctx: BenchContext, dir: string, processes: number): Promise<BenchResult> {
   const db = path.join(ctx.tmpDir, `ingest-${processes}.db`);
-  const services = createServices(db);
-  try {
-    const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
-    const hashed = await Promise.all(files.map(async (f) => ({ f, ...(await hashFile(f)) })));
-    services.db.transaction(() => {
-      for (const h of hashed) services.enqueuer.record({ path: h.f, hash: h.hash, size: h.size, priority: 5, actor: 'system:bench' });
-    }).immediate();
-  } finally {
-    services.close();
-  }
+  await queueFolder(db, dir);
   const t0 = performance.now();
   const codes = await Promise.all(Array.from({ length: processes }, () => runWorker(db)));
   const seconds = (performance.now() - t0) / 1000;

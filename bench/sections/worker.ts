@@ -12,13 +12,12 @@
  *   book, with no stage work, on this section's copy of the generated database (ms/book).
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, type BenchContext, type BenchResult } from '../types.js';
 import { createServices } from '../../src/services.js';
 import { writeLibrary } from '../../test/fixtures/books.js';
-import { hashFile } from '../../src/ingest/hash.js';
+import { queueFolder } from '../queue-folder.js';
 import type { PipelineState } from '../../src/domain/states.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -44,19 +43,6 @@ function runWorker(db: string): Promise<WorkerRun> {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('exit', (code) => resolve({ pid: child.pid ?? -1, spawnedAt, code, stderr }));
   });
-}
-
-async function queueFolder(db: string, dir: string): Promise<void> {
-  const services = createServices(db);
-  try {
-    const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
-    const hashed = await Promise.all(files.map(async (f) => ({ f, ...(await hashFile(f)) })));
-    services.db.transaction(() => {
-      for (const h of hashed) services.enqueuer.record({ path: h.f, hash: h.hash, size: h.size, priority: 5, actor: 'system:bench' });
-    }).immediate();
-  } finally {
-    services.close();
-  }
 }
 
 const plural = (n: number) => `${n} process${n > 1 ? 'es' : ''}`;

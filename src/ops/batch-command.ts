@@ -11,7 +11,7 @@ import { BOOK_TYPES } from '../domain/states.js';
 import { escapeControl } from '../text/escape.js';
 import { formatConfidence, formatCount, shortId, table } from '../cli/format.js';
 import type { BatchFilter, BatchOperation, BatchPreviewBook } from './types.js';
-import { BatchTooLargeError } from './batch.js';
+import { BatchTooLargeError, batchResultToJson } from './batch.js';
 import { MAX_GLOB_LENGTH, parseWhen, validateFilter } from './batch-filter.js';
 import { CONFIG_FLAG, listFlag, numberListFlag, optionalNumber, opsFor } from './cli-support.js';
 
@@ -130,16 +130,7 @@ More matches than --max (default 50) is refused with exit 2.`,
       }
       const result = ops.batch.apply(preview, ctx.actor);
       if (ctx.json) {
-        ctx.out.json({
-          dry_run: false,
-          operation: preview.operation,
-          matched: preview.matched,
-          affected: result.affected,
-          affected_ids: result.affected_ids,
-          skipped: result.skipped,
-          audit_id: result.audit_id,
-          filter: filterDoc,
-        });
+        ctx.out.json(batchResultToJson(preview, result));
       } else {
         ctx.out.line(
           `${name}: ${formatCount(result.affected)} of ${formatCount(preview.matched)} book${preview.matched === 1 ? '' : 's'} done` +

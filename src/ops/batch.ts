@@ -63,6 +63,20 @@ function stallForTest(chunk: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }
 
+/** An applied batch as a document: the one `--json` / MCP shape for what a batch did. */
+export function batchResultToJson(preview: BatchPreview, result: BatchResult) {
+  return {
+    dry_run: false,
+    operation: preview.operation,
+    matched: preview.matched,
+    affected: result.affected,
+    affected_ids: result.affected_ids,
+    skipped: result.skipped,
+    audit_id: result.audit_id,
+    filter: preview.filter,
+  };
+}
+
 export class BatchTooLargeError extends InputError {
   override name = 'BatchTooLargeError';
   constructor(

@@ -3,34 +3,16 @@
  * and every database gauge is checked against the file itself; readiness follows the file being
  * replaced by garbage and restored; only GET/HEAD on exact paths answer.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { initDb, runCli, spawnCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/tmp.js';
-import { writeLibrary } from '../fixtures/books.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
 import { collect, exitOf, waitFor, withDb } from '../worker/support.js';
-import { boundPort, eventually, parseScrape, request } from './support.js';
+import { boundPort, eventually, killedAfterEach, parseScrape, queuedLibrary, request } from './support.js';
 
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) {
-    if (c.exitCode === null && c.signalCode === null) {
-      c.kill('SIGKILL');
-      await exitOf(c);
-    }
-  }
-});
-
-function setup(n: number): { dir: string; db: string } {
-  const dir = tempDir('ap-serve-');
-  writeLibrary(path.join(dir, 'lib'), n, { seed: 13 });
-  const db = initDb(path.join(dir, 'pipeline.db'));
-  const q = runCli(['batch-queue', path.join(dir, 'lib'), '--db', db]);
-  expect(q.code, q.stderr).toBe(0);
-  return { dir, db };
-}
+const children = killedAfterEach();
+const setup = (n: number) => queuedLibrary(n, 13, 'ap-serve-');
 
 async function serve(db: string): Promise<{ port: number; child: ChildProcess; stderr: () => string }> {
   const child = spawnCli(['serve', '--db', db, '--listen', '127.0.0.1:0']);

@@ -5,7 +5,12 @@
  */
 import http from 'node:http';
 import type { ChildProcess } from 'node:child_process';
-import { waitFor } from '../worker/support.js';
+import path from 'node:path';
+import { afterEach, expect } from 'vitest';
+import { exitOf, waitFor } from '../worker/support.js';
+import { initDb, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+import { writeLibrary } from '../fixtures/books.js';
 
 export interface HttpReply {
   status: number;
@@ -107,4 +112,28 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, what: stri
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Child processes a test started: each still running is killed (and awaited) after the test. */
+export function killedAfterEach(): ChildProcess[] {
+  const children: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const c of children.splice(0)) {
+      if (c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGKILL');
+        await exitOf(c);
+      }
+    }
+  });
+  return children;
+}
+
+/** A temp folder with a library of n books, all queued in a fresh database. */
+export function queuedLibrary(n: number, seed: number, prefix: string): { dir: string; db: string } {
+  const dir = tempDir(prefix);
+  writeLibrary(path.join(dir, 'lib'), n, { seed });
+  const db = initDb(path.join(dir, 'pipeline.db'));
+  const q = runCli(['batch-queue', path.join(dir, 'lib'), '--db', db]);
+  expect(q.code, q.stderr).toBe(0);
+  return { dir, db };
 }

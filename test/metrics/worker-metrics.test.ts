@@ -2,34 +2,16 @@
  * Issue #13: `worker --metrics` against real books, and the circuit breaker around a real
  * external classifier command that fails, is refused while open, half-opens and closes.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { initDb, runCli, spawnCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/tmp.js';
-import { writeLibrary } from '../fixtures/books.js';
+import { spawnSync } from 'node:child_process';
+import { runCli, spawnCli } from '../helpers/cli.js';
 import { collect, exitOf, parseLogLines, waitFor, withDb } from '../worker/support.js';
-import { boundPort, eventually, parseScrape, request } from './support.js';
+import { boundPort, eventually, killedAfterEach, parseScrape, queuedLibrary, request } from './support.js';
 
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) {
-    if (c.exitCode === null && c.signalCode === null) {
-      c.kill('SIGKILL');
-      await exitOf(c);
-    }
-  }
-});
-
-function setup(n: number): { dir: string; db: string } {
-  const dir = tempDir('ap-wmetrics-');
-  writeLibrary(path.join(dir, 'lib'), n, { seed: 17 });
-  const db = initDb(path.join(dir, 'pipeline.db'));
-  const q = runCli(['batch-queue', path.join(dir, 'lib'), '--db', db]);
-  expect(q.code, q.stderr).toBe(0);
-  return { dir, db };
-}
+const children = killedAfterEach();
+const setup = (n: number) => queuedLibrary(n, 17, 'ap-wmetrics-');
 
 const count = (db: string, sql: string) => withDb(db, (d) => (d.prepare(sql).get() as { n: number }).n);
 

@@ -8,6 +8,7 @@
 import { InputError } from '../../domain/errors.js';
 import type { BatchFilter, BatchOperation, BatchPreview } from '../../ops/types.js';
 import { parseWhen, validateFilter, validateOperation } from '../../ops/batch-filter.js';
+import { batchResultToJson } from '../../ops/batch.js';
 import { batchFilterShape, batchResultSchema, priority, reason } from '../schemas.js';
 import { DESTRUCTIVE, WRITE, type ToolContext, type ToolSpec } from '../tool-spec.js';
 import { fitRows } from '../bounded.js';
@@ -101,17 +102,7 @@ async function runBatch(tool: string, args: FilterArgs, operation: BatchOperatio
     throw new InputError('this server requires a person to confirm each execution (--confirm-with-human) and this client cannot ask (no elicitation support): nothing was changed');
   }
   const preview = tokens.redeem(args.preview_token, binding);
-  const result = ops.batch.apply(preview, actor());
-  return {
-    dry_run: false,
-    operation: preview.operation,
-    matched: preview.matched,
-    affected: result.affected,
-    affected_ids: result.affected_ids,
-    skipped: result.skipped,
-    audit_id: result.audit_id,
-    filter: preview.filter,
-  };
+  return batchResultToJson(preview, ops.batch.apply(preview, actor()));
 }
 
 const PREVIEW_NOTE =
