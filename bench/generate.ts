@@ -25,11 +25,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { openDatabase } from '../src/store/db.js';
-import { auditRowHash } from '../src/store/audit.js';
+import { openDatabase } from '../src/db/db.js';
+import { auditRowHash } from '../src/db/audit.js';
 import { BOOK_TYPES, type PipelineState } from '../src/domain/states.js';
 import { createRng } from '../src/demo/genres.js';
-import { DEAD_STATES } from '../src/store/migrations.js';
+import { DEAD_STATES } from '../src/db/migrations.js';
 
 export interface GenerateOptions {
   dbPath: string;

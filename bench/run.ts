@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { generate } from './generate.js';
-import { MIGRATIONS } from '../src/store/migrations.js';
+import { MIGRATIONS } from '../src/db/migrations.js';
 import type { BenchContext, BenchResult, BenchSection } from './types.js';
 import { copyDatabaseForBench, flushToDisk, meetsGoal } from './types.js';
 

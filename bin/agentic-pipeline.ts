@@ -10,7 +10,7 @@ import { formatFlagRows, formatHelp, formatHelpRow, GLOBAL_FLAGS, parseArgs } fr
 import { CONSOLE_FLAGS, DEMO_FLAGS, DEMO_SUMMARY } from '../src/cli/entry-flags.js';
 import { createContext } from '../src/cli/context.js';
 import { InputError } from '../src/domain/errors.js';
-import { DatabaseMissingError } from '../src/store/db.js';
+import { DatabaseMissingError } from '../src/db/db.js';
 import { didYouMean } from '../src/cli/suggest.js';
 import { escapeControl } from '../src/text/escape.js';
 
@@ -60,7 +60,7 @@ Run 'agentic-pipeline <command> --help' for a command's flags, and
 /** "0.1.0" and the schema it understands: a database newer than that is refused, not misread. */
 async function printVersion(json: boolean): Promise<void> {
   const { createRequire } = await import('node:module');
-  const { MIGRATIONS } = await import('../src/store/migrations.js');
+  const { MIGRATIONS } = await import('../src/db/migrations.js');
   const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
   const schema = MIGRATIONS.length;
   process.stdout.write(json ? JSON.stringify({ version: pkg.version, schema_version: schema }) + '\n' : `agentic-pipeline ${pkg.version} (database schema version ${schema})\n`);

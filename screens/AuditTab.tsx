@@ -4,7 +4,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { TableColumn } from '../components/WindowedTable.js';
 import { useTheme, type Glyphs } from '../components/theme.js';
 import { useAudit } from '../store/context.js';
-import type { AuditRow } from '../src/store/audit.js';
+import type { AuditRow } from '../src/db/audit.js';
 import { formatTime, shortId } from '../src/cli/format.js';
 import { describeAuditFilter } from '../store/sources.js';
 import { auditSummary } from './describe.js';

@@ -2,7 +2,7 @@
 import type { ReactNode } from 'react';
 import type { TableColumn } from '../components/WindowedTable.js';
 import { useFailed } from '../store/context.js';
-import type { PipelineRow } from '../src/store/pipeline-row.js';
+import type { PipelineRow } from '../src/db/pipeline-row.js';
 import { shortId } from '../src/cli/format.js';
 import { formatShortDateTime } from '../src/text/format.js';
 import { errorSentence } from '../src/domain/error-text.js';

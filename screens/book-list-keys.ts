@@ -3,7 +3,7 @@
  * a keyset window, details read the selected book as it is now, and a new filter starts again
  * from the top. The tab adds its own row keys and what its selection enables.
  */
-import type { PipelineRow } from '../src/store/pipeline-row.js';
+import type { PipelineRow } from '../src/db/pipeline-row.js';
 import { FILTER_GRAMMAR_HINT } from '../store/filter-grammar.js';
 import type { ListIntent } from '../store/window-nav.js';
 import { bookStory } from './book-story.js';

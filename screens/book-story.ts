@@ -6,8 +6,8 @@
  */
 import path from 'node:path';
 import type { Services } from '../src/services.js';
-import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { readHistoryRows } from '../src/store/history.js';
+import type { PipelineRow } from '../src/db/pipeline-row.js';
+import { readHistoryRows } from '../src/db/history.js';
 import { errorSentence } from '../src/domain/error-text.js';
 import { escapeControl } from '../src/text/escape.js';
 import { formatCount, formatDateTime, formatMs, plural } from '../src/text/format.js';

@@ -4,8 +4,8 @@
  * the controller so a confirmation names a book exactly as the list shows it.
  */
 import path from 'node:path';
-import type { AuditRow } from '../src/store/audit.js';
-import { auditToJson } from '../src/store/audit.js';
+import type { AuditRow } from '../src/db/audit.js';
+import { auditToJson } from '../src/db/audit.js';
 import type { StuckBook } from '../src/ops/types.js';
 import { formatConfidence, formatSeconds, formatTime, shortId } from '../src/cli/format.js';
 import type { KeyValueItem } from '../components/KeyValueList.js';

@@ -5,12 +5,12 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { Db, OpenOptions } from './store/db.js';
-import { openDatabase } from './store/db.js';
-import { PipelineStore } from './store/pipelines.js';
-import { AuditLog } from './store/audit.js';
+import type { Db, OpenOptions } from './db/db.js';
+import { openDatabase } from './db/db.js';
+import { PipelineStore } from './db/pipelines.js';
+import { AuditLog } from './db/audit.js';
 import { auditKeyFor } from './config/audit.js';
-import { WorkQueue } from './store/queue.js';
+import { WorkQueue } from './db/queue.js';
 import { BookActions } from './domain/actions.js';
 import { Enqueuer } from './domain/enqueue.js';
 import type { Clock } from './domain/clock.js';

@@ -4,7 +4,7 @@
  * scrolled, and entries arriving meanwhile do not move the rows under the cursor.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { AuditRow } from '../src/store/audit.js';
+import type { AuditRow } from '../src/db/audit.js';
 import { listWindowSlice, type ListWindow, type ListWindowState } from './window-store.js';
 import { windowNav, type ListIntent, type ListReads, type OnScreen } from './window-nav.js';
 import type { AuditFilter, AuditSource, CappedCount } from './sources.js';

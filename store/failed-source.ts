@@ -7,8 +7,8 @@
  * cap, as the Queue's and Audit's do.
  */
 import type { Services } from '../src/services.js';
-import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { PIPELINE_COLUMNS } from '../src/store/pipeline-row.js';
+import type { PipelineRow } from '../src/db/pipeline-row.js';
+import { PIPELINE_COLUMNS } from '../src/db/pipeline-row.js';
 import { andTerms, FILTERED_COUNT_CAP, type CappedCount } from './sources.js';
 import { likeSubstring, parseFilterWords } from './filter-grammar.js';
 

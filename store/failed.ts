@@ -4,7 +4,7 @@
  * so moving costs the same at row 10 and row 900,000.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { PipelineRow } from '../src/store/pipeline-row.js';
+import type { PipelineRow } from '../src/db/pipeline-row.js';
 import { listWindowSlice, textFilterSlice, type ListWindow, type ListWindowState, type TextFilterState } from './window-store.js';
 import { windowNav, type ListIntent, type ListReads, type OnScreen } from './window-nav.js';
 import { failedKeyOf, type FailedKey, type FailedSource } from './failed-source.js';

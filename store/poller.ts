@@ -10,7 +10,7 @@
  * Feeds are the stores' loaders; each says whether it is wanted now (the active tab's list,
  * not while a confirmation is open: rows must not move under a question about them).
  */
-import type { Db } from '../src/store/db.js';
+import type { Db } from '../src/db/db.js';
 import type { Clock } from '../src/domain/clock.js';
 import type { UiStore } from './ui.js';
 

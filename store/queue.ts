@@ -4,7 +4,7 @@
  * keyset queries around the selected book, so the cost is the same at row 10 and row 999,990.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { PipelineRow } from '../src/store/pipeline-row.js';
+import type { PipelineRow } from '../src/db/pipeline-row.js';
 import { listWindowSlice, textFilterSlice, type ListWindow, type ListWindowState, type TextFilterState } from './window-store.js';
 import { windowNav, type ListIntent, type ListReads, type OnScreen } from './window-nav.js';
 import { keyOf, type CappedCount, type QueueKey, type QueueSource } from './sources.js';

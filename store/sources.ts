@@ -8,11 +8,11 @@
  * are here, written in the same order and through the same partial index.
  */
 import type { Services } from '../src/services.js';
-import type { PipelineRow } from '../src/store/pipeline-row.js';
-import { AUDIT_ACTIONS, auditFilterTerms, isDenseBookPrefix, type AuditRow } from '../src/store/audit.js';
+import type { PipelineRow } from '../src/db/pipeline-row.js';
+import { AUDIT_ACTIONS, auditFilterTerms, isDenseBookPrefix, type AuditRow } from '../src/db/audit.js';
 import { CLAIMABLE_STATES } from '../src/domain/states.js';
 import { likeSubstring, parseFilterWords, type FilterWords } from './filter-grammar.js';
-import { PIPELINE_COLUMNS } from '../src/store/pipeline-row.js';
+import { PIPELINE_COLUMNS } from '../src/db/pipeline-row.js';
 
 export interface QueueKey {
   readonly priority: number;

@@ -2,14 +2,14 @@
  * Small helpers shared by the one-shot commands: positional arguments, whole-number flags, state
  * names, and reading a pipeline's state history. Every mistake is an InputError (exit 2, one line).
  */
-import type { Db } from '../store/db.js';
+import type { Db } from '../db/db.js';
 import type { CommandContext } from './context.js';
 import { InputError } from '../domain/errors.js';
 import type { PipelineState } from '../domain/states.js';
 import { isPipelineState, MAX_PRIORITY, MIN_PRIORITY, STATES } from '../domain/states.js';
-import { assertPriority } from '../store/queue.js';
-import type { StateHistoryRow } from '../store/pipeline-row.js';
-import { readHistoryRows } from '../store/history.js';
+import { assertPriority } from '../db/queue.js';
+import type { StateHistoryRow } from '../db/pipeline-row.js';
+import { readHistoryRows } from '../db/history.js';
 
 /**
  * The command's positional arguments, exactly `names.length` of them (the last ones may be

@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../domain/errors.js';
-import { AUDIT_KEY_FILE_ENV, auditKeyFromEnv } from '../store/audit-key.js';
+import { AUDIT_KEY_FILE_ENV, auditKeyFromEnv } from '../db/audit-key.js';
 import { configPath, loadRawConfig, type RawConfig } from './load.js';
 
 const AuditSection = z.object({ key_file: z.string().min(1).optional() }).strict();

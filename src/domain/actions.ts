@@ -2,12 +2,12 @@
  * BookActions: what a person (or a rule) does to one book. Each action is one immediate
  * transaction that changes the book and writes its audit row together; a refusal writes nothing.
  */
-import type { Db } from '../store/db.js';
-import { immediate } from '../store/db.js';
-import type { PipelineStore } from '../store/pipelines.js';
-import type { AuditLog } from '../store/audit.js';
-import type { PipelineRow } from '../store/pipeline-row.js';
-import { assertPriority } from '../store/queue.js';
+import type { Db } from '../db/db.js';
+import { immediate } from '../db/db.js';
+import type { PipelineStore } from '../db/pipelines.js';
+import type { AuditLog } from '../db/audit.js';
+import type { PipelineRow } from '../db/pipeline-row.js';
+import { assertPriority } from '../db/queue.js';
 import type { Actor } from './actor.js';
 import { IllegalTransitionError, InputError } from './errors.js';
 import { checkFreeText } from './free-text.js';

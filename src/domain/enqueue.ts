@@ -6,17 +6,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db } from '../store/db.js';
-import { immediate } from '../store/db.js';
-import type { PipelineStore } from '../store/pipelines.js';
-import type { AuditLog } from '../store/audit.js';
-import type { PipelineRow } from '../store/pipeline-row.js';
-import { assertPriority } from '../store/queue.js';
+import type { Db } from '../db/db.js';
+import { immediate } from '../db/db.js';
+import type { PipelineStore } from '../db/pipelines.js';
+import type { AuditLog } from '../db/audit.js';
+import type { PipelineRow } from '../db/pipeline-row.js';
+import { assertPriority } from '../db/queue.js';
 import type { Actor } from './actor.js';
 import { InputError } from './errors.js';
 import { DEFAULT_PRIORITY } from './states.js';
 import { hashFile } from '../ingest/hash.js';
-import { PIPELINE_COLUMNS } from '../store/pipeline-row.js';
+import { PIPELINE_COLUMNS } from '../db/pipeline-row.js';
 
 export type EnqueueOutcome = 'queued' | 'requeued' | 'duplicate' | 'already_queued';
 

@@ -4,7 +4,7 @@
  * so a cancelled or failed stage never leaves half a book behind.
  */
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../store/db.js';
+import type { Db } from '../db/db.js';
 import { embeddingToBytes } from '../ingest/embedder.js';
 
 export interface LibraryChapter {

@@ -13,8 +13,8 @@
  * - audit: the head id and the retained span by rowid probes (never COUNT(*) over the log).
  */
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../store/db.js';
-import { schemaVersion } from '../store/db.js';
+import type { Db } from '../db/db.js';
+import { schemaVersion } from '../db/db.js';
 import { CLAIMABLE_STATES, MAX_PRIORITY, MIN_PRIORITY } from '../domain/states.js';
 import { STUCK_COUNT_CAP, type StuckDetector } from '../ops/stuck-detector.js';
 

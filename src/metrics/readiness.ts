@@ -5,8 +5,8 @@
  * Liveness is not here on purpose: a failed liveness probe restarts the process, and a restart
  * cannot fix a database.
  */
-import { openDatabase, schemaVersion } from '../store/db.js';
-import { MIGRATIONS } from '../store/migrations.js';
+import { openDatabase, schemaVersion } from '../db/db.js';
+import { MIGRATIONS } from '../db/migrations.js';
 
 export interface Check {
   name: string;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DbSnapshot } from './db-snapshot.js';
 import { packageVersion } from './version.js';
-import { MIGRATIONS } from '../store/migrations.js';
+import { MIGRATIONS } from '../db/migrations.js';
 
 export const PREFIX = 'agentic_pipeline_';
 /** How long one database read serves scrapes. */

@@ -6,7 +6,7 @@
  * system:aging with the ids, in the same immediate transaction.
  */
 import type { Statement } from 'better-sqlite3';
-import { immediate } from '../store/db.js';
+import { immediate } from '../db/db.js';
 import { CLAIMABLE_STATES } from '../domain/states.js';
 import type { OpsContext } from './core.js';
 import { sqlList } from './core.js';

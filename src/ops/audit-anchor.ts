@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../domain/errors.js';
-import type { AuditAnchor, AuditLog } from '../store/audit.js';
+import type { AuditAnchor, AuditLog } from '../db/audit.js';
 
 /** The anchor file's default: beside the database. */
 export function defaultAnchorFile(dbPath: string): string {

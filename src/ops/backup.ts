@@ -26,8 +26,8 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db } from '../store/db.js';
-import { openDatabase } from '../store/db.js';
+import type { Db } from '../db/db.js';
+import { openDatabase } from '../db/db.js';
 import { InputError } from '../domain/errors.js';
 import type { AuditHead, CopyVerification } from './backup-verify.js';
 import { aggregateByState, auditHead, formatCounts, sameCounts, verifyCopy } from './backup-verify.js';

@@ -15,13 +15,13 @@
  * approvals and rejections, so `audit --action APPROVED` finds single and batch approvals alike,
  * and BATCH_RETRIED / BATCH_PRIORITY_CHANGED for the others.
  */
-import { immediate } from '../store/db.js';
+import { immediate } from '../db/db.js';
 import type { Actor } from '../domain/actor.js';
 import { InputError } from '../domain/errors.js';
 import type { PipelineState } from '../domain/states.js';
 import { canTransition } from '../domain/states.js';
-import type { AuditEntryInput } from '../store/audit.js';
-import type { PipelineRow } from '../store/pipeline-row.js';
+import type { AuditEntryInput } from '../db/audit.js';
+import type { PipelineRow } from '../db/pipeline-row.js';
 import type {
   BatchFilter,
   BatchOperation,

@@ -1,8 +1,8 @@
 /** What every ops service is built from: the core stores of one open database, and its config. */
-import type { Db } from '../store/db.js';
+import type { Db } from '../db/db.js';
 import type { Clock } from '../domain/clock.js';
-import type { PipelineStore } from '../store/pipelines.js';
-import type { AuditLog } from '../store/audit.js';
+import type { PipelineStore } from '../db/pipelines.js';
+import type { AuditLog } from '../db/audit.js';
 import type { OpsConfig } from '../config/ops.js';
 
 export interface OpsCore {

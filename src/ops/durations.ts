@@ -4,8 +4,8 @@
  * `sample_window` history rows through the state_history_learning index (from_state, at).
  */
 import type { Statement } from 'better-sqlite3';
-import { workingList } from '../store/migrations.js';
-import { immediate } from '../store/db.js';
+import { workingList } from '../db/migrations.js';
+import { immediate } from '../db/db.js';
 import { WORKING_STATES } from '../domain/states.js';
 import type { OpsContext } from './core.js';
 

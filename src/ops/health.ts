@@ -12,7 +12,7 @@ import { formatCount, formatSeconds, shortId } from '../cli/format.js';
 import type { Alert, HealthReport, HealthService as HealthServiceContract, HealthStatus, Severity, StuckBook, WorkerCounts, WorkerLiveness, WorkerStatus } from './types.js';
 import type { OpsContext } from './core.js';
 import { sqlList } from './core.js';
-import { workingList } from '../store/migrations.js';
+import { workingList } from '../db/migrations.js';
 import type { StuckDetector } from './stuck-detector.js';
 
 const HOUR = 3_600_000;

@@ -9,8 +9,8 @@
  * in a working state (or at another version) and gets AlreadyRecoveredError; nothing is written.
  * The worker that held the lease finds its token gone on its next write and abandons the book.
  */
-import { immediate } from '../store/db.js';
-import type { PipelineRow, PipelinePatch } from '../store/pipeline-row.js';
+import { immediate } from '../db/db.js';
+import type { PipelineRow, PipelinePatch } from '../db/pipeline-row.js';
 import type { Actor } from '../domain/actor.js';
 import { IllegalTransitionError, InputError } from '../domain/errors.js';
 import { isWorkingState, type PipelineState } from '../domain/states.js';

@@ -23,12 +23,12 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db } from '../store/db.js';
-import { immediate, openDatabase, schemaVersion, SchemaTooNewError } from '../store/db.js';
-import { MIGRATIONS } from '../store/migrations.js';
-import { checkDatabasePath, DatabaseFileError } from '../store/db-file.js';
-import { AuditLog } from '../store/audit.js';
-import type { AuditEntryInput } from '../store/audit.js';
+import type { Db } from '../db/db.js';
+import { immediate, openDatabase, schemaVersion, SchemaTooNewError } from '../db/db.js';
+import { MIGRATIONS } from '../db/migrations.js';
+import { checkDatabasePath, DatabaseFileError } from '../db/db-file.js';
+import { AuditLog } from '../db/audit.js';
+import type { AuditEntryInput } from '../db/audit.js';
 import { InputError } from '../domain/errors.js';
 import { WORKING_STATES } from '../domain/states.js';
 import type { CopyVerification } from './backup-verify.js';

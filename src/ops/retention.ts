@@ -9,8 +9,8 @@
  * accepts a gap only when such an entry accounts for it.
  */
 import crypto from 'node:crypto';
-import { immediate } from '../store/db.js';
-import { prunedDigestLine } from '../store/audit.js';
+import { immediate } from '../db/db.js';
+import { prunedDigestLine } from '../db/audit.js';
 import type { OpsContext } from './core.js';
 
 export interface RetentionReport {

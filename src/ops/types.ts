@@ -4,7 +4,7 @@
  * types; implementations live beside this file. JSON-facing fields are snake_case so `--json`
  * can print them as they are.
  */
-import type { PipelineRow } from '../store/pipeline-row.js';
+import type { PipelineRow } from '../db/pipeline-row.js';
 import type { PipelineState } from '../domain/states.js';
 import type { Actor } from '../domain/actor.js';
 

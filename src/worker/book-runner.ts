@@ -17,9 +17,9 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Services } from '../services.js';
-import { immediate } from '../store/db.js';
-import type { PipelineRow } from '../store/pipeline-row.js';
-import type { Claim } from '../store/queue.js';
+import { immediate } from '../db/db.js';
+import type { PipelineRow } from '../db/pipeline-row.js';
+import type { Claim } from '../db/queue.js';
 import { IllegalTransitionError, LeaseLostError } from '../domain/errors.js';
 import { isWorkingState, type PipelineState } from '../domain/states.js';
 import type { Actor } from '../domain/actor.js';

@@ -6,8 +6,8 @@
  *
  * Books are handed out as soon as the statement returns, so none waits leased in a buffer.
  */
-import type { Claim, WorkQueue } from '../store/queue.js';
-import { MAX_CLAIM_BATCH } from '../store/queue.js';
+import type { Claim, WorkQueue } from '../db/queue.js';
+import { MAX_CLAIM_BATCH } from '../db/queue.js';
 
 interface Asker {
   resolve: (claim: Claim | undefined) => void;

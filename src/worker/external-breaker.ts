@@ -23,7 +23,7 @@ import {
   wrap,
 } from 'cockatiel';
 import { TransientError } from '../domain/errors.js';
-import type { Db } from '../store/db.js';
+import type { Db } from '../db/db.js';
 import { withBusyRetry } from './retry.js';
 import type { Classification, ClassifyInput, Classifier, StageOptions } from '../ingest/types.js';
 

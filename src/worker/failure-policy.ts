@@ -16,7 +16,7 @@
  */
 import { PermanentError, TransientError } from '../domain/errors.js';
 import type { WorkerConfig } from '../config/worker.js';
-import type { PipelineRow } from '../store/pipeline-row.js';
+import type { PipelineRow } from '../db/pipeline-row.js';
 import { backoffMs, isBusyError } from './retry.js';
 import type { StageName } from './stage.js';
 import { WorkerAbort } from './worker-types.js';

@@ -13,10 +13,10 @@
  * Idempotent when several workers run it at once: the guard is repeated inside the UPDATE.
  */
 import type { Services } from '../services.js';
-import { immediate } from '../store/db.js';
-import type { PipelineRow } from '../store/pipeline-row.js';
+import { immediate } from '../db/db.js';
+import type { PipelineRow } from '../db/pipeline-row.js';
 import { WORKING_STATES } from '../domain/states.js';
-import { PIPELINE_COLUMNS } from '../store/pipeline-row.js';
+import { PIPELINE_COLUMNS } from '../db/pipeline-row.js';
 
 export const LEASE_RESCUE_ACTOR = 'system:lease-rescue';
 

@@ -6,8 +6,8 @@
  * cancelled or fails has written nothing.
  */
 import type { Services } from '../services.js';
-import type { PipelineRow, PipelinePatch } from '../store/pipeline-row.js';
-import type { AuditEntryInput } from '../store/audit.js';
+import type { PipelineRow, PipelinePatch } from '../db/pipeline-row.js';
+import type { AuditEntryInput } from '../db/audit.js';
 import type { PipelineState } from '../domain/states.js';
 import type { LibraryStore } from '../library/store.js';
 import type { Chunk, Classification, Classifier, Embedder, ExtractedBook, Strategy, ValidationResult } from '../ingest/types.js';

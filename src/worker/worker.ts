@@ -27,7 +27,7 @@ import { EventEmitter } from 'node:events';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Services } from '../services.js';
-import type { Claim } from '../store/queue.js';
+import type { Claim } from '../db/queue.js';
 import type { PipelineState } from '../domain/states.js';
 import type { Actor } from '../domain/actor.js';
 import { LibraryStore } from '../library/store.js';

@@ -10,10 +10,10 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, runCliJson } from '../helpers/cli.js';
-import { auditRowHashV, type AuditRow } from '../../src/store/audit.js';
+import { auditRowHashV, type AuditRow } from '../../src/db/audit.js';
 import { tempDir } from '../helpers/tmp.js';
 import { dbIn, library } from './setup.js';
-import { approvedLibrary, DAY, ids, intruder, kinds, rechain, verify } from '../store/audit-intruder.js';
+import { approvedLibrary, DAY, ids, intruder, kinds, rechain, verify } from '../db/audit-intruder.js';
 
 const KEY = { AGENTIC_PIPELINE_AUDIT_KEY: 'a-key-of-at-least-sixteen-bytes' };
 

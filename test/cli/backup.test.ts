@@ -14,7 +14,7 @@ import { initDb, runCli, runCliJson, spawnCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeLibrary } from '../fixtures/books.js';
 import { collect, exitOf, waitFor, withDb } from '../worker/support.js';
-import { dumpAll } from '../store/helpers.js';
+import { dumpAll } from '../db/helpers.js';
 import { moveTo, TO_COMPLETE, TO_PENDING } from './setup.js';
 
 interface BackupDoc {

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/registry.js';
 import { GLOBAL_FLAGS } from '../../src/cli/args.js';
 import { BOOK_TYPES, STATES } from '../../src/domain/states.js';
-import { AUDIT_ACTIONS } from '../../src/store/audit.js';
+import { AUDIT_ACTIONS } from '../../src/db/audit.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { hasTmux, isolatedEnv, Tmux } from '../helpers/tmux.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CLI, runCli, runCliJson } from '../helpers/cli.js';
-import { dumpAll } from '../store/helpers.js';
+import { dumpAll } from '../db/helpers.js';
 import { createServices } from '../../src/services.js';
 import { BOOK_TYPES } from '../../src/domain/states.js';
 import { dbIn, library, moveTo, TO_PENDING } from './setup.js';

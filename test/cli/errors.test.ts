@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { dumpAll } from '../store/helpers.js';
+import { dumpAll } from '../db/helpers.js';
 import { createServices } from '../../src/services.js';
 import { dbIn, library, moveTo, TO_PENDING } from './setup.js';
 
@@ -126,7 +126,7 @@ describe('bad input exits 2 with one line on stderr and changes nothing', () => 
     expect(fs.existsSync(missing)).toBe(false);
   });
 
-  it('a --db that is not a database exits 2 with one line naming it (issue 16; more in test/store/open-db.test.ts)', () => {
+  it('a --db that is not a database exits 2 with one line naming it (issue 16; more in test/db/open-db.test.ts)', () => {
     const junk = path.join(path.dirname(db), 'junk.db');
     fs.writeFileSync(junk, 'this is not sqlite '.repeat(100));
     const r = runCli(['list', '--db', junk]);

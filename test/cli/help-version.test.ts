@@ -8,7 +8,7 @@ import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { GLOBAL_FLAGS } from '../../src/cli/args.js';
 import { COMMANDS } from '../../src/cli/registry.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { MIGRATIONS } from '../../src/db/migrations.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { dumpAll } from '../store/helpers.js';
+import { dumpAll } from '../db/helpers.js';
 import { createServices } from '../../src/services.js';
 import { validateFilter } from '../../src/ops/batch-filter.js';
 import { InputError } from '../../src/domain/errors.js';

@@ -17,7 +17,7 @@ import { ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { hasTmux, isolatedEnv, Tmux } from '../helpers/tmux.js';
 import { createRng, generateBook, writeEpub } from '../../src/demo/book-files.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { MIGRATIONS } from '../../src/db/migrations.js';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 const work = tempDir('ap-pack-');

@@ -6,12 +6,12 @@
  */
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DENSE_BOOK_PREFIX } from '../../src/store/audit.js';
+import { DENSE_BOOK_PREFIX } from '../../src/db/audit.js';
 import { AuditSource, DENSE_PREFIX_COUNT_CAP, FILTERED_COUNT_CAP, parseAuditFilter } from '../../store/sources.js';
 import { loadAuditWindow } from '../../store/audit.js';
 import { scrollIndicator } from '../../components/WindowedTable.js';
 import { unicodeGlyphs } from '../../components/theme.js';
-import { openTest } from '../store/helpers.js';
+import { openTest } from '../db/helpers.js';
 
 /** `n` books whose ids start with `prefix`, each with `perBook` audit rows (interleaved in time). */
 function booksWithAudit(s: ReturnType<typeof openTest>, prefix: string, n: number, perBook: number): string[] {

@@ -2,7 +2,7 @@
 import { createServices, type Services } from '../../src/services.js';
 import type { OpsConfigInput } from '../../src/config/ops.js';
 import type { PipelineState } from '../../src/domain/states.js';
-import type { PipelineRow } from '../../src/store/pipeline-row.js';
+import type { PipelineRow } from '../../src/db/pipeline-row.js';
 import { tempDbPath } from '../helpers/tmp.js';
 
 export const MIN = 60_000;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClaimFeed } from '../../src/worker/claim-feed.js';
 import { withBusyRetry } from '../../src/worker/retry.js';
-import { openTest, seed } from '../store/helpers.js';
+import { openTest, seed } from '../db/helpers.js';
 
 describe('ClaimFeed', () => {
   it('answers the slots that ask in one turn with one batch claim, in claim order', async () => {

@@ -1,7 +1,7 @@
 /** Shared helpers for the worker tests: reading the database a worker wrote, waiting on it. */
 import Database from 'better-sqlite3';
-import type { PipelineRow } from '../../src/store/pipeline-row.js';
-import type { StateHistoryRow } from '../../src/store/pipeline-row.js';
+import type { PipelineRow } from '../../src/db/pipeline-row.js';
+import type { StateHistoryRow } from '../../src/db/pipeline-row.js';
 
 export function readDb(file: string): Database.Database {
   const db = new Database(file, { readonly: true, fileMustExist: true });

@@ -1,7 +1,7 @@
 /** `approve ID`: a pipeline waiting for approval goes on to embedding. Audited APPROVED. */
 import type { Command } from '../command.js';
 import { positionals, stringFlag } from '../util.js';
-import { pipelineToJson } from '../../store/pipeline-row.js';
+import { pipelineToJson } from '../../db/pipeline-row.js';
 import { formatConfidence, shortId } from '../format.js';
 import { escapeControl } from '../../text/escape.js';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Command } from '../command.js';
 import { positionals } from '../util.js';
 import { InputError } from '../../domain/errors.js';
-import { schemaVersion } from '../../store/db.js';
+import { schemaVersion } from '../../db/db.js';
 import { escapeControl } from '../../text/escape.js';
 
 const command: Command = {

@@ -3,7 +3,7 @@
  */
 import type { Command } from '../command.js';
 import { parseState, positionals, stringFlag, wholeNumberFlag } from '../util.js';
-import { pipelineToJson } from '../../store/pipeline-row.js';
+import { pipelineToJson } from '../../db/pipeline-row.js';
 import { formatAge, formatCount, shortId, table } from '../format.js';
 
 const USAGE = 'list [--state S] [--limit N]';

@@ -1,7 +1,7 @@
 /** `priority ID N`: set a pipeline's priority (1 = most urgent … 10). Audited PRIORITY_CHANGED. */
 import type { Command } from '../command.js';
 import { parsePriority, positionals, stringFlag } from '../util.js';
-import { pipelineToJson } from '../../store/pipeline-row.js';
+import { pipelineToJson } from '../../db/pipeline-row.js';
 import { shortId } from '../format.js';
 
 const USAGE = 'priority ID N [--reason R]';

@@ -7,7 +7,7 @@ import type { Command } from '../command.js';
 import { positionals, wholeNumberFlag } from '../util.js';
 import { requireFile } from '../../domain/enqueue.js';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../domain/states.js';
-import { pipelineToJson } from '../../store/pipeline-row.js';
+import { pipelineToJson } from '../../db/pipeline-row.js';
 import { shortId } from '../format.js';
 import { escapeControl } from '../../text/escape.js';
 

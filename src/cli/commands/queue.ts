@@ -4,7 +4,7 @@
  */
 import type { Command } from '../command.js';
 import { positionals, wholeNumberFlag } from '../util.js';
-import { pipelineToJson } from '../../store/pipeline-row.js';
+import { pipelineToJson } from '../../db/pipeline-row.js';
 import { formatAge, formatCount, formatSeconds, shortId, table } from '../format.js';
 
 const USAGE = 'queue [--limit N]';

@@ -2,7 +2,7 @@
 import type { Command } from '../command.js';
 import { positionals, stringFlag } from '../util.js';
 import { InputError } from '../../domain/errors.js';
-import { pipelineToJson } from '../../store/pipeline-row.js';
+import { pipelineToJson } from '../../db/pipeline-row.js';
 import { shortId } from '../format.js';
 import { escapeControl } from '../../text/escape.js';
 

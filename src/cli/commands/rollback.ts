@@ -5,7 +5,7 @@
 import type { Command } from '../command.js';
 import { positionals, stringFlag } from '../util.js';
 import { InputError } from '../../domain/errors.js';
-import { pipelineToJson } from '../../store/pipeline-row.js';
+import { pipelineToJson } from '../../db/pipeline-row.js';
 import { formatCount, shortId } from '../format.js';
 
 const USAGE = 'rollback ID --reason R';

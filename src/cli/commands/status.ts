@@ -4,7 +4,7 @@
  */
 import type { Command } from '../command.js';
 import { historyToJson, positionals, readHistory } from '../util.js';
-import { pipelineToJson } from '../../store/pipeline-row.js';
+import { pipelineToJson } from '../../db/pipeline-row.js';
 import { escapeControl } from '../../text/escape.js';
 import { isClaimableState } from '../../domain/states.js';
 import { errorSentence } from '../../domain/error-text.js';

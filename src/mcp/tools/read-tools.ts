@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
 import { parseActor } from '../../domain/actor.js';
-import { PIPELINE_COLUMNS, pipelineToJson, type PipelineRow } from '../../store/pipeline-row.js';
-import { AUDIT_ACTIONS, auditToJson, parseSince, type AuditQuery } from '../../store/audit.js';
+import { PIPELINE_COLUMNS, pipelineToJson, type PipelineRow } from '../../db/pipeline-row.js';
+import { AUDIT_ACTIONS, auditToJson, parseSince, type AuditQuery } from '../../db/audit.js';
 import { runCommandJson } from '../command-bridge.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { fitRows } from '../bounded.js';

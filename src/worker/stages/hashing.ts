@@ -8,10 +8,10 @@
  * (also while it is classifying or selecting a strategy: nothing is built on it before processing).
  */
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../../store/db.js';
-import type { PipelineRow } from '../../store/pipeline-row.js';
+import type { Db } from '../../db/db.js';
+import type { PipelineRow } from '../../db/pipeline-row.js';
 import type { Stage, StageContext, StageResult } from '../stage.js';
-import { PIPELINE_COLUMNS } from '../../store/pipeline-row.js';
+import { PIPELINE_COLUMNS } from '../../db/pipeline-row.js';
 
 interface Stmts {
   liveCopy: Statement;

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { createServices } from '../../src/services.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { MIGRATIONS } from '../../src/db/migrations.js';
 import { tempDir } from '../helpers/tmp.js';
 import { approvedLibrary, deleteThroughGate, ids, intruder, kinds, verify } from './audit-intruder.js';
 

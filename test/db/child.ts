@@ -7,7 +7,7 @@
  */
 import { createServices } from '../../src/services.js';
 import { IllegalTransitionError } from '../../src/domain/errors.js';
-import { openDatabase, schemaVersion } from '../../src/store/db.js';
+import { openDatabase, schemaVersion } from '../../src/db/db.js';
 
 async function main(): Promise<void> {
   const [cmd, dbPath, who] = process.argv.slice(2);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { CLI, ROOT, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { dumpAll } from './helpers.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { MIGRATIONS } from '../../src/db/migrations.js';
 import { dbIn, library, moveTo, TO_PENDING } from '../cli/setup.js';
 
 interface Run {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { IllegalTransitionError, InputError, LeaseLostError, NotFoundError } from '../../src/domain/errors.js';
 import { tempDbPath } from '../helpers/tmp.js';
-import { PIPELINE_COLUMNS, pipelineFromRaw } from '../../src/store/pipeline-row.js';
+import { PIPELINE_COLUMNS, pipelineFromRaw } from '../../src/db/pipeline-row.js';
 import { claimOrder, countsFromTable, countsOf, dumpAll, historyOf, openTest, runChildren, seed } from './helpers.js';
 
 describe('claimBatch', () => {

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { runCliJson } from '../helpers/cli.js';
 import { createServices } from '../../src/services.js';
-import { auditRowHash, auditRowHashV, type AuditRow, type AuditVerifyReport } from '../../src/store/audit.js';
+import { auditRowHash, auditRowHashV, type AuditRow, type AuditVerifyReport } from '../../src/db/audit.js';
 import { dbIn } from '../cli/setup.js';
 
 export const DAY = 86_400_000;

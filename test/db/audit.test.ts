@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { immediate } from '../../src/store/db.js';
-import { auditToJson, parseSince } from '../../src/store/audit.js';
+import { immediate } from '../../src/db/db.js';
+import { auditToJson, parseSince } from '../../src/db/audit.js';
 import { tempDbPath } from '../helpers/tmp.js';
 import { openTest, seed } from './helpers.js';
 

@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { createServices, type Services } from '../../src/services.js';
-import { openDatabase, schemaVersion } from '../../src/store/db.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
-import { readHistoryRows } from '../../src/store/history.js';
+import { openDatabase, schemaVersion } from '../../src/db/db.js';
+import { MIGRATIONS } from '../../src/db/migrations.js';
+import { readHistoryRows } from '../../src/db/history.js';
 import { tempDbPath } from '../helpers/tmp.js';
 import { oldAuditWithRetentionGap, testClock } from './helpers.js';
 

@@ -1,8 +1,8 @@
 /** Opening a database is idempotent: twice in a row, and from several processes at once. */
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { openDatabase, schemaVersion } from '../../src/store/db.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { openDatabase, schemaVersion } from '../../src/db/db.js';
+import { MIGRATIONS } from '../../src/db/migrations.js';
 import { tempDbPath } from '../helpers/tmp.js';
 import { runChildren } from './helpers.js';
 

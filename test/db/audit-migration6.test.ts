@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { createServices } from '../../src/services.js';
-import { immediate } from '../../src/store/db.js';
+import { immediate } from '../../src/db/db.js';
 import { oldAuditWithRetentionGap, testClock } from './helpers.js';
 
 /** A schema-5 database with three rows under the old hash, the middle one removed by retention as it ran then. */

@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 import { createServices, type Services } from '../../src/services.js';
-import { auditRowHash } from '../../src/store/audit.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { auditRowHash } from '../../src/db/audit.js';
+import { MIGRATIONS } from '../../src/db/migrations.js';
 import type { PipelineState } from '../../src/domain/states.js';
-import type { PipelineRow } from '../../src/store/pipeline-row.js';
+import type { PipelineRow } from '../../src/db/pipeline-row.js';
 import { tempDbPath } from '../helpers/tmp.js';
 
 export interface TestClock {
@@ -97,8 +97,8 @@ export function countsFromTable(s: Services): Record<string, number> {
   return Object.fromEntries(rows.map((r) => [`${r.state}/${r.priority}`, r.n]));
 }
 
-/** Runs dist/test/store/child.js once per argument list, all at the same time. */
-const CHILD = path.join(ROOT, 'dist/test/store/child.js');
+/** Runs dist/test/db/child.js once per argument list, all at the same time. */
+const CHILD = path.join(ROOT, 'dist/test/db/child.js');
 
 export function runChildren(args: string[][]): Promise<{ code: number; stdout: string; stderr: string }[]> {
   const procs = args.map((a) => spawn(process.execPath, [CHILD, ...a], { stdio: ['pipe', 'pipe', 'pipe'] }));
