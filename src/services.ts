@@ -7,10 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Db, OpenOptions } from './db/db.js';
 import { openDatabase } from './db/db.js';
-import { PipelineStore } from './db/pipelines.js';
-import { AuditLog } from './db/audit.js';
+import type { PipelineStore } from './db/pipelines.js';
+import type { AuditLog } from './db/audit.js';
 import { auditKeyFor } from './config/audit.js';
-import { WorkQueue } from './db/queue.js';
+import type { WorkQueue } from './db/queue.js';
+import type { Engine } from './db/engine.js';
+import type { SqliteEngine } from './db/sqlite/engine.js';
+import { createSqliteEngine } from './db/sqlite/engine.js';
 import { BookActions } from './domain/actions.js';
 import { Enqueuer } from './domain/enqueue.js';
 import type { Clock } from './domain/clock.js';
@@ -20,13 +23,15 @@ import { loadOpsConfig, parseOpsConfig } from './config/ops.js';
 import type { OpsBundle } from './ops/index.js';
 import { createOpsServices } from './ops/index.js';
 
-export interface Services {
+/**
+ * What every interface gets: the engine and the services over it, nothing engine-specific.
+ * (`Services` becomes this once every caller has moved behind the engine, #14.)
+ */
+export interface EngineServices {
   readonly dbPath: string;
-  readonly db: Db;
+  /** The database behind every operation (async; see src/db/engine.ts). */
+  readonly engine: Engine;
   readonly clock: Clock;
-  readonly pipelines: PipelineStore;
-  readonly audit: AuditLog;
-  readonly queue: WorkQueue;
   readonly actions: BookActions;
   readonly enqueuer: Enqueuer;
   /**
@@ -38,6 +43,22 @@ export interface Services {
   close(): void;
 }
 
+/**
+ * Services over a SQLite file, with the engine's synchronous stores beside them. The stores are
+ * for tests that set up rows directly and for code still moving behind the engine (#14); the
+ * interfaces use `engine` and the services.
+ */
+export interface SqliteServices extends EngineServices {
+  readonly engine: SqliteEngine;
+  readonly db: Db;
+  readonly pipelines: PipelineStore;
+  readonly audit: AuditLog;
+  readonly queue: WorkQueue;
+}
+
+/** Transitional (#14): still the SQLite services with their synchronous stores. */
+export type Services = SqliteServices;
+
 export interface ServiceOptions extends OpenOptions {
   clock?: Clock;
   /** The `ops` config (parsed or raw section); default: the config file found for this database. */
@@ -46,16 +67,16 @@ export interface ServiceOptions extends OpenOptions {
   configFile?: string;
 }
 
-export function createServices(dbPath: string, options: ServiceOptions = {}): Services {
+export function createServices(dbPath: string, options: ServiceOptions = {}): SqliteServices {
   const auditKey = auditKeyFor(dbPath, options.configFile);
   const db = openDatabase(dbPath, options);
   const clock = options.clock ?? systemClock();
-  const pipelines = new PipelineStore(db, clock);
-  const audit = new AuditLog(db, clock, auditKey);
-  const queue = new WorkQueue(db, clock);
+  const engine = createSqliteEngine(db, clock, auditKey, dbPath);
+  const { pipelines, audit, queue } = engine.stores;
   let ops: OpsBundle | undefined;
   return {
     dbPath,
+    engine,
     db,
     clock,
     pipelines,
