@@ -86,7 +86,7 @@ export function createServices(dbPath: string, options: ServiceOptions = {}): Sq
     enqueuer: new Enqueuer(db, pipelines, audit),
     get ops(): OpsBundle {
       ops ??= createOpsServices(
-        { dbPath, db, clock, pipelines, audit },
+        { dbPath, engine, db, clock, pipelines, audit },
         options.opsConfig !== undefined ? parseOpsConfig(options.opsConfig) : loadOpsConfig(dbPath, options.configFile),
       );
       return ops;

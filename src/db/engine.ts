@@ -17,6 +17,7 @@ import type { BatchOps } from './ops/batches.js';
 import type { UpkeepOps } from './ops/upkeep.js';
 import type { WindowOps } from './ops/windows.js';
 import type { ChangeOps } from './ops/changes.js';
+import type { ActionOps } from './ops/actions.js';
 
 export type EngineKind = 'sqlite' | 'postgres';
 
@@ -29,6 +30,8 @@ export interface Engine {
   readonly queue: QueueOps;
   readonly history: HistoryOps;
   readonly audit: AuditOps;
+  /** Approve, reject, roll back, set priority, enqueue: one book, one transaction with its audit row. */
+  readonly actions: ActionOps;
   /** Books, chapters and chunks the worker writes with a stage. */
   readonly library: LibraryOps;
   /** Read-side aggregates: health, stuck candidates, learned durations, metrics snapshots. */
@@ -55,4 +58,5 @@ export type {
   UpkeepOps,
   WindowOps,
   ChangeOps,
+  ActionOps,
 };

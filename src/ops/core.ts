@@ -4,9 +4,12 @@ import type { Clock } from '../domain/clock.js';
 import type { PipelineStore } from '../db/pipelines.js';
 import type { AuditLog } from '../db/audit.js';
 import type { OpsConfig } from '../config/ops.js';
+import type { Engine } from '../db/engine.js';
 
 export interface OpsCore {
   readonly dbPath: string;
+  /** What the services use (async). db, pipelines and audit go away once every service has moved (#14). */
+  readonly engine: Engine;
   readonly db: Db;
   readonly clock: Clock;
   readonly pipelines: PipelineStore;

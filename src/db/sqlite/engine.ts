@@ -19,6 +19,7 @@ import { sqliteBatchOps } from './batches.js';
 import { sqliteUpkeepOps } from './upkeep.js';
 import { sqliteWindowOps } from './windows.js';
 import { sqliteChangeOps } from './changes.js';
+import { sqliteActionOps } from './actions.js';
 
 export interface SqliteStores {
   readonly db: Db;
@@ -50,6 +51,7 @@ export function createSqliteEngine(db: Db, clock: Clock, auditKey: Buffer | null
     queue: sqliteQueueOps(stores),
     history: sqliteHistoryOps(stores),
     audit: sqliteAuditOps(stores),
+    actions: sqliteActionOps(stores),
     library: sqliteLibraryOps(stores),
     stats: sqliteStatsOps(stores),
     batches: sqliteBatchOps(stores),
