@@ -3,9 +3,9 @@
  * leaves this worker's hands. The Worker (./worker.ts) keeps the lifecycle (slots, heartbeat,
  * lease rescue, shutdown) and hands each claim to `process`.
  *
- * - Every stage is its own state transition, committed in one immediate transaction with the
- *   lease token checked (CAS): library rows, audit rows and the state change land together or
- *   not at all. A lost lease (LeaseLostError, or a book moved by someone else) abandons the book
+ * - Every stage is its own state transition, committed as one engine operation
+ *   (`engine.library.commitStage`, one transaction) with the lease token checked (CAS): library
+ *   rows, audit rows and the state change land together or not at all. A lost lease (LeaseLostError, or a book moved by someone else) abandons the book
  *   without writing anything more.
  * - A stage runs under its configured timeout and the book's abort signal (the worker aborts a
  *   book when stopping past the grace period, or when the heartbeat finds its lease gone).
@@ -16,14 +16,14 @@
  *   lease up so the lease rescue takes the book on. Nothing stays leased.
  */
 import type { EventEmitter } from 'node:events';
-import type { Services } from '../services.js';
-import { immediate } from '../db/db.js';
+import type { Engine } from '../db/engine.js';
 import type { PipelineRow } from '../db/pipeline-row.js';
 import type { Claim } from '../db/queue.js';
+import type { FollowUp, StageOutcome } from '../db/ops/library.js';
+import type { Clock } from '../domain/clock.js';
 import { IllegalTransitionError, LeaseLostError } from '../domain/errors.js';
 import { isWorkingState, type PipelineState } from '../domain/states.js';
 import type { Actor } from '../domain/actor.js';
-import type { LibraryStore } from '../library/store.js';
 import type { WorkerConfig } from '../config/worker.js';
 import type { TaskRunner } from './pool.js';
 import type { Logger } from './logger.js';
@@ -32,19 +32,49 @@ import { STAGES } from './stages/index.js';
 import type { BookMemo, StageName, StageResult, WorkerSettings } from './stage.js';
 import { decideFailure } from './failure-policy.js';
 import { WorkerAbort, type InFlight, type WorkerEvents, type WorkerStats } from './worker-types.js';
+import type { WorkerTestSignals } from './test-signals.js';
 
 export const AUTO_APPROVE_ACTOR: Actor = 'auto:min-confidence';
+
+/** A book leaving the working states leaves the worker's hands: its lease goes with the move. */
+function leaseFor(outcome: StageOutcome): StageOutcome {
+  return { ...outcome, releaseLease: !isWorkingState(outcome.to) };
+}
+
+/**
+ * The auto-approve rule (config `auto_approve`): a book reaching pending_approval with enough
+ * confidence is approved at once, in the same transaction, as BookActions.approve would record it.
+ */
+export function autoApproval(rule: WorkerConfig['auto_approve'], after: PipelineRow): FollowUp | undefined {
+  if (after.state !== 'pending_approval' || !rule.enabled || after.confidence === null || after.confidence < rule.min_confidence) return undefined;
+  const note = `auto-approve rule: confidence ${after.confidence.toFixed(2)} >= ${rule.min_confidence}`;
+  return {
+    to: 'approved',
+    actor: AUTO_APPROVE_ACTOR,
+    note,
+    patch: { approved_by: AUTO_APPROVE_ACTOR },
+    audit: {
+      action: 'APPROVED',
+      actor: AUTO_APPROVE_ACTOR,
+      pipeline_id: after.id,
+      reason: note,
+      before: 'pending_approval',
+      after: 'approved',
+      confidence: after.confidence,
+    },
+  };
+}
 
 /** What a BookRunner needs from its Worker; the stats and in-flight map are the Worker's own. */
 export interface BookRunnerContext {
   readonly workerId: string;
   readonly actor: Actor;
-  readonly services: Services;
+  readonly engine: Engine;
+  readonly clock: Clock;
   readonly config: WorkerConfig;
   /** The settings resolved on start (no slot runs before). */
   readonly settings: () => WorkerSettings;
   readonly runner: TaskRunner;
-  readonly library: LibraryStore;
   /** The worker's logger; each book logs through a child with its id and slot. */
   readonly log: Logger;
   readonly stats: WorkerStats;
@@ -58,6 +88,8 @@ export interface BookRunnerContext {
   readonly wakeAll: () => void;
   /** Test hook: extra (abortable) wait before a stage runs. */
   readonly stageDelaysMs?: Partial<Record<StageName, number>> | undefined;
+  /** Tests only (./test-signals.ts). */
+  readonly signals?: WorkerTestSignals | undefined;
 }
 
 export class BookRunner {
@@ -80,6 +112,7 @@ export class BookRunner {
     const log = ctx.log.child({ pipeline: p.id, slot });
     log.info({ state: p.state, attempts: p.attempts, priority: p.priority, path: p.source_path }, 'claimed');
     ctx.emit('claimed', { pipelineId: p.id, state: p.state, attempts: p.attempts, sourcePath: p.source_path });
+    ctx.signals?.claimed.signal({ pipelineId: p.id, state: p.state, attempts: p.attempts });
     const memo: BookMemo = {};
     let row: PipelineRow = p;
     try {
@@ -118,6 +151,7 @@ export class BookRunner {
     const started = Date.now();
     book.state = stageName;
     ctx.emit('stage:start', { pipelineId: row.id, stage: stageName, sourcePath: row.source_path });
+    ctx.signals?.stageStarted.signal({ pipelineId: row.id, stage: stageName });
     log.debug({ stage: stageName }, 'stage started');
     try {
       const delay = ctx.stageDelaysMs?.[stageName];
@@ -128,8 +162,8 @@ export class BookRunner {
         pipeline: row,
         leaseToken: book.token,
         signal: ctl.signal,
-        services: ctx.services,
-        library: ctx.library,
+        engine: ctx.engine,
+        clock: ctx.clock,
         runner: ctx.runner,
         settings: ctx.settings(),
         memo,
@@ -137,6 +171,7 @@ export class BookRunner {
       });
       if (ctl.signal.aborted) throw ctl.signal.reason;
       const after = await withBusyRetry(() => this.commit(book, stageName, result));
+      ctx.signals?.stageCommitted.signal({ pipelineId: row.id, from: stageName, to: after.state });
       const durationMs = Date.now() - started;
       ctx.stats.stages++;
       book.state = after.state;
@@ -159,33 +194,28 @@ export class BookRunner {
     }
   }
 
-  /** One immediate transaction: (redirect) → CAS transition → library rows → audit → auto-approve. */
-  private commit(book: InFlight, from: StageName, result: StageResult): PipelineRow {
-    const { services, actor, config } = this.ctx;
-    return immediate(services.db, () => {
-      const r = result.redirect?.() ?? result;
-      const leaving = !isWorkingState(r.to);
-      let after = services.pipelines.transitionInTx({
-        id: book.id,
-        from,
-        to: r.to,
-        actor,
-        note: r.note ?? null,
-        leaseToken: book.token,
-        ...(r.patch ? { patch: r.patch } : {}),
-        releaseLease: leaving,
-      });
-      r.write?.();
-      for (const a of r.audit ?? []) services.audit.append(a);
-      if (after.state === 'pending_approval') {
-        const rule = config.auto_approve;
-        if (rule.enabled && after.confidence !== null && after.confidence >= rule.min_confidence) {
-          after = services.actions.approve(book.id, AUTO_APPROVE_ACTOR, {
-            reason: `auto-approve rule: confidence ${after.confidence.toFixed(2)} >= ${rule.min_confidence}`,
-          }).pipeline;
-        }
-      }
-      return after;
+  /** One engine operation (one transaction): (live copy) → CAS transition → library rows → audit → auto-approve. */
+  private commit(book: InFlight, from: StageName, result: StageResult): Promise<PipelineRow> {
+    const { engine, actor, config } = this.ctx;
+    const { liveCopy, info: _info, ...outcome } = result;
+    return engine.library.commitStage({
+      id: book.id,
+      from,
+      leaseToken: book.token,
+      actor,
+      outcome: leaseFor(outcome),
+      ...(liveCopy
+        ? {
+            liveCopy: {
+              hash: liveCopy.hash,
+              decide: (copy) => {
+                const d = liveCopy.decide(copy);
+                return d?.kind === 'instead' ? { kind: 'instead', outcome: leaseFor(d.outcome) } : d;
+              },
+            },
+          }
+        : {}),
+      followUp: (after) => autoApproval(config.auto_approve, after),
     });
   }
 
@@ -203,22 +233,19 @@ export class BookRunner {
       this.abandon(book, row, log, err.message);
       return;
     }
-    const { to, error, retryAt, message } = decideFailure({ err, stage, row, config: ctx.config, now: ctx.services.clock() });
+    const { to, error, retryAt, message } = decideFailure({ err, stage, row, config: ctx.config, now: ctx.clock() });
     try {
       await withBusyRetry(() =>
-        immediate(ctx.services.db, () => {
-          ctx.services.pipelines.transitionInTx({
-            id: book.id,
-            from: stage,
-            to,
-            actor: ctx.actor,
-            note: `${stage}: ${error.message}`.slice(0, 500),
-            leaseToken: book.token,
-            releaseLease: true,
-            patch: { error_json: JSON.stringify(error), next_attempt_at: retryAt },
-          });
+        ctx.engine.library.failStage({
+          id: book.id,
+          from: stage,
+          leaseToken: book.token,
+          actor: ctx.actor,
+          to,
+          note: `${stage}: ${error.message}`.slice(0, 500),
+          patch: { error_json: JSON.stringify(error), next_attempt_at: retryAt },
           // A failed book keeps nothing in the library; a retried one is rewritten on its next run.
-          if (to === 'failed') ctx.library.deleteBook(book.id);
+          clearLibrary: to === 'failed',
         }),
       );
     } catch (writeErr) {
@@ -228,10 +255,11 @@ export class BookRunner {
       }
       // Never crash: give up the lease so the rescue takes the book on.
       ctx.warn(`could not record the failure of ${book.id.slice(0, 8)}`, writeErr);
-      this.expireLease(book);
+      await this.expireLease(book);
       return;
     }
     book.held = false;
+    ctx.signals?.stageFailed.signal({ pipelineId: book.id, stage, to });
     const level = to === 'failed' ? 'warn' : 'info';
     log[level]({ stage, to, code: error.code, duration_ms: durationMs, attempt: row.attempts, retry_at: retryAt, err: message }, `${stage} failed → ${to}`);
     this.count(to);
@@ -253,7 +281,7 @@ export class BookRunner {
     const to: PipelineState = row.state === 'embedding' ? 'approved' : 'detected';
     try {
       await withBusyRetry(() =>
-        ctx.services.pipelines.transition({
+        ctx.engine.pipelines.transition({
           id: book.id,
           from: row.state,
           to,
@@ -270,23 +298,22 @@ export class BookRunner {
         return;
       }
       ctx.warn(`could not release ${book.id.slice(0, 8)}`, err);
-      this.expireLease(book);
+      await this.expireLease(book);
       return;
     }
     book.held = false;
     ctx.stats.released++;
+    ctx.signals?.released.signal({ pipelineId: book.id, to });
     log.info({ from: row.state, to }, `released → ${to}`);
     ctx.emit('book:released', { pipelineId: book.id, state: to, sourcePath: row.source_path, reason: why });
   }
 
   /** Last resort when a write failed: stop heartbeating the book so the lease rescue takes it. */
-  private expireLease(book: InFlight): void {
+  private async expireLease(book: InFlight): Promise<void> {
     const { ctx } = this;
     book.held = false;
     try {
-      ctx.services.db
-        .prepare('UPDATE pipelines SET lease_owner = @dead, lease_expires_at = @now WHERE id = @id AND lease_token = @token')
-        .run({ dead: `${ctx.workerId}:gave-up`, now: ctx.services.clock(), id: book.id, token: book.token });
+      await ctx.engine.queue.giveUpLease({ id: book.id, leaseToken: book.token, owner: `${ctx.workerId}:gave-up` });
     } catch (err) {
       ctx.warn(`could not expire the lease on ${book.id.slice(0, 8)}`, err);
     }
@@ -296,6 +323,7 @@ export class BookRunner {
     book.held = false;
     this.ctx.stats.abandoned++;
     log.warn({ state: row.state, reason: why }, 'lease lost: abandoning the book, writing nothing more');
+    this.ctx.signals?.abandoned.signal({ pipelineId: book.id, reason: why });
     this.ctx.emit('book:abandoned', { pipelineId: book.id, state: row.state, sourcePath: row.source_path, reason: why });
   }
 

@@ -1,13 +1,14 @@
 /**
  * ClaimFeed: the worker's slots ask for work one at a time; the feed answers every slot that
- * asked in the same turn of the event loop with one claim statement (WorkQueue.claimBatch for as
+ * asked in the same turn of the event loop with one claim statement (engine.queue.claimBatch for as
  * many books as there are askers). A worker starting with 8 free slots, or several slots freed by
  * one wake-up, pays one transaction instead of 8. A lone asker gets claimNext, as before.
  *
  * Books are handed out as soon as the statement returns, so none waits leased in a buffer.
  */
-import type { Claim, WorkQueue } from '../db/queue.js';
+import type { Claim } from '../db/queue.js';
 import { MAX_CLAIM_BATCH } from '../db/queue.js';
+import type { QueueOps } from '../db/ops/queue.js';
 
 interface Asker {
   resolve: (claim: Claim | undefined) => void;
@@ -21,7 +22,7 @@ export class ClaimFeed {
   /** `claim(n)` claims up to n books (the caller wraps busy retries around the queue). */
   constructor(private readonly claim: (max: number) => Promise<Claim[]>) {}
 
-  static over(queue: WorkQueue, workerId: string, leaseMs: number, retry: <T>(fn: () => T) => Promise<T>): ClaimFeed {
+  static over(queue: Pick<QueueOps, 'claimBatch'>, workerId: string, leaseMs: number, retry: <T>(fn: () => Promise<T>) => Promise<T>): ClaimFeed {
     return new ClaimFeed((max) => retry(() => queue.claimBatch(workerId, leaseMs, max)));
   }
 

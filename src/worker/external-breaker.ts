@@ -23,7 +23,7 @@ import {
   wrap,
 } from 'cockatiel';
 import { TransientError } from '../domain/errors.js';
-import type { Db } from '../db/db.js';
+import type { QueueOps } from '../db/ops/queue.js';
 import { withBusyRetry } from './retry.js';
 import type { Classification, ClassifyInput, Classifier, StageOptions } from '../ingest/types.js';
 
@@ -140,10 +140,13 @@ export class GuardedClassifier implements Classifier {
  * Notes a breaker's state on the worker's own `workers` row (info_json.breakers), where `health`
  * (any process) reads it: bookkeeping of the worker like its heartbeat, not a change to a book,
  * so no audit row. State changes are rare (a few per outage), so one small write each is fine.
+ * Fire and forget: the stage that tripped the breaker does not wait for it.
  */
-export function recordBreakerState(db: Db, workerId: string, e: { dependency: string; state: BreakerState }, onError: (err: unknown) => void): void {
-  const stmt = db.prepare(
-    `UPDATE workers SET info_json = json_set(CASE WHEN json_valid(info_json) THEN info_json ELSE '{}' END, '$.breakers.' || @dependency, @state) WHERE id = @id`,
-  );
-  withBusyRetry(() => stmt.run({ id: workerId, dependency: e.dependency, state: e.state })).catch(onError);
+export function recordBreakerState(
+  queue: Pick<QueueOps, 'setBreakerState'>,
+  workerId: string,
+  e: { dependency: string; state: BreakerState },
+  onError: (err: unknown) => void,
+): void {
+  withBusyRetry(() => queue.setBreakerState(workerId, e.dependency, e.state)).catch(onError);
 }

@@ -1,7 +1,7 @@
 /**
  * Lease-expiry rescue: a book whose worker stopped heartbeating (killed, host lost) sits in a
  * working state with an expired lease. Claims only take claimable states, so the worker runs
- * this small rescue on start and periodically: one guarded UPDATE moves such books to
+ * this small rescue on start and periodically: one guarded write per book moves such books to
  * needs_retry (claimable at once), with a STUCK_RECOVERED audit row by `system:lease-rescue` in
  * the same transaction. Attempts are kept (the lost attempt counts); auto_recoveries is counted,
  * and a book rescued more than `maxAutoRecoveries` times (a book that kills its worker) or out
@@ -10,17 +10,14 @@
  * Safe against live work: heartbeats extend leases every lease/3 from the main thread while
  * stages run off-thread, so an expired lease means the holder is gone or hung; if it ever comes
  * back, its next write fails the lease-token check and it abandons the book.
- * Idempotent when several workers run it at once: the guard is repeated inside the UPDATE.
+ * Idempotent when several workers run it at once: the guard is repeated inside the write.
+ * The policy (caps, messages, audit entry) is here; the guarded write is `engine.queue.rescueExpired`.
  */
-import type { Services } from '../services.js';
-import { immediate } from '../db/db.js';
+import type { EngineServices } from '../services.js';
+import type { LeaseRescueDecision, LeaseRescuePlan } from '../db/ops/queue.js';
 import type { PipelineRow } from '../db/pipeline-row.js';
-import { WORKING_STATES } from '../domain/states.js';
-import { PIPELINE_COLUMNS } from '../db/pipeline-row.js';
 
 export const LEASE_RESCUE_ACTOR = 'system:lease-rescue';
-
-const working = WORKING_STATES.map((s) => `'${s}'`).join(', ');
 
 export interface RescueOptions {
   /** After this many automatic rescues the book fails instead (default 3). */
@@ -39,87 +36,54 @@ export interface RescuedBook {
   auto_recoveries: number;
 }
 
-export function rescueExpiredLeases(services: Services, options: RescueOptions = {}): RescuedBook[] {
-  const { db, clock, audit } = services;
+/** The rescue policy as data for the engine: where each expired book goes, and its audit entry. */
+export function leaseRescuePlan(options: RescueOptions = {}): LeaseRescuePlan {
   const maxRecoveries = options.maxAutoRecoveries ?? 3;
-  const limit = options.limit ?? 200;
-  return immediate(db, () => {
-    const now = clock();
-    const expired = db
-      .prepare(
-        `SELECT ${PIPELINE_COLUMNS} FROM pipelines INDEXED BY pipelines_lease_stuck
-         WHERE lease_owner IS NOT NULL AND lease_expires_at < @now AND state IN (${working})
-         ORDER BY lease_expires_at LIMIT @limit`,
-      )
-      .all({ now, limit }) as PipelineRow[];
-    if (expired.length === 0) return [];
-    const update = db.prepare(`
-      UPDATE pipelines SET
-        state = @to, error_json = @error, next_attempt_at = NULL,
-        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
-        auto_recoveries = auto_recoveries + 1,
-        state_entered_at = @now, updated_at = @now, version = version + 1,
-        last_actor = @actor, transition_note = @note
-      WHERE id = @id AND state = @from AND lease_token IS @token AND lease_expires_at < @now
-      RETURNING ${PIPELINE_COLUMNS}`);
-    const out: RescuedBook[] = [];
-    for (const row of expired) {
+  return {
+    actor: LEASE_RESCUE_ACTOR,
+    limit: options.limit ?? 200,
+    decide(row: PipelineRow, now: number): LeaseRescueDecision {
       const maxAttempts = options.maxAttempts ?? row.max_attempts;
       const recoveries = row.auto_recoveries + 1;
-      let to: 'needs_retry' | 'failed' = 'needs_retry';
-      let error: string | null = row.error_json;
       const heldFor = row.heartbeat_at !== null ? Math.round((now - row.heartbeat_at) / 1000) : null;
       const lost = `worker ${row.lease_owner ?? '?'} stopped heartbeating${heldFor !== null ? ` ${heldFor}s ago` : ''} while the book was ${row.state}`;
-      if (recoveries > maxRecoveries) {
-        to = 'failed';
-        error = JSON.stringify({
-          code: 'too_many_recoveries',
-          stage: row.state,
-          message: `${lost}; the book was rescued ${recoveries} times (limit ${maxRecoveries}), so it may be crashing its worker`,
-        });
-      } else if (row.attempts >= maxAttempts) {
-        to = 'failed';
-        error = JSON.stringify({
-          code: 'max_attempts',
-          stage: row.state,
-          message: `${lost}; attempts ${row.attempts} of ${maxAttempts} used`,
-        });
-      }
       const note = `lease expired: ${lost}`;
-      const after = update.get({
-        id: row.id,
-        from: row.state,
-        to,
-        token: row.lease_token,
-        now,
-        error,
-        actor: LEASE_RESCUE_ACTOR,
-        note,
-      }) as PipelineRow | undefined;
-      if (!after) continue;
-      audit.append({
-        action: 'STUCK_RECOVERED',
-        actor: LEASE_RESCUE_ACTOR,
-        pipeline_id: row.id,
-        reason: note,
-        before: row.state,
-        after: to,
-        details: {
-          lease_owner: row.lease_owner,
-          lease_expires_at: row.lease_expires_at,
-          attempts: row.attempts,
-          auto_recoveries: after.auto_recoveries,
-        },
-      });
-      out.push({
-        id: row.id,
-        from: row.state,
-        to,
-        lease_owner: row.lease_owner,
-        attempts: after.attempts,
+      if (recoveries > maxRecoveries) {
+        const message = `${lost}; the book was rescued ${recoveries} times (limit ${maxRecoveries}), so it may be crashing its worker`;
+        return { to: 'failed', errorJson: JSON.stringify({ code: 'too_many_recoveries', stage: row.state, message }), note };
+      }
+      if (row.attempts >= maxAttempts) {
+        const message = `${lost}; attempts ${row.attempts} of ${maxAttempts} used`;
+        return { to: 'failed', errorJson: JSON.stringify({ code: 'max_attempts', stage: row.state, message }), note };
+      }
+      // The lost attempt counts; the book's last error (if any) stays as it was.
+      return { to: 'needs_retry', errorJson: row.error_json, note };
+    },
+    auditFor: (before, after, decision) => ({
+      action: 'STUCK_RECOVERED',
+      actor: LEASE_RESCUE_ACTOR,
+      pipeline_id: before.id,
+      reason: decision.note,
+      before: before.state,
+      after: decision.to,
+      details: {
+        lease_owner: before.lease_owner,
+        lease_expires_at: before.lease_expires_at,
+        attempts: before.attempts,
         auto_recoveries: after.auto_recoveries,
-      });
-    }
-    return out;
-  });
+      },
+    }),
+  };
+}
+
+export async function rescueExpiredLeases(services: Pick<EngineServices, 'engine'>, options: RescueOptions = {}): Promise<RescuedBook[]> {
+  const rescued = await services.engine.queue.rescueExpired(leaseRescuePlan(options));
+  return rescued.map(({ before, after, decision }) => ({
+    id: before.id,
+    from: before.state,
+    to: decision.to as RescuedBook['to'],
+    lease_owner: before.lease_owner,
+    attempts: after.attempts,
+    auto_recoveries: after.auto_recoveries,
+  }));
 }

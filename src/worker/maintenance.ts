@@ -6,7 +6,7 @@
  * of this process from overlapping the next.
  */
 import { Cron } from 'croner';
-import type { Services } from '../services.js';
+import type { EngineServices } from '../services.js';
 import { runMaintenance } from '../ops/maintenance.js';
 import type { Logger } from './logger.js';
 
@@ -14,10 +14,11 @@ export interface MaintenanceSchedule {
   stop(): void;
 }
 
-export function scheduleMaintenance(services: Services, schedule: string, log: Logger): MaintenanceSchedule {
-  const job = new Cron(schedule, { protect: true }, () => {
+export function scheduleMaintenance(services: Pick<EngineServices, 'ops'>, schedule: string, log: Logger): MaintenanceSchedule {
+  // Awaited, so `protect` covers the whole pass once its steps are engine operations (async).
+  const job = new Cron(schedule, { protect: true }, async () => {
     try {
-      const report = runMaintenance(services);
+      const report = await runMaintenance(services);
       const level = report.errors.length > 0 ? 'warn' : 'debug';
       log[level](
         {

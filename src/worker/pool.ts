@@ -11,6 +11,7 @@ import { PermanentError, TransientError } from '../domain/errors.js';
 import type { SerializedError, TaskEnv, TaskInput, TaskName, TaskOutput } from './tasks.js';
 import { DEFAULT_INGEST_LIMITS } from '../ingest/limits.js';
 import { ingestLimitsOf, type LimitsConfig } from '../config/worker.js';
+import type { PoolTestSignals } from './test-signals.js';
 
 /** The V8 heap a stage thread may use when the config does not say (worker.limits.thread_heap_mb). */
 export const DEFAULT_THREAD_HEAP_MB = 1024;
@@ -108,9 +109,14 @@ interface Job {
 }
 
 interface Slot {
+  index: number;
   thread: Thread | undefined;
+  /** The pool's number for the current thread (test signals name threads by it). */
+  threadNo: number;
   job: Job | undefined;
 }
+
+type TerminationReason = 'cancelled' | 'crashed' | 'out_of_memory' | 'closed';
 
 export class ThreadPool implements TaskRunner {
   private readonly slots: Slot[];
@@ -119,14 +125,29 @@ export class ThreadPool implements TaskRunner {
   private closed = false;
   private readonly url: URL;
   private readonly env: TaskEnv;
+  private threadsStarted = 0;
+  /** Tests only (./test-signals.ts); undefined otherwise, and then costs one check per event. */
+  private readonly signals: PoolTestSignals | undefined;
   /** Each thread's V8 heap limit: a book that still exhausts it kills only its own thread. */
   readonly heapMb: number;
 
-  constructor(readonly size: number, options: RunnerOptions & { url?: URL } = {}) {
-    this.slots = Array.from({ length: Math.max(1, size) }, () => ({ thread: undefined, job: undefined }));
+  constructor(readonly size: number, options: RunnerOptions & { url?: URL; testSignals?: PoolTestSignals } = {}) {
+    this.slots = Array.from({ length: Math.max(1, size) }, (_, index) => ({ index, thread: undefined, threadNo: 0, job: undefined }));
     this.url = options.url ?? threadScriptUrl();
     this.env = taskEnvOf(options);
     this.heapMb = options.limits?.thread_heap_mb ?? DEFAULT_THREAD_HEAP_MB;
+    this.signals = options.testSignals;
+  }
+
+  /** Tasks running on a thread now. */
+  private get inFlight(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.job) n++;
+    return n;
+  }
+
+  private signalFinished(slot: Slot, job: Job, ok: boolean): void {
+    this.signals?.taskFinished.signal({ thread: slot.threadNo, slot: slot.index, job: job.id, task: job.task, inFlight: this.inFlight, ok });
   }
 
   run<K extends TaskName>(task: K, input: TaskInput<K>, signal?: AbortSignal): Promise<TaskOutput<K>> {
@@ -159,27 +180,35 @@ export class ThreadPool implements TaskRunner {
     const slot = this.slots.find((s) => s.job === job);
     if (!slot) return;
     slot.job = undefined;
-    this.discard(slot);
+    this.signalFinished(slot, job, false);
+    this.discard(slot, 'cancelled');
     this.settle(job, abortReason(job.signal!));
     this.pump();
   }
 
-  private discard(slot: Slot): void {
+  private discard(slot: Slot, reason: TerminationReason): void {
     const t = slot.thread;
     slot.thread = undefined;
     if (t) {
       t.removeAllListeners();
       t.on('error', () => undefined);
-      void t.terminate();
+      const exited = t.terminate();
+      if (this.signals) {
+        const e = { thread: slot.threadNo, slot: slot.index, reason };
+        void exited.then(() => this.signals!.threadTerminated.signal(e));
+      }
     }
   }
 
   private spawn(slot: Slot): Thread {
     const t = new Thread(this.url, { workerData: { env: this.env }, resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
+    slot.threadNo = ++this.threadsStarted;
+    this.signals?.threadStarted.signal({ thread: slot.threadNo, slot: slot.index });
     t.on('message', (msg: { id: number; ok: boolean; output?: unknown; error?: SerializedError }) => {
       const job = slot.job;
       if (!job || job.id !== msg.id) return;
       slot.job = undefined;
+      this.signalFinished(slot, job, msg.ok);
       if (msg.ok) this.settle(job, undefined, msg.output);
       else this.settle(job, rebuildError(msg.error ?? { name: 'Error', message: 'unknown error in worker thread' }));
       this.pump();
@@ -187,7 +216,8 @@ export class ThreadPool implements TaskRunner {
     const crashed = (why: string) => {
       const job = slot.job;
       slot.job = undefined;
-      this.discard(slot);
+      if (job) this.signalFinished(slot, job, false);
+      this.discard(slot, 'crashed');
       if (job) this.settle(job, new TransientError(`worker thread ${why} while running ${job.task}`, 'thread_crash'));
       this.pump();
     };
@@ -198,7 +228,8 @@ export class ThreadPool implements TaskRunner {
       if ((err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
         const job = slot.job;
         slot.job = undefined;
-        this.discard(slot);
+        if (job) this.signalFinished(slot, job, false);
+        this.discard(slot, 'out_of_memory');
         if (job) {
           this.settle(job, new PermanentError(`stage thread ran out of memory (limit ${this.heapMb} MB) while running ${job.task}`, 'thread_out_of_memory'));
         }
@@ -222,6 +253,7 @@ export class ThreadPool implements TaskRunner {
       const job = this.waiting.shift()!;
       slot.job = job;
       const thread = slot.thread ?? this.spawn(slot);
+      this.signals?.taskStarted.signal({ thread: slot.threadNo, slot: slot.index, job: job.id, task: job.task, inFlight: this.inFlight });
       thread.postMessage({ id: job.id, task: job.task, input: job.input });
     }
   }
@@ -240,6 +272,7 @@ export class ThreadPool implements TaskRunner {
           t.removeAllListeners();
           t.on('error', () => undefined);
           await t.terminate();
+          this.signals?.threadTerminated.signal({ thread: slot.threadNo, slot: slot.index, reason: 'closed' });
         }
       }),
     );

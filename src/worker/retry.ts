@@ -27,12 +27,15 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-/** Runs a synchronous write, retrying a busy database a few times with growing delays. */
-export async function withBusyRetry<T>(fn: () => T, options: { tries?: number; onRetry?: (attempt: number) => void } = {}): Promise<T> {
+/**
+ * Runs a write (an engine operation, or a synchronous one), retrying a busy database a few times
+ * with growing delays. The operation is one whole transaction, so running it again is safe.
+ */
+export async function withBusyRetry<T>(fn: () => T | Promise<T>, options: { tries?: number; onRetry?: (attempt: number) => void } = {}): Promise<T> {
   const tries = options.tries ?? 8;
   for (let attempt = 1; ; attempt++) {
     try {
-      return fn();
+      return await fn();
     } catch (err) {
       if (!isBusyError(err) || attempt >= tries) throw err;
       options.onRetry?.(attempt);

@@ -1,15 +1,14 @@
 /**
  * The contract between the Worker and one stage. A stage does its work (off the main thread
  * where it is heavy), honours `signal`, and returns what should be committed: the next state,
- * columns to set, and any library rows or audit entries. The Worker commits all of it in ONE
- * immediate transaction together with the lease-checked state change, so a stage that is
- * cancelled or fails has written nothing.
+ * columns to set, and any library rows or audit entries, all as data. The Worker commits all of
+ * it as ONE engine operation (`engine.library.commitStage`, one transaction) together with the
+ * lease-checked state change, so a stage that is cancelled or fails has written nothing.
  */
-import type { Services } from '../services.js';
-import type { PipelineRow, PipelinePatch } from '../db/pipeline-row.js';
-import type { AuditEntryInput } from '../db/audit.js';
-import type { PipelineState } from '../domain/states.js';
-import type { LibraryStore } from '../library/store.js';
+import type { Engine } from '../db/engine.js';
+import type { PipelineRow } from '../db/pipeline-row.js';
+import type { StageCommit, StageOutcome } from '../db/ops/library.js';
+import type { Clock } from '../domain/clock.js';
 import type { Chunk, Classification, Classifier, Embedder, ExtractedBook, Strategy, ValidationResult } from '../ingest/types.js';
 import type { StrategySet } from '../ingest/strategies.js';
 import type { TaskRunner } from './pool.js';
@@ -52,23 +51,22 @@ export interface StageContext {
   readonly pipeline: PipelineRow;
   readonly leaseToken: string;
   readonly signal: AbortSignal;
-  readonly services: Services;
-  readonly library: LibraryStore;
+  /** For reads a stage needs (embedding reads the stored chunks); stages never write. */
+  readonly engine: Engine;
+  readonly clock: Clock;
   readonly runner: TaskRunner;
   readonly settings: WorkerSettings;
   readonly memo: BookMemo;
   readonly log: Logger;
 }
 
-export interface StageResult {
-  to: PipelineState;
-  patch?: PipelinePatch;
-  note?: string | null;
-  /** Runs first inside the commit transaction; may return a different result (e.g. duplicate). */
-  redirect?: () => StageResult | undefined;
-  /** Library writes, inside the commit transaction, after the state change. */
-  write?: () => void;
-  audit?: AuditEntryInput[];
+/** The next state, columns, library write and audit entries (StageOutcome, src/db/ops/library.ts). */
+export interface StageResult extends StageOutcome {
+  /**
+   * Checked first inside the commit: another live book holding this content, and what to do
+   * about it (hashing's duplicate rule). A synchronous, pure decision.
+   */
+  liveCopy?: StageCommit['liveCopy'];
   /** Extra fields for the stage's log line. */
   info?: Record<string, unknown>;
 }

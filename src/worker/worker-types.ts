@@ -13,6 +13,7 @@ import type { Logger } from './logger.js';
 import type { RescuedBook } from './lease-rescue.js';
 import type { StageName } from './stage.js';
 import type { BreakerState, ExternalCallEvent } from './external-breaker.js';
+import type { WorkerTestSignals } from './test-signals.js';
 
 export interface WorkerOptions {
   /** Default: `<host>-<pid>-<random>`. */
@@ -37,6 +38,11 @@ export interface WorkerOptions {
   stageDelaysMs?: Partial<Record<StageName, number>>;
   /** Run the lease rescue on start and every `lease_rescue.interval_seconds` (default true). */
   leaseRescue?: boolean;
+  /**
+   * Tests only: awaitable signals at the worker's (and its thread pool's) named points, e.g.
+   * `await signals.idle.waitOnce()` (./test-signals.ts). Absent in production: no cost.
+   */
+  testSignals?: WorkerTestSignals;
 }
 
 export interface StageEvent {

@@ -26,11 +26,10 @@
 import { EventEmitter } from 'node:events';
 import crypto from 'node:crypto';
 import os from 'node:os';
-import type { Services } from '../services.js';
+import type { EngineServices } from '../services.js';
 import type { Claim } from '../db/queue.js';
 import type { PipelineState } from '../domain/states.js';
 import type { Actor } from '../domain/actor.js';
-import { LibraryStore } from '../library/store.js';
 import { DEFAULT_STRATEGIES } from '../ingest/strategies.js';
 import { ExternalCommandClassifier } from '../ingest/classifier.js';
 import { ExternalCommandEmbedder } from '../ingest/external-embedder.js';
@@ -45,10 +44,12 @@ import type { WorkerSettings } from './stage.js';
 import { BookRunner } from './book-runner.js';
 import { GuardedClassifier, recordBreakerState } from './external-breaker.js';
 import { WorkerAbort, type AbortKind, type InFlight, type WorkerEvents, type WorkerOptions, type WorkerStats } from './worker-types.js';
+import type { WorkerTestSignals } from './test-signals.js';
 
 // What other modules import from here (the types and the auto-approve actor live beside it).
 export { AUTO_APPROVE_ACTOR } from './book-runner.js';
 export type { WorkerOptions, StageEvent, StageEndEvent, BookEvent, WorkerEvents, WorkerStats } from './worker-types.js';
+export { WorkerTestSignals, PoolTestSignals, TestSignal } from './test-signals.js';
 
 export function defaultWorkerId(): string {
   return `${os.hostname().split('.')[0]}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
@@ -63,8 +64,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly drain: boolean;
   readonly config: WorkerConfig;
   private readonly log: Logger;
-  private readonly library: LibraryStore;
   private readonly runner: TaskRunner;
+  /** Tests only (./test-signals.ts): undefined in production, one check per event. */
+  private readonly signals: WorkerTestSignals | undefined;
   private readonly ownsRunner: boolean;
   private settings: WorkerSettings | undefined;
   private readonly inflight = new Map<string, InFlight>();
@@ -86,7 +88,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly stats: WorkerStats;
 
   constructor(
-    readonly services: Services,
+    readonly services: EngineServices,
     readonly options: WorkerOptions = {},
   ) {
     super();
@@ -98,11 +100,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.pollIntervalMs = Math.max(10, options.pollIntervalMs ?? (this.config.poll_interval_seconds ?? 1) * 1000);
     this.drain = Boolean(options.drain);
     this.log = (options.logger ?? silentLogger()).child({ worker: this.id });
-    this.library = new LibraryStore(services.db);
-    this.feed = ClaimFeed.over(services.queue, this.id, this.leaseMs, withBusyRetry);
+    this.signals = options.testSignals;
+    this.feed = ClaimFeed.over(services.engine.queue, this.id, this.leaseMs, withBusyRetry);
     const r = options.runner ?? 'threads';
     if (r === 'threads') {
-      this.runner = new ThreadPool(this.concurrency, { limits: this.config.limits });
+      this.runner = new ThreadPool(this.concurrency, { limits: this.config.limits, ...(this.signals ? { testSignals: this.signals.pool } : {}) });
       this.ownsRunner = true;
     } else if (r === 'inline') {
       this.runner = new InlineRunner({ limits: this.config.limits });
@@ -125,11 +127,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.books = new BookRunner({
       workerId: this.id,
       actor: this.actor,
-      services,
+      engine: services.engine,
+      clock: services.clock,
       config: this.config,
       settings: () => this.settings!,
       runner: this.runner,
-      library: this.library,
       log: this.log,
       stats: this.stats,
       inflight: this.inflight,
@@ -138,6 +140,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       isStopping: () => this.stopping,
       wakeAll: () => this.wakeAll(),
       stageDelaysMs: options.stageDelaysMs,
+      signals: this.signals,
     });
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
@@ -158,9 +161,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.started) return;
     this.started = true;
     this.settings = await this.resolveSettings();
-    await withBusyRetry(() => this.services.queue.register(this.id, { concurrency: this.concurrency, leaseMs: this.leaseMs, drain: this.drain }));
+    await withBusyRetry(() => this.services.engine.queue.register(this.id, { concurrency: this.concurrency, leaseMs: this.leaseMs, drain: this.drain }));
     this.log.info({ concurrency: this.concurrency, lease_ms: this.leaseMs, drain: this.drain }, 'worker started');
     this.emit('started', { workerId: this.id });
+    this.signals?.started.signal({ workerId: this.id });
     if (this.options.leaseRescue !== false) {
       await this.rescue();
       const every = this.config.lease_rescue.interval_seconds * 1000;
@@ -228,7 +232,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
           onCall: (e) => this.emit('external:call', e),
           onState: (e) => {
             this.log[e.state === 'open' ? 'warn' : 'info']({ dependency: e.dependency, breaker: e.state }, `external ${e.dependency} circuit breaker ${e.state.replace('_', '-')}`);
-            recordBreakerState(this.services.db, this.id, e, (err) => this.warn('could not record the classifier breaker state', err));
+            recordBreakerState(this.services.engine.queue, this.id, e, (err) => this.warn('could not record the classifier breaker state', err));
             this.emit('external:breaker', e);
           },
         },
@@ -273,18 +277,21 @@ export class Worker extends EventEmitter<WorkerEvents> {
         continue;
       }
       if (!claim) {
+        this.signals?.foundNothing.signal({ slot: index });
         if (!idle) {
           idle = true;
           this.idleSlots++;
         }
         if (this.idleSlots === this.concurrency && this.inflight.size === 0) {
           this.emit('idle');
+          this.signals?.idle.signal({});
           if (this.drain) {
             // A dead worker's books may be waiting on an expired lease: take them before leaving.
             const rescued = this.options.leaseRescue !== false ? await this.rescue() : [];
             if (rescued.length === 0) {
               this.log.info('drained: nothing claimable and nothing in flight');
               this.emit('drained');
+              this.signals?.drained.signal({});
               this.stopping = true;
               this.wakeAll();
               break;
@@ -320,16 +327,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async heartbeat(): Promise<void> {
     const held = [...this.inflight.values()].filter((b) => b.held);
     try {
-      const extended = await withBusyRetry(() => this.services.queue.heartbeat(this.id, this.leaseMs));
+      const extended = await withBusyRetry(() => this.services.engine.queue.heartbeat(this.id, this.leaseMs));
+      this.signals?.heartbeat.signal({ extended, held: held.length });
       if (extended < held.length) {
         // Some lease is gone (rescued or taken): stop working on those books now.
-        const rows = this.services.db
-          .prepare('SELECT id, lease_token FROM pipelines INDEXED BY pipelines_lease_stuck WHERE lease_owner = ?')
-          .all(this.id) as { id: string; lease_token: string | null }[];
-        const tokens = new Map(rows.map((r) => [r.id, r.lease_token]));
+        const rows = await this.services.engine.queue.heldBy(this.id);
+        const tokens = new Map(rows.map((r) => [r.id, r.leaseToken]));
         for (const b of held) {
           if (b.held && tokens.get(b.id) !== b.token && !b.abort.signal.aborted) {
             b.abort.abort(new WorkerAbort('lease_lost', `lease on ${b.id.slice(0, 8)} was lost (expired and taken over)`));
+            this.signals?.leaseLost.signal({ pipelineId: b.id });
           }
         }
       }
@@ -346,6 +353,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
           ...(this.config.max_attempts !== undefined ? { maxAttempts: this.config.max_attempts } : {}),
         }),
       );
+      if (this.signals) {
+        this.signals.rescuePass.signal({ rescued });
+        for (const r of rescued) this.signals.leaseRescued.signal(r);
+      }
       if (rescued.length > 0) {
         this.stats.rescued += rescued.length;
         for (const r of rescued) {
@@ -373,17 +384,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.rescueTimer) clearInterval(this.rescueTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);
+    const { queue } = this.services.engine;
+    let closed = false;
     try {
-      const r = this.services.db
-        .prepare(`SELECT COUNT(*) AS n FROM pipelines WHERE state = 'needs_retry' AND next_attempt_at > ?`)
-        .get(this.services.clock()) as { n: number };
-      this.stats.waitingForRetry = r.n;
-    } catch {
-      // the database may be closed already when used in-process
+      this.stats.waitingForRetry = await queue.waitingForRetry();
+    } catch (err) {
+      // The database may be closed already when used in-process: then there is nothing to unregister.
+      closed = !isBusyError(err);
     }
     try {
-      if (this.services.db.open) {
-        const left = await withBusyRetry(() => this.services.queue.unregister(this.id));
+      if (!closed) {
+        const left = await withBusyRetry(() => queue.unregister(this.id));
         if (left > 0) this.log.warn({ books: left }, 'leases still held at exit were expired for recovery');
       }
     } catch (err) {
@@ -392,6 +403,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.ownsRunner) await this.runner.close();
     this.log.info({ ...this.stats }, 'worker stopped');
     this.emit('stopped', this.stats);
+    this.signals?.stopped.signal({ workerId: this.id });
     this.resolveFinished(this.stats);
   }
 }

@@ -11,7 +11,7 @@ describe('ClaimFeed', () => {
   it('answers the slots that ask in one turn with one batch claim, in claim order', async () => {
     const s = openTest();
     const books = [3, 1, 2, 5, 4].map((p) => seed(s, 'detected', { priority: p }));
-    const feed = ClaimFeed.over(s.queue, 'w', 60_000, withBusyRetry);
+    const feed = ClaimFeed.over(s.engine.queue, 'w', 60_000, withBusyRetry);
     const together = await Promise.all([feed.next(), feed.next(), feed.next()]);
     expect(together.map((c) => c?.pipeline.priority)).toEqual([1, 2, 3]);
     // One statement: one lease token for the three books.
@@ -28,7 +28,7 @@ describe('ClaimFeed', () => {
   it('passes a failed claim to every asker of that turn', async () => {
     const s = openTest();
     seed(s, 'detected');
-    const feed = ClaimFeed.over(s.queue, 'w', 60_000, withBusyRetry);
+    const feed = ClaimFeed.over(s.engine.queue, 'w', 60_000, withBusyRetry);
     s.close();
     const asks = [feed.next(), feed.next()];
     for (const a of asks) await expect(a).rejects.toThrow(/not open/);

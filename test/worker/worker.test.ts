@@ -187,13 +187,13 @@ describe('lease rescue', () => {
     const live = services.queue.claimNext('live-worker', 60_000); // nothing left: all three held by the dead one
     expect(live).toBeUndefined();
     // Not expired yet: nothing to rescue.
-    expect(rescueExpiredLeases(services)).toEqual([]);
+    expect(await rescueExpiredLeases(services)).toEqual([]);
     const [a, b, c] = ids as [string, string, string];
     const expire = services.db.prepare('UPDATE pipelines SET lease_expires_at = ?, attempts = ?, auto_recoveries = ? WHERE id = ?');
     expire.run(Date.now() - 1000, 1, 0, a);
     expire.run(Date.now() - 1000, 5, 0, b); // out of attempts
     expire.run(Date.now() - 1000, 2, 3, c); // rescued three times already
-    const rescued = rescueExpiredLeases(services, { maxAutoRecoveries: 3 });
+    const rescued = await rescueExpiredLeases(services, { maxAutoRecoveries: 3 });
     expect(rescued.map((r) => [r.id, r.to]).sort()).toEqual([[a, 'needs_retry'], [b, 'failed'], [c, 'failed']].sort());
     const pa = services.pipelines.require(a);
     expect(pa).toMatchObject({ state: 'needs_retry', attempts: 1, auto_recoveries: 1, lease_owner: null, next_attempt_at: null });
@@ -205,7 +205,7 @@ describe('lease rescue', () => {
       expect(audit[0]!.actor).toBe('system:lease-rescue');
     }
     // Idempotent: a second pass finds nothing.
-    expect(rescueExpiredLeases(services)).toEqual([]);
+    expect(await rescueExpiredLeases(services)).toEqual([]);
     // The rescued book is claimable again, and the claim counts one more attempt.
     const again = services.queue.claimNext('live-worker', 60_000)!;
     expect(again.pipeline.id).toBe(a);

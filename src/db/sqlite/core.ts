@@ -8,6 +8,7 @@ import type { QueueOps } from '../ops/queue.js';
 import type { HistoryOps } from '../ops/history.js';
 import type { AuditOps } from '../ops/audit.js';
 import { readHistoryRows } from '../history.js';
+import { sqliteLeaseOps } from './leases.js';
 
 export function sqlitePipelineOps({ pipelines: p }: SqliteStores): PipelineOps {
   return {
@@ -24,8 +25,10 @@ export function sqlitePipelineOps({ pipelines: p }: SqliteStores): PipelineOps {
   };
 }
 
-export function sqliteQueueOps({ queue: q }: SqliteStores): QueueOps {
+export function sqliteQueueOps(stores: SqliteStores): QueueOps {
+  const q = stores.queue;
   return {
+    ...sqliteLeaseOps(stores),
     claimNext: async (workerId, leaseMs) => q.claimNext(workerId, leaseMs),
     claimBatch: async (workerId, leaseMs, max) => q.claimBatch(workerId, leaseMs, max),
     heartbeat: async (workerId, leaseMs) => q.heartbeat(workerId, leaseMs),

@@ -11,7 +11,7 @@ export const embeddingStage: Stage = {
   name: 'embedding',
   async run(ctx: StageContext): Promise<StageResult> {
     const p = ctx.pipeline;
-    const rows = ctx.library.chunks(p.id);
+    const rows = await ctx.engine.library.chunks(p.id);
     if (rows.length === 0) {
       throw new PermanentError('no chunks are stored for this book, nothing to embed (library rows missing)', 'no_chunks');
     }
@@ -43,12 +43,7 @@ export const embeddingStage: Stage = {
       to: 'complete',
       patch: { result_json: JSON.stringify(result), error_json: null },
       info: { embedder: name, chunks: rows.length, dims },
-      write: () => {
-        ctx.library.writeEmbeddings(
-          p.id,
-          rows.map((r, i) => ({ id: r.id, vector: vectors[i]! })),
-        );
-      },
+      library: { kind: 'embeddings', vectors: rows.map((r, i) => ({ id: r.id, vector: vectors[i]! })) },
     };
   },
 };

@@ -28,13 +28,14 @@ export const processingStage: Stage = {
     const p = ctx.pipeline;
     const chapters = book.chapters.map((c, i) => ({ ord: i, title: c.title, wordCount: countWords(c.text) }));
     const words = chapters.reduce((s, c) => s + c.wordCount, 0);
-    const now = ctx.services.clock();
+    const now = ctx.clock();
     return {
       to: 'validating',
       note: `${chapters.length} chapters, ${chunks.length} chunks (${record.name})`,
       info: { strategy: record.name, chapters: chapters.length, chunks: chunks.length, words },
-      write: () => {
-        ctx.library.replaceBook({
+      library: {
+        kind: 'replace',
+        book: {
           pipelineId: p.id,
           title: book.title,
           author: book.author,
@@ -45,7 +46,7 @@ export const processingStage: Stage = {
           chapters,
           chunks: chunks.map((k) => ({ ord: k.index, chapterOrd: k.chapterIndex, text: k.text, wordCount: k.wordCount })),
           createdAt: now,
-        });
+        },
       },
     };
   },

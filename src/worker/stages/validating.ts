@@ -76,7 +76,7 @@ export const validatingStage: Stage = {
       },
       note: message,
       info: { failures: v.failures },
-      write: () => ctx.library.deleteBook(p.id),
+      library: { kind: 'clear' },
       audit: [
         {
           action: 'REJECTED',
