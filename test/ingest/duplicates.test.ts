@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServices, type Services } from '../../src/services.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
+import { WorkerTestSignals } from '../../src/worker/test-signals.js';
 import { WorkerConfigSchema } from '../../src/config/worker.js';
 import { writeLibrary } from '../fixtures/books.js';
 import { useTempDir } from './helpers.js';
@@ -34,9 +35,13 @@ function worker(services: Services, options: Partial<WorkerOptions> = {}): Worke
   return new Worker(services, { drain: true, pollIntervalMs: 20, config: WorkerConfigSchema.parse({}), concurrency: 1, ...options });
 }
 
-async function waitForState(services: Services, id: string, state: string): Promise<void> {
-  for (let i = 0; i < 600 && services.pipelines.require(id).state !== state; i++) await new Promise((r) => setTimeout(r, 25));
-  expect(services.pipelines.require(id).state).toBe(state);
+/**
+ * A worker that holds its book in `stage` until the book is taken from it: the stage waits far
+ * longer than any test, and a short lease makes the heartbeat notice the loss within a second.
+ */
+function holding(services: Services, stage: 'hashing' | 'classifying'): { w: Worker; signals: WorkerTestSignals } {
+  const signals = new WorkerTestSignals();
+  return { w: worker(services, { stageDelaysMs: { [stage]: 120_000 }, leaseMs: 1500, testSignals: signals }), signals };
 }
 
 describe('the book queued first is the original', () => {
@@ -56,12 +61,18 @@ describe('the book queued first is the original', () => {
     // B is claimed first (higher priority) by a worker whose hashing is slow; A is hashed by a
     // second worker while B is still in hashing.
     const { services, idA, idB } = await twoBooks({ a: 5, b: 1 });
-    const slow = worker(services, { stageDelaysMs: { hashing: 1500 } });
+    const { w: slow, signals: slowSignals } = holding(services, 'hashing');
     await slow.start();
-    await waitForState(services, idB, 'hashing');
-    const fast = worker(services);
+    await slowSignals.stageStarted.waitUntil((e) => e.pipelineId === idB && e.stage === 'hashing');
+    const fastSignals = new WorkerTestSignals();
+    const fast = worker(services, { testSignals: fastSignals });
     await fast.start();
+    // A is hashed while B is still hashing on the other worker...
+    expect(await fastSignals.stageCommitted.waitUntil((e) => e.from === 'hashing')).toMatchObject({ pipelineId: idA, to: 'classifying' });
+    // ...which then finds B taken from it and lets it go, writing nothing.
+    expect(await slowSignals.abandoned.waitOnce()).toMatchObject({ pipelineId: idB });
     await Promise.all([slow.finished, fast.finished]);
+    expect(slowSignals.stageCommitted.count).toBe(0);
     expect(services.pipelines.require(idA).state).toBe('pending_approval');
     const b = services.pipelines.require(idB);
     expect([b.state, b.duplicate_of]).toEqual(['duplicate', idA]);
@@ -73,11 +84,15 @@ describe('the book queued first is the original, also when the copy got ahead', 
     // B (queued second, higher priority) is hashed first and held in classifying by a slow
     // worker; A is hashed meanwhile by a second worker and must still be the original.
     const { services, idA, idB } = await twoBooks({ a: 5, b: 1 });
-    const slow = worker(services, { stageDelaysMs: { classifying: 1500 } });
+    const { w: slow, signals: slowSignals } = holding(services, 'classifying');
     await slow.start();
-    await waitForState(services, idB, 'classifying');
-    const fast = worker(services);
+    expect(await slowSignals.stageCommitted.waitOnce()).toMatchObject({ pipelineId: idB, from: 'hashing', to: 'classifying' });
+    await slowSignals.stageStarted.waitUntil((e) => e.pipelineId === idB && e.stage === 'classifying');
+    const fastSignals = new WorkerTestSignals();
+    const fast = worker(services, { testSignals: fastSignals });
     await fast.start();
+    expect(await fastSignals.stageCommitted.waitUntil((e) => e.from === 'hashing')).toMatchObject({ pipelineId: idA, to: 'classifying' });
+    expect(await slowSignals.abandoned.waitOnce()).toMatchObject({ pipelineId: idB });
     await Promise.all([slow.finished, fast.finished]);
     expect(services.pipelines.require(idA).state).toBe('pending_approval');
     const b = services.pipelines.require(idB);
