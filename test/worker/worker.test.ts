@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServices, type Services } from '../../src/services.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
+import { WorkerTestSignals } from '../../src/worker/test-signals.js';
 import { WorkerConfigSchema, type WorkerConfigInput } from '../../src/config/worker.js';
 import { TransientError } from '../../src/domain/errors.js';
 import type { Classification, Classifier } from '../../src/ingest/types.js';
@@ -173,6 +174,63 @@ describe('Worker', () => {
     expect(p.lease_owner).toBeNull();
     expect(libraryCounts(db, id).books).toBe(0);
     expect(history(db, id).at(-1)!.actor).toBe('human:op');
+  });
+});
+
+describe('Worker, proven by its test signals', () => {
+  it('keeps heartbeating its lease while a stage works off the main thread', async () => {
+    const { dir, services } = setup();
+    const id = await enqueue(services, writeTxt(dir, sampleBook(7, 'fiction', 3)));
+    const signals = new WorkerTestSignals();
+    const w = new Worker(services, { leaseMs: 1500, pollIntervalMs: 20, stageDelaysMs: { processing: 120_000 }, testSignals: signals });
+    await w.start();
+    await signals.stageStarted.waitUntil((e) => e.stage === 'processing');
+    const leaseBefore = services.pipelines.require(id).lease_expires_at!;
+    // Two heartbeats during the stage, each extending the one lease the worker holds.
+    signals.heartbeat.clear();
+    expect(await signals.heartbeat.waitFor(2)).toEqual([
+      { extended: 1, held: 1 },
+      { extended: 1, held: 1 },
+    ]);
+    expect(services.pipelines.require(id).lease_expires_at!).toBeGreaterThan(leaseBefore);
+    await w.stop({ graceMs: 0 });
+    expect(await signals.released.waitOnce()).toEqual({ pipelineId: id, to: 'detected' });
+    expect(signals.stageCommitted.count).toBe(3); // hashing, classifying, selecting_strategy
+  });
+
+  it('leaves a book waiting out its backoff alone, though it looks for work again and again', async () => {
+    const { dir, services } = setup();
+    const id = await enqueue(services, writeTxt(dir, sampleBook(8, 'fiction', 3)));
+    services.db.prepare(`UPDATE pipelines SET state = 'needs_retry', next_attempt_at = ? WHERE id = ?`).run(Date.now() + 3_600_000, id);
+    const before = services.pipelines.require(id);
+    const signals = new WorkerTestSignals();
+    const w = new Worker(services, { pollIntervalMs: 20, concurrency: 2, testSignals: signals });
+    await w.start();
+    // The worker went idle, and its two slots looked at the queue six times between them, each
+    // time finding nothing claimable: the book had its chances.
+    await signals.idle.waitOnce();
+    const looks = await signals.foundNothing.waitFor(6);
+    expect(signals.claimed.count).toBe(0);
+    expect(new Set(looks.map((l) => l.slot))).toEqual(new Set([0, 1]));
+    expect(signals.rescuePass.count).toBeGreaterThanOrEqual(1);
+    expect(services.pipelines.require(id)).toEqual(before);
+    await w.stop();
+    expect(await signals.stopped.waitOnce()).toEqual({ workerId: w.id });
+  });
+
+  it('rescues a dead worker\'s expired lease on start, and then runs the book', async () => {
+    const { dir, services } = setup();
+    const id = await enqueue(services, writeTxt(dir, sampleBook(9, 'fiction', 3)));
+    services.queue.claimNext('dead-worker', 60_000);
+    services.db.prepare('UPDATE pipelines SET lease_expires_at = ? WHERE id = ?').run(Date.now() - 1000, id);
+    const signals = new WorkerTestSignals();
+    const w = new Worker(services, { drain: true, pollIntervalMs: 20, testSignals: signals });
+    await w.start();
+    expect(await signals.leaseRescued.waitOnce()).toMatchObject({ id, from: 'hashing', to: 'needs_retry', lease_owner: 'dead-worker' });
+    expect(await signals.claimed.waitOnce()).toMatchObject({ pipelineId: id, state: 'hashing', attempts: 2 });
+    await signals.drained.waitOnce();
+    expect((await w.finished).rescued).toBe(1);
+    expect(services.pipelines.require(id).state).toBe('pending_approval');
   });
 });
 
