@@ -1,7 +1,8 @@
 export { Worker, AUTO_APPROVE_ACTOR, defaultWorkerId } from './worker.js';
 export type { WorkerOptions, WorkerEvents, WorkerStats, StageEvent, StageEndEvent, BookEvent } from './worker.js';
 export { FolderWatcher, type WatchOptions } from './watch.js';
-export { rescueExpiredLeases, LEASE_RESCUE_ACTOR, type RescuedBook } from './lease-rescue.js';
+export { rescueExpiredLeases, leaseRescuePlan, LEASE_RESCUE_ACTOR, type RescuedBook } from './lease-rescue.js';
+export { TestSignal, WorkerTestSignals, PoolTestSignals } from './test-signals.js';
 export { createLogger, silentLogger, type Logger } from './logger.js';
 export { ThreadPool, InlineRunner, type TaskRunner } from './pool.js';
 export { scheduleMaintenance } from './maintenance.js';

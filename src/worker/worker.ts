@@ -21,6 +21,11 @@
  * - A configured external classifier runs behind retries and a circuit breaker
  *   (./external-breaker.ts); its calls and state changes are events (`worker --metrics`).
  *
+ * - Every database access is an engine operation (`services.engine`, src/db/engine.ts), awaited;
+ *   each is one whole transaction, so nothing here holds a transaction across an await.
+ * - Tests pass `testSignals` (./test-signals.ts) to wait on named points (claimed, heartbeat,
+ *   idle, leaseRescued, …) instead of sleeping.
+ *
  * Usable in-process (the console's demo) with events, or from the `worker` command.
  */
 import { EventEmitter } from 'node:events';
