@@ -20,6 +20,7 @@ import type { Clock } from '../domain/clock.js';
 import { CLAIMABLE_STATES, MAX_PRIORITY, MIN_PRIORITY } from '../domain/states.js';
 import { InputError } from '../domain/errors.js';
 import { PIPELINE_COLUMNS, pipelineFromRaw } from './pipeline-row.js';
+import { MAX_CLAIM_BATCH } from './ops/queue.js';
 
 const claimable = CLAIMABLE_STATES.map((s) => `'${s}'`).join(', ');
 
@@ -42,8 +43,8 @@ const CLAIM_SET = `
   state_entered_at = @now, updated_at = @now, version = version + 1,
   last_actor = @actor, transition_note = 'claimed'`;
 
-/** The most books one claimBatch takes (one statement's worth of leases). */
-export const MAX_CLAIM_BATCH = 1000;
+// The most books one claimBatch takes: part of the engine interface (./ops/queue.ts).
+export { MAX_CLAIM_BATCH };
 
 export interface Claim {
   pipeline: PipelineRow;

@@ -7,8 +7,7 @@
  * Books are handed out as soon as the statement returns, so none waits leased in a buffer.
  */
 import type { Claim } from '../db/queue.js';
-import { MAX_CLAIM_BATCH } from '../db/queue.js';
-import type { QueueOps } from '../db/ops/queue.js';
+import { MAX_CLAIM_BATCH, type QueueOps } from '../db/ops/queue.js';
 
 interface Asker {
   resolve: (claim: Claim | undefined) => void;

@@ -7,6 +7,9 @@ import type { Claim } from '../queue.js';
 import type { AuditEntryInput } from '../audit.js';
 import type { PipelineState } from '../../domain/states.js';
 
+/** The most books one claimBatch takes (one statement's worth of leases), on every engine. */
+export const MAX_CLAIM_BATCH = 1000;
+
 export type ClaimCursor = Pick<PipelineRow, 'priority' | 'created_at' | 'id'>;
 
 export interface QueueOps {
