@@ -4,6 +4,7 @@
  * fails (so the CLI exits 2, as for a bad SQLite path in db-file.ts).
  */
 import pg from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { InputError } from '../../domain/errors.js';
 import { SchemaTooNewError } from '../db.js';
 import { PG_MIGRATIONS } from './migrations.js';
@@ -45,22 +46,27 @@ export function parseLocation(location: string, env: NodeJS.ProcessEnv = process
     const shown = `postgres://${env.PGUSER ?? ''}${env.PGUSER ? '@' : ''}${env.PGHOST ?? ''}${env.PGPORT ? ':' + env.PGPORT : ''}/${env.PGDATABASE ?? ''}`;
     return { config: {}, shown };
   }
-  let url: URL;
+  // pg's own parser (libpq's rules: postgres://user@/db?host=/socket/dir is valid, which the
+  // WHATWG URL parser rejects); it throws on a malformed URL.
+  let parsed: ReturnType<typeof parseConnectionString>;
   try {
-    url = new URL(location);
+    parsed = parseConnectionString(location);
   } catch {
-    throw new DatabaseServerError(location, 'is not a valid PostgreSQL URL (expected postgres://user@host:port/database)');
+    throw new DatabaseServerError(redact(location), 'is not a valid PostgreSQL URL (expected postgres://user@host:port/database)');
   }
-  if (url.pathname.length <= 1 && !url.searchParams.get('dbname') && !env.PGDATABASE) {
-    throw new DatabaseServerError(redact(url), 'names no database (expected postgres://user@host:port/database)');
+  const shown = redact(location);
+  if (!parsed.database && !env.PGDATABASE) {
+    throw new DatabaseServerError(shown, 'names no database (expected postgres://user@host:port/database)');
   }
-  return { config: { connectionString: location }, shown: redact(url) };
+  if (parsed.port && !/^\d+$/.test(String(parsed.port))) {
+    throw new DatabaseServerError(shown, `has a port that is not a number (${String(parsed.port)})`);
+  }
+  return { config: { connectionString: location }, shown };
 }
 
-function redact(url: URL): string {
-  const copy = new URL(url.href);
-  if (copy.password) copy.password = '***';
-  return copy.href;
+/** The location without its password, for messages. */
+function redact(location: string): string {
+  return location.replace(/^(postgres(?:ql)?:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 }
 
 /**
