@@ -147,7 +147,19 @@ export function pgPipelineOps(ctx: PgContext): PipelineOps {
       ]);
       return r.rows[0]!;
     },
-    transition: (req) => withTx(pool, (c) => transitionIn(ctx, c, req)),
+    async transition(req) {
+      // The fast path (every worker step) is one guarded UPDATE, atomic on its own: no
+      // BEGIN/COMMIT round trips. Only a lost or unusual swap needs the transaction that reads
+      // the row (FOR UPDATE) to say why.
+      const froms: readonly PipelineState[] = typeof req.from === 'string' ? [req.from] : req.from;
+      if (isPipelineState(req.to) && froms.length === 1 && canTransition(froms[0]!, req.to)) {
+        const row = await guardedUpdate(ctx, pool, req.id, froms[0]!, req.to, transitionPatch(req), {
+          actor: req.actor, note: req.note ?? null, leaseToken: req.leaseToken, version: req.expectedVersion,
+        });
+        if (row) return row;
+      }
+      return withTx(pool, (c) => transitionIn(ctx, c, req));
+    },
     advanceMany: (items, options) => withTx(pool, (c) => advanceIn(ctx, c, items, options)),
     async list(options: ListOptions = {}) {
       const limit = Math.max(1, Math.min(options.limit ?? 50, 10_000));

@@ -94,6 +94,21 @@ describe.skipIf(!pgAvailable())('openEngine on PostgreSQL', () => {
     expect((err as Error).message).toBe(`database schema 99 is newer than this version understands (${PG_MIGRATIONS.length}); upgrade agentic-pipeline`);
   });
 
+  it('the audit table refuses TRUNCATE too (row triggers do not see it)', async () => {
+    const cluster = pgCluster();
+    const url = await cluster.createDatabase();
+    const e = await openEngine(url);
+    await e.audit.append({ action: 'QUEUED', actor: 'system:test' });
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await expect(c.query('TRUNCATE audit')).rejects.toThrow(/append-only: TRUNCATE is not allowed/);
+    await expect(c.query('TRUNCATE audit_chain_head')).rejects.toThrow(/append-only: TRUNCATE is not allowed/);
+    await expect(c.query('UPDATE audit_chain_head SET pos = 0')).rejects.toThrow(/only moves forward/);
+    await c.end();
+    expect((await e.audit.verify()).intact).toBe(true);
+    await e.close();
+  });
+
   it("without a clock given, leases are the server's clock", async () => {
     const cluster = pgCluster();
     const e = await openEngine(await cluster.createDatabase());
