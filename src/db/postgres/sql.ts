@@ -5,8 +5,9 @@
  * sorted list of patch columns), so the number of names stays small.
  */
 import crypto from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Queryable } from './tx.js';
+import { isRetryable } from './tx.js';
 
 const names = new Map<string, string>();
 
@@ -24,5 +25,15 @@ export async function run<R extends pg.QueryResultRow = Record<string, unknown>>
   text: string,
   values: unknown[] = [],
 ): Promise<pg.QueryResult<R>> {
-  return client.query<R>({ name: nameOf(text), text, values });
+  const query = { name: nameOf(text), text, values };
+  if (!(client instanceof pg.Pool)) return client.query<R>(query);
+  // A statement on its own (autocommit) that lost a deadlock did nothing: run it again. (Inside
+  // a transaction the whole transaction is retried instead, by withTx.)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.query<R>(query);
+    } catch (err) {
+      if (!isRetryable(err) || attempt >= 5) throw err;
+    }
+  }
 }

@@ -11,6 +11,11 @@ import type pg from 'pg';
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_TRIES = 5;
 
+export function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code !== undefined && RETRYABLE.has(code);
+}
+
 export type Queryable = Pick<pg.ClientBase, 'query'>;
 
 export async function withTx<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -26,8 +31,7 @@ export async function withTx<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Pr
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      const code = (err as { code?: string }).code;
-      if (code && RETRYABLE.has(code) && attempt < MAX_TRIES) continue;
+      if (isRetryable(err) && attempt < MAX_TRIES) continue;
       throw err;
     } finally {
       client.release(broken);

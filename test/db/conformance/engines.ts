@@ -7,7 +7,7 @@
  */
 import type { Engine } from '../../../src/db/engine.js';
 import { openEngine } from '../../../src/db/open.js';
-import type { SqliteEngine } from '../../../src/db/sqlite/engine.js';
+import type { Db } from '../../../src/db/db.js';
 import type { PgEngine } from '../../../src/db/postgres/engine.js';
 import { tempDbPath } from '../../helpers/tmp.js';
 import { pgAvailable, pgCluster, pgUnavailableReason } from '../../helpers/pg-cluster.js';
@@ -45,8 +45,9 @@ const sqlite: EngineUnderTest = {
       opened.push(e);
       return e;
     };
-    const engine = (await openOne(options.auditKey ?? null)) as SqliteEngine;
-    const db = engine.stores.db;
+    const engine = await openOne(options.auditKey ?? null);
+    // The SQLite engine's synchronous stores, for raw SQL under the interface.
+    const db = (engine as unknown as { stores: { db: Db } }).stores.db;
     return {
       engine,
       clock,
