@@ -4,7 +4,6 @@
  * fails (so the CLI exits 2, as for a bad SQLite path in db-file.ts).
  */
 import pg from 'pg';
-import { parse as parseConnectionString } from 'pg-connection-string';
 import { InputError } from '../../domain/errors.js';
 import { SchemaTooNewError } from '../db.js';
 import { PG_MIGRATIONS } from './migrations.js';
@@ -47,19 +46,20 @@ export function parseLocation(location: string, env: NodeJS.ProcessEnv = process
     return { config: {}, shown };
   }
   // pg's own parser (libpq's rules: postgres://user@/db?host=/socket/dir is valid, which the
-  // WHATWG URL parser rejects); it throws on a malformed URL.
-  let parsed: ReturnType<typeof parseConnectionString>;
+  // WHATWG URL parser rejects) runs when a client is constructed; it throws on a malformed URL.
+  // Nothing connects here.
+  let parsed: pg.Client;
   try {
-    parsed = parseConnectionString(location);
+    parsed = new pg.Client({ connectionString: location });
   } catch {
     throw new DatabaseServerError(redact(location), 'is not a valid PostgreSQL URL (expected postgres://user@host:port/database)');
   }
   const shown = redact(location);
-  if (!parsed.database && !env.PGDATABASE) {
+  if (!/^postgres(ql)?:\/\/[^/?#]*\/[^/?#]+/i.test(location) && !/[?&]dbname=/.test(location) && !env.PGDATABASE) {
     throw new DatabaseServerError(shown, 'names no database (expected postgres://user@host:port/database)');
   }
-  if (parsed.port && !/^\d+$/.test(String(parsed.port))) {
-    throw new DatabaseServerError(shown, `has a port that is not a number (${String(parsed.port)})`);
+  if (!Number.isInteger(parsed.port) || parsed.port <= 0) {
+    throw new DatabaseServerError(shown, 'has a port that is not a number');
   }
   return { config: { connectionString: location }, shown };
 }
