@@ -258,10 +258,12 @@ describe.each(ENGINES)('$name engine: core groups', (under) => {
     it('several connections claiming at once never claim a book twice', async () => {
       const books = 500;
       for (let i = 0; i < books; i++) await seed('detected', { priority: 1 + (i % 10) });
+      // Several engines (connections, as processes would have), and on PostgreSQL several
+      // calls at once over each one's pool.
       const engines = [e, await o.another(), await o.another(), await o.another()];
       const seen = new Map<string, string>();
       const claimers = engines.flatMap((eng, i) =>
-        [0, 1].map(async (j) => {
+        [0, 1, 2].map(async (j) => {
           const worker = `w${i}-${j}`;
           for (;;) {
             const got = await eng.queue.claimBatch(worker, 60_000, 7);
