@@ -9,6 +9,7 @@ import type { HistoryOps } from '../ops/history.js';
 import type { AuditOps } from '../ops/audit.js';
 import { readHistoryRows } from '../history.js';
 import { sqliteLeaseOps } from './leases.js';
+import { immediate } from '../db.js';
 
 export function sqlitePipelineOps({ pipelines: p }: SqliteStores): PipelineOps {
   return {
@@ -46,13 +47,14 @@ export function sqliteHistoryOps({ db }: SqliteStores): HistoryOps {
   };
 }
 
-export function sqliteAuditOps({ audit: a }: SqliteStores): AuditOps {
+export function sqliteAuditOps({ audit: a, db }: SqliteStores): AuditOps {
   return {
     get keyed() {
       return a.keyed;
     },
-    append: async (entry) => a.append(entry),
-    appendMany: async (entries) => a.appendMany(entries),
+    // Entries that stand alone get their own transaction (AuditLog refuses to append outside one).
+    append: async (entry) => immediate(db, () => a.append(entry)),
+    appendMany: async (entries) => immediate(db, () => a.appendMany(entries)),
     head: async () => a.head(),
     get: async (id) => a.get(id),
     query: async (q) => a.query(q),

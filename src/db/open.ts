@@ -1,0 +1,42 @@
+/**
+ * One door to a database, whatever the engine: a path opens the SQLite file (today's
+ * openDatabase + createSqliteEngine), a postgres:// or postgresql:// URL (or `postgres:` with
+ * PGHOST/PGDATABASE in the environment) the PostgreSQL engine. Errors a person can fix (a bad
+ * path, an unreachable server, a missing database, a URL typo) are InputErrors: one sentence,
+ * exit 2.
+ */
+import type { Engine } from './engine.js';
+import type { OpenOptions } from './db.js';
+import { openDatabase } from './db.js';
+import type { Clock } from '../domain/clock.js';
+import { systemClock } from '../domain/clock.js';
+import { createSqliteEngine } from './sqlite/engine.js';
+import { createPgEngine } from './postgres/engine.js';
+import { isPostgresLocation } from './postgres/connect.js';
+
+export interface OpenEngineOptions extends OpenOptions {
+  /**
+   * The clock. SQLite default: the system clock. PostgreSQL default: the server's clock (leases
+   * are compared across hosts); pass one only to control time (tests, the e2e clock offset).
+   */
+  clock?: Clock;
+  /** The audit key (HMAC chain); default none. Callers resolve it (config/audit.ts). */
+  auditKey?: Buffer | null;
+  /** PostgreSQL: pool size. */
+  maxConnections?: number;
+}
+
+export { isPostgresLocation };
+
+export async function openEngine(location: string, options: OpenEngineOptions = {}): Promise<Engine> {
+  if (isPostgresLocation(location)) {
+    return createPgEngine(location, {
+      ...(options.readonly !== undefined ? { readonly: options.readonly } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+      auditKey: options.auditKey ?? null,
+    });
+  }
+  const db = openDatabase(location, options);
+  return createSqliteEngine(db, options.clock ?? systemClock(), options.auditKey ?? null, location);
+}
