@@ -86,7 +86,14 @@ export function pgQueueOps(ctx: PgContext): QueueOps {
     return rows.map(({ pick_priority: _, ...pipeline }) => ({ pipeline: pipeline as PipelineRow, leaseToken: token }));
   }
 
+  // The worker's lease operations (#14) are not written for PostgreSQL yet (#15, next part).
+  const notYet = (op: string) => () => Promise.reject(new Error(`not yet implemented on PostgreSQL: queue.${op}`));
   return {
+    heldBy: notYet('heldBy'),
+    giveUpLease: notYet('giveUpLease'),
+    rescueExpired: notYet('rescueExpired'),
+    setBreakerState: notYet('setBreakerState'),
+    waitingForRetry: notYet('waitingForRetry'),
     async claimNext(workerId, leaseMs) {
       return (await claim(workerId, leaseMs, 1))[0];
     },
