@@ -52,12 +52,8 @@ export interface Claim {
   leaseToken: string;
 }
 
-export function assertPriority(value: number, label = 'priority'): number {
-  if (!Number.isInteger(value) || value < MIN_PRIORITY || value > MAX_PRIORITY) {
-    throw new InputError(`${label} must be a whole number from ${MIN_PRIORITY} (most urgent) to ${MAX_PRIORITY}, got ${String(value)}`);
-  }
-  return value;
-}
+// Transitional re-export (#14): the check is domain policy and lives in src/domain/priority.ts.
+export { assertPriority } from '../domain/priority.js';
 
 export class WorkQueue {
   private readonly claimStmt: Statement;

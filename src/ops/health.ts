@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { CLAIMABLE_STATES, MAX_PRIORITY, MIN_PRIORITY, WORKING_STATES } from '../domain/states.js';
-import { formatCount, formatSeconds, shortId } from '../cli/format.js';
+import { formatCount, formatSeconds, shortId } from '../text/format.js';
 import type { Alert, HealthReport, HealthService as HealthServiceContract, HealthStatus, Severity, StuckBook, WorkerCounts, WorkerLiveness, WorkerStatus } from './types.js';
 import type { OpsContext } from './core.js';
 import { sqlList } from './core.js';
