@@ -1,37 +1,36 @@
 /**
- * The health report: counts from the trigger-kept `pipeline_counts` aggregate, everything else
- * through index ranges (completions by the pipelines_completed index, the failure rate by the
- * state_history_finished index, durations by state_history_learning, stuck books by the
- * detector's per-state ranges), so one report costs a few milliseconds at a million pipelines.
+ * The health report: what the figures mean (rates, estimates, statuses, alerts) is decided here;
+ * the figures come from the engine (`stats.healthAggregates`: counts from the maintained
+ * aggregate, everything else by index ranges, see src/db/sqlite/stats-health.ts) and from the
+ * StuckDetector, so one report costs a few milliseconds at a million pipelines.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { CLAIMABLE_STATES, MAX_PRIORITY, MIN_PRIORITY, WORKING_STATES } from '../domain/states.js';
-import { formatCount, formatSeconds, shortId } from '../cli/format.js';
+import { formatCount, formatSeconds } from '../text/format.js';
 import type { Alert, HealthReport, HealthService as HealthServiceContract, HealthStatus, Severity, StuckBook, WorkerCounts, WorkerLiveness, WorkerStatus } from './types.js';
 import type { OpsContext } from './core.js';
 import type { StuckDetector } from './stuck-detector.js';
 import { DEFAULT_WORKER_LEASE_MS, type WorkerRecord } from '../db/ops/stats.js';
 
+/** A book's id as every interface prints it short (src/cli/format.ts shortId; src/ops does not import the CLI). */
+const shortId = (id: string): string => id.slice(0, 8);
+
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** The worker's own default lease, for a workers row that did not record one. */
-const DEFAULT_LEASE_MS = DEFAULT_WORKER_LEASE_MS;
 /** Running and lost workers listed; beyond that only counted. */
 const LIVE_WORKERS_LISTED = 50;
 /** Recently stopped workers listed (the rest of the day's are counted). */
 const STOPPED_WORKERS_LISTED = 10;
 
-type WorkerRaw = WorkerRecord;
-
 /**
  * A worker heartbeats every lease/3 and each heartbeat extends its leases by one lease, so a
  * heartbeat older than the lease means the worker is gone and every lease it held has run out.
  */
-function workerStatus(w: Pick<WorkerRaw, 'stopped_at' | 'heartbeat_at' | 'lease_ms'>, now: number): WorkerStatus {
+function workerStatus(w: Pick<WorkerRecord, 'stopped_at' | 'heartbeat_at' | 'lease_ms'>, now: number): WorkerStatus {
   if (w.stopped_at !== null) return 'stopped';
-  return now - w.heartbeat_at > (w.lease_ms ?? DEFAULT_LEASE_MS) ? 'lost' : 'running';
+  return now - w.heartbeat_at > (w.lease_ms ?? DEFAULT_WORKER_LEASE_MS) ? 'lost' : 'running';
 }
 
 export interface HealthExtras {
@@ -253,7 +252,7 @@ export class HealthService implements HealthServiceContract {
   }
 
   /** Lost workers, then running ones (most recent heartbeat first), then the latest stopped ones. */
-  private workersFrom(live: readonly WorkerRaw[], stopped: readonly WorkerRaw[], now: number): WorkerLiveness[] {
+  private workersFrom(live: readonly WorkerRecord[], stopped: readonly WorkerRecord[], now: number): WorkerLiveness[] {
     const rows = [...live, ...stopped];
     // Lost first: they are the ones a person must act on (their books wait on a dead lease).
     const rank: Record<WorkerStatus, number> = { lost: 0, running: 1, stopped: 2 };
@@ -268,7 +267,7 @@ export class HealthService implements HealthServiceContract {
           last_heartbeat_at: w.heartbeat_at,
           heartbeat_age_seconds: Math.max(0, Math.round((now - w.heartbeat_at) / 1000)),
           status,
-          lease_seconds: Math.round((w.lease_ms ?? DEFAULT_LEASE_MS) / 100) / 10,
+          lease_seconds: Math.round((w.lease_ms ?? DEFAULT_WORKER_LEASE_MS) / 100) / 10,
           stopped: status === 'stopped',
           active_books: w.active_books,
           ...breakersOf(w.breakers),
