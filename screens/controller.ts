@@ -191,13 +191,13 @@ export class ConsoleController {
       {
         name: 'health',
         wanted: () => true,
-        load: () => s.health.getState().applySnapshot(this.ops.health.report()),
+        load: async () => s.health.getState().applySnapshot(await this.ops.health.report()),
         fail: (m) => s.health.getState().setError(m),
       },
       {
         name: 'stuck',
         wanted: () => tab() === 'stuck' && !frozen(),
-        load: () => { const r = this.ops.stuck.survey({ limit: this.stuckLimit }); s.stuck.getState().applySnapshot(r.books, r); },
+        load: async () => { const r = await this.ops.stuck.survey({ limit: this.stuckLimit }); s.stuck.getState().applySnapshot(r.books, r); },
         fail: (m) => s.stuck.getState().setError(m),
       },
       {
