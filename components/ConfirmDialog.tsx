@@ -1,6 +1,7 @@
 import { Box, Text, useInput, type Key } from 'ink';
 import { useRef, useState, type ReactNode } from 'react';
-import { forGlyphs, formatCount, truncate } from './text.js';
+import { forGlyphs, truncate } from './text.js';
+import { formatCount } from '../src/text/format.js';
 import { useTheme } from './theme.js';
 import { splitKeys } from './key-chunks.js';
 

@@ -13,8 +13,7 @@ import { FooterHints } from '../components/FooterHints.js';
 import { HelpOverlay, helpVisibleLines } from '../components/HelpOverlay.js';
 import { ConfirmDialog, requiresTypedCount } from '../components/ConfirmDialog.js';
 import { TextPrompt, digitsOnly } from '../components/TextPrompt.js';
-import { BusyIndicator } from '../components/BusyIndicator.js';
-import { formatCount } from '../components/text.js';
+import { formatCount } from '../src/text/format.js';
 import { formatCompact } from '../src/text/format.js';
 import { useTheme } from '../components/theme.js';
 import { tableBodyRows } from '../components/windowing.js';
@@ -75,7 +74,7 @@ function Root(props: ConsoleAppProps): ReactNode {
     controller.setLayout({ listRows: tableBodyRows(bodyHeight), helpLines: helpVisibleLines(bodyHeight), width, bodyLines: bodyHeight });
   }, [controller, bodyHeight, width]);
 
-  useInput((input, key) => controller.handleKey(input, key), { isActive: isRawModeSupported === true });
+  useInput((input, key) => void controller.handleKey(input, key), { isActive: isRawModeSupported === true });
 
   const reserved = overlayLines(overlay);
   const contentHeight = Math.max(1, bodyHeight - reserved);
@@ -147,7 +146,7 @@ function Tabs(props: { active: TabId; width: number }): ReactNode {
 }
 
 function Status(props: { dbPath: string; readOnly: boolean; width: number }): ReactNode {
-  const [paused, dataAgeMs, lastPollAgeMs, busy] = useUi(useShallow((s) => [s.paused, s.dataAgeMs, s.lastPollAgeMs, s.busy]));
+  const [paused, dataAgeMs, lastPollAgeMs] = useUi(useShallow((s) => [s.paused, s.dataAgeMs, s.lastPollAgeMs]));
   const message = useUi((s) => s.message);
   return (
     <Box width={props.width}>
@@ -158,9 +157,8 @@ function Status(props: { dbPath: string; readOnly: boolean; width: number }): Re
         paused={paused}
         readOnly={props.readOnly}
         message={message}
-        width={props.width - (busy ? 12 : 0)}
+        width={props.width}
       />
-      {busy && <BusyIndicator busy label="working" width={12} />}
     </Box>
   );
 }

@@ -28,7 +28,7 @@ describe('keys that arrive together are all handled', () => {
     for (let i = 0; i < 3; i++) {
       other.db.transaction(() => other.pipelines.insert({ source_path: `/library/batch2/paste-${i}.epub`, priority: 5, actor: 'system:test' }))();
     }
-    m.controller.poller.poll({ force: true });
+    await m.controller.poller.poll({ force: true });
     await waitForText(m.instance, 'of 13');
     await sendKeys(m.instance, '/');
     await waitForText(m.instance, 'Filter:');
@@ -111,7 +111,7 @@ describe('Audit follow mode', () => {
   it('keeps the cursor on the newest entry while following; moving turns following off and says so', async () => {
     const m = await mount({ tab: 'audit', fixture: { pending: 4, queued: 5 } });
     for (const id of m.fx.pendingIds.slice(1)) m.other().actions.approve(id, 'human:ana', { reason: 'earlier' });
-    m.controller.poller.poll();
+    await m.controller.poller.poll();
     await waitForText(m.instance, 'of 3');
     expect(lastFrameStripped(m.instance)).toContain('FOLLOWING');
     // Move down and back to the top, then follow again: the cursor sits on the newest entry.
@@ -123,7 +123,7 @@ describe('Audit follow mode', () => {
     const newestBefore = m.stores.audit.getState().rows[0]!.id;
     expect(m.stores.audit.getState().selectedId).toBe(newestBefore);
     m.other().actions.approve(m.fx.pendingIds[0]!, 'human:ana', { reason: 'new' });
-    m.controller.poller.poll();
+    await m.controller.poller.poll();
     await waitForFrame(m.instance, () => m.stores.audit.getState().rows[0]!.id > newestBefore);
     const a = m.stores.audit.getState();
     expect(a.selectedId).toBe(a.rows[0]!.id);

@@ -36,7 +36,7 @@ export async function mountConsole(
       colour: opts.colour ?? true,
     }),
   );
-  controller.poller.poll({ force: true });
+  await controller.poller.poll({ force: true });
   await waitForInputReady(instance);
   let second: Services | undefined;
   return {
