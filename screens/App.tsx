@@ -20,7 +20,7 @@ import { tableBodyRows } from '../components/windowing.js';
 import { StoresProvider, useHealth, useUi, useStores } from '../store/context.js';
 import type { Overlay } from '../store/ui.js';
 import type { ConsoleController } from './controller.js';
-import { footerHints, formatKeys, getBinding, helpSections, TAB_IDS, type BindingContext, type TabId } from './keymap.js';
+import { dialogHint, footerHints, formatKeys, getBinding, helpSections, LIST_TAB_IDS, TAB_IDS, type BindingContext, type TabId } from './keymap.js';
 import { rootHeight, useTerminalSize } from './terminal.js';
 import { HealthTab } from './HealthTab.js';
 import { StuckTab } from './StuckTab.js';
@@ -173,7 +173,7 @@ function useFooterContext(controller: ConsoleController, tab: TabId): BindingCon
   const stores = useStores();
   const subscribe = useMemo(
     () => (onChange: () => void) => {
-      const offs = [stores.stuck.subscribe(onChange), stores.queue.subscribe(onChange), stores.audit.subscribe(onChange)];
+      const offs = LIST_TAB_IDS.map((id) => stores[id].subscribe(onChange));
       return () => offs.forEach((off) => off());
     },
     [stores],
@@ -221,6 +221,7 @@ function Help(props: { controller: ConsoleController; width: number; height: num
 
 function Dialog(props: { overlay: Overlay; width: number }): ReactNode {
   const ui = useStores().ui;
+  const { glyphs } = useTheme();
   const o = props.overlay;
   if (o.kind === 'confirm') {
     return (
@@ -233,6 +234,8 @@ function Dialog(props: { overlay: Overlay; width: number }): ReactNode {
         typed={o.typed ?? ''}
         error={o.error ?? null}
         isActive={false}
+        // The keys the controller reads for the dialog, from the keymap (typing a count: named keys only).
+        hint={dialogHint(['confirm.accept', 'confirm.cancel'], glyphs, { namedOnly: requiresTypedCount(o.count) })}
         onConfirm={o.onConfirm}
         onCancel={() => {
           ui.getState().closeOverlay();
@@ -255,6 +258,7 @@ function Dialog(props: { overlay: Overlay; width: number }): ReactNode {
         value={o.value ?? o.initialValue ?? ''}
         error={o.error ?? null}
         isActive={false}
+        hint={dialogHint(['prompt.submit', 'prompt.cancel'], glyphs)}
         onSubmit={o.onSubmit}
         onCancel={() => (o.onCancel ? o.onCancel() : ui.getState().closeOverlay())}
         width={props.width}
@@ -264,8 +268,3 @@ function Dialog(props: { overlay: Overlay; width: number }): ReactNode {
   return null;
 }
 
-/** Shown in place of a tab's content when its data could not be read. */
-export function LoadError(props: { error: string }): ReactNode {
-  const { colors } = useTheme();
-  return <Text color={colors.critical}>Could not read: {props.error}</Text>;
-}

@@ -34,8 +34,10 @@ import {
   helpSections,
   keyNameOf,
   tabOfBinding,
+  isListTab,
   type BindingContext,
   type BindingId,
+  type ListTabId,
   type Scope,
   type TabId,
 } from './keymap.js';
@@ -102,11 +104,12 @@ export class ConsoleController {
   private readonly batch: BatchKeys;
   private readonly audit: AuditKeys;
   private readonly failed: FailedKeys;
-  /** The tabs that show a list, for the shared list keys. */
-  private readonly lists: Partial<Record<TabId, ListKeys>>;
+  /** The tabs that show a list (LIST_TAB_IDS), for the shared list keys. */
+  private readonly listKeys: Record<ListTabId, ListKeys>;
   private readonly handlers: HandlerTable;
   /** The one line keys and timer ticks run on (see the header). */
   private readonly serial: Serial = createSerial();
+  private handled = 0;
 
   constructor(opts: ControllerOptions) {
     this.services = opts.services;
@@ -128,7 +131,7 @@ export class ConsoleController {
     this.batch = batchKeys(deps);
     this.audit = auditKeys(deps);
     this.failed = failedKeys(deps);
-    this.lists = { stuck: stuck.list, queue: this.queue.list, audit: this.audit.list, failed: this.failed.list };
+    this.listKeys = { stuck: stuck.list, queue: this.queue.list, audit: this.audit.list, failed: this.failed.list };
     this.handlers = {
       ...this.globalHandlers(),
       ...this.listHandlers(),
@@ -149,6 +152,11 @@ export class ConsoleController {
       clock: opts.services.clock,
       ...(opts.recheckMs !== undefined ? { recheckMs: opts.recheckMs } : {}),
     });
+  }
+
+  /** The active (or given) tab's list keys; undefined on a tab without a list. */
+  private listOf(tab: TabId): ListKeys | undefined {
+    return isListTab(tab) ? this.listKeys[tab] : undefined;
   }
 
   get ops(): OpsServices {
@@ -250,7 +258,7 @@ export class ConsoleController {
   }
 
   bindingContext(tab: TabId = this.ui.tab): BindingContext {
-    return { readOnly: this.readOnly, ...this.lists[tab]?.selection() };
+    return { readOnly: this.readOnly, ...this.listOf(tab)?.selection() };
   }
 
   /**
@@ -264,7 +272,15 @@ export class ConsoleController {
    * Resolves once these keys are handled (after the keys before them: see `serial`).
    */
   handleKey(input: string, key: Key): Promise<void> {
-    return this.serial(() => this.safe(() => this.handleKeyNow(input, key)));
+    return this.serial(async () => {
+      await this.safe(() => this.handleKeyNow(input, key));
+      this.handled++;
+    });
+  }
+
+  /** Reads `useInput` has handed over and that are fully handled: a test waits on it instead of sleeping. */
+  get keysHandled(): number {
+    return this.handled;
   }
 
   private async handleKeyNow(input: string, key: Key): Promise<void> {
@@ -420,7 +436,7 @@ export class ConsoleController {
   private async back(): Promise<void> {
     const ui = this.ui;
     if (ui.details) return ui.setDetails(null);
-    const list = this.lists[ui.tab];
+    const list = this.listOf(ui.tab);
     if (list && list.filterText() !== '') return this.applyFilter(list, '');
     if (ui.message) ui.setMessage(null);
   }
@@ -429,13 +445,13 @@ export class ConsoleController {
 
   private async move(delta: number): Promise<void> {
     if (this.scrollDetails(delta)) return;
-    const list = this.lists[this.ui.tab];
+    const list = this.listOf(this.ui.tab);
     if (list) await this.safe(() => list.move(delta));
   }
 
   private async jump(to: 'top' | 'bottom'): Promise<void> {
     if (this.scrollDetails(to === 'top' ? -Infinity : Infinity)) return;
-    const list = this.lists[this.ui.tab];
+    const list = this.listOf(this.ui.tab);
     if (list) await this.safe(() => list.jump(to));
   }
 
@@ -452,7 +468,7 @@ export class ConsoleController {
   }
 
   private async openDetails(): Promise<void> {
-    const list = this.lists[this.ui.tab];
+    const list = this.listOf(this.ui.tab);
     if (!list) return;
     await this.safe(async () => {
       const details = await list.selectedDetails();
@@ -461,7 +477,7 @@ export class ConsoleController {
   }
 
   private askFilter(): void {
-    const list = this.lists[this.ui.tab];
+    const list = this.listOf(this.ui.tab);
     if (!list) return;
     this.ui.setOverlay({
       kind: 'prompt',

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { lastFrameStripped, sendKeys, typeText, waitForFrame, waitForText } from '../helpers/ink.js';
-import { mountEachTest, type Mounted } from './harness.js';
+import { mountEachTest, pressHandled, type Mounted } from './harness.js';
 
 const mount = mountEachTest();
 const queueIndex = (m: Mounted) => {
@@ -59,8 +59,7 @@ describe('the Batch tab approves only what the screen shows', () => {
     await typeText(m.instance, 'failed');
     await sendKeys(m.instance, 'enter');
     await waitForFrame(m.instance, (f) => !f.includes('Preview: 9 books match'));
-    await sendKeys(m.instance, 'a');
-    await sendKeys(m.instance, 'y');
+    await pressHandled(m, 'a', 'y');
     expect(m.services.pipelines.countsByState().approved ?? 0).toBe(0);
     expect(m.stores.ui.getState().overlay.kind).toBe('none');
   });
@@ -83,7 +82,7 @@ describe('the Batch tab approves only what the screen shows', () => {
     await typeText(m.instance, '1.5');
     await sendKeys(m.instance, 'enter');
     await waitForText(m.instance, 'Min confidence must be a number from 0 to 1');
-    await sendKeys(m.instance, 'a', 'y');
+    await pressHandled(m, 'a', 'y');
     expect(m.services.pipelines.countsByState().approved ?? 0).toBe(0);
   });
 
@@ -94,7 +93,7 @@ describe('the Batch tab approves only what the screen shows', () => {
     await typeText(m.instance, ',');
     await sendKeys(m.instance, 'enter');
     await waitForText(m.instance, 'Book type: give at least one type');
-    await sendKeys(m.instance, 'a', 'y');
+    await pressHandled(m, 'a', 'y');
     expect(m.services.pipelines.countsByState().approved ?? 0).toBe(0);
   });
 
