@@ -13,11 +13,10 @@ import { InputError } from '../src/domain/errors.js';
 import { DatabaseMissingError } from '../src/db/db.js';
 import { didYouMean } from '../src/cli/suggest.js';
 import { escapeControl } from '../src/text/escape.js';
+import { applyNoColor } from './no-color.js';
 
 // chalk (Ink's colours) ignores NO_COLOR; map it before any UI module is imported.
-if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '' && process.env.FORCE_COLOR === undefined) {
-  process.env.FORCE_COLOR = '0';
-}
+applyNoColor(process.env);
 
 /** The environment variables the CLI reads, for --help (the flags' own help names the rest). */
 const ENVIRONMENT: readonly [string, string][] = [
