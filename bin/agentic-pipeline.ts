@@ -10,7 +10,7 @@ import { formatFlagRows, formatHelp, formatHelpRow, GLOBAL_FLAGS, parseArgs } fr
 import { CONSOLE_FLAGS, DEMO_FLAGS, DEMO_SUMMARY } from '../src/cli/entry-flags.js';
 import { createContext } from '../src/cli/context.js';
 import { InputError } from '../src/domain/errors.js';
-import { DatabaseMissingError } from '../src/db/db.js';
+import { DatabaseMissingError } from '../src/db/errors.js';
 import { didYouMean } from '../src/cli/suggest.js';
 import { escapeControl } from '../src/text/escape.js';
 import { applyNoColor } from './no-color.js';

@@ -9,7 +9,7 @@
 import type { EngineServices } from '../src/services.js';
 import type { PipelineRow } from '../src/db/pipeline-row.js';
 import type { AuditRow } from '../src/db/audit.js';
-import { AUDIT_ACTIONS } from '../src/db/audit.js';
+import { AUDIT_ACTIONS } from '../src/db/audit-entry.js';
 import type { AuditFilter, BookTerm, CappedCount, QueueFilter, QueueKey } from '../src/db/ops/windows.js';
 import { parseFilterWords, type FilterWords } from './filter-grammar.js';
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
 import { parseActor } from '../../domain/actor.js';
 import { pipelineToJson } from '../../db/pipeline-row.js';
-import { AUDIT_ACTIONS, auditToJson, parseSince, type AuditQuery } from '../../db/audit.js';
+import { AUDIT_ACTIONS, auditToJson, parseSince, type AuditQuery } from '../../db/audit-entry.js';
 import { runCommandJson } from '../command-bridge.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { fitRows } from '../bounded.js';
