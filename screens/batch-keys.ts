@@ -4,6 +4,7 @@
  */
 import type { BatchPreview } from '../src/ops/types.js';
 import { formatCount } from '../components/text.js';
+import { batchMaxCount } from '../src/domain/batch-limits.js';
 import { plural } from '../src/text/format.js';
 import { BATCH_FIELDS, describeBatchFilter, formToFilter, previewIsCurrent } from '../store/batch.js';
 import type { KeyDeps, KeyHandlers } from './tab-keys.js';
@@ -22,11 +23,15 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
   // Whatever goes wrong (a bad field, a state approve cannot act on) leaves no preview: the
   // error is what the pane shows and what `a`/`x` answer with.
   function loadPreview(): void {
+    void loadPreviewNow();
+  }
+
+  async function loadPreviewNow(): Promise<void> {
     const b = batch();
     const form = b.form;
     let preview: BatchPreview;
     try {
-      preview = deps.services.ops.batch.preview(formToFilter(form, deps.services.clock()), { kind: 'approve' });
+      preview = await deps.services.ops.batch.preview(formToFilter(form, deps.services.clock()), { kind: 'approve' });
     } catch (err) {
       b.applyPreview(null, err instanceof Error ? err.message : String(err), form);
       return;
@@ -75,7 +80,7 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
     const filterText = describeBatchFilter(preview.filter);
     if (preview.exceeds_max) {
       ui().setMessage({
-        text: `${plural(preview.matched, 'book')} match, over the max count ${formatCount(preview.filter.max_count ?? 50)}: narrow the filter or raise Max count`,
+        text: `${plural(preview.matched, 'book')} match, over the max count ${formatCount(batchMaxCount(preview.filter))}: narrow the filter or raise Max count`,
         tone: 'warning',
       });
       return;
@@ -94,10 +99,10 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
         detail: `Filter: ${filterText}${reason !== undefined ? `. Reason: ${reason}` : ''}`,
         destructive: kind === 'reject',
         onConfirm: () =>
-          deps.write(() => {
+          deps.write(async () => {
             // Lists are frozen while the dialog is open, but say no rather than act on a stale one.
             if (batch().form !== form || batch().preview !== preview) throw new Error(`${label}: the filter changed; nothing was done`);
-            const result = deps.services.ops.batch.apply(toApply, deps.actor);
+            const result = await deps.services.ops.batch.apply(toApply, deps.actor);
             batch().setApplied({ verb: kind === 'approve' ? 'approved' : 'rejected', result });
             const skipped = result.skipped.length > 0 ? `, ${result.skipped.length} skipped (changed since the preview)` : '';
             return `${kind === 'approve' ? 'Approved' : 'Rejected'} ${plural(result.affected, 'book')}${skipped} (audit #${result.audit_id ?? '-'})`;

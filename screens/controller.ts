@@ -373,11 +373,13 @@ export class ConsoleController {
     };
   }
 
-  private safe(fn: () => void): void {
+  private safe(fn: () => void | Promise<unknown>): void {
+    const report = (err: unknown) => this.ui.setMessage({ text: err instanceof Error ? err.message : String(err), tone: 'critical' });
     try {
-      fn();
+      const r = fn();
+      if (r instanceof Promise) r.catch(report);
     } catch (err) {
-      this.ui.setMessage({ text: err instanceof Error ? err.message : String(err), tone: 'critical' });
+      report(err);
     }
   }
 
@@ -477,17 +479,19 @@ export class ConsoleController {
   // ── writes ─────────────────────────────────────────────────────────────────────────────
 
   /** Runs a write, reports success or the refusal, and refreshes at once. */
-  private write(describe: () => string): void {
+  private write(describe: () => string | Promise<string>): void {
     this.ui.closeOverlay();
     this.ui.setBusy(true);
-    try {
-      const text = describe();
-      this.ui.setMessage({ text, tone: 'ok' });
-    } catch (err) {
-      this.ui.setMessage({ text: err instanceof Error ? err.message : String(err), tone: 'critical' });
-    } finally {
-      this.ui.setBusy(false);
-    }
-    this.poller.refreshNow();
+    void (async () => {
+      try {
+        const text = await describe();
+        this.ui.setMessage({ text, tone: 'ok' });
+      } catch (err) {
+        this.ui.setMessage({ text: err instanceof Error ? err.message : String(err), tone: 'critical' });
+      } finally {
+        this.ui.setBusy(false);
+      }
+      this.poller.refreshNow();
+    })();
   }
 }

@@ -33,9 +33,9 @@ export function failedKeys(deps: KeyDeps): FailedKeys {
     const row = selectedRow();
     if (!row) return;
     const verb = kind === 'retry' ? 'Retry' : 'Reject';
-    const confirm = (op: BatchOperation, reason?: string): void => {
+    const confirm = async (op: BatchOperation, reason?: string): Promise<void> => {
       // The book as it is now and its version: apply skips it if it moves before the answer.
-      const preview = deps.services.ops.batch.preview({ ids: [row.id], states: [row.state], max_count: 1 }, op);
+      const preview = await deps.services.ops.batch.preview({ ids: [row.id], states: [row.state], max_count: 1 }, op);
       if (preview.books.length !== 1) {
         ui().setMessage({ text: `${verb}: ${bookLabel(row)} is no longer ${row.state}`, tone: 'warning' });
         return;
@@ -48,8 +48,8 @@ export function failedKeys(deps: KeyDeps): FailedKeys {
         detail: reason !== undefined ? `Reason: ${reason}` : `It is ${row.state}; attempts start over and it is queued again.`,
         destructive: kind === 'reject',
         onConfirm: () =>
-          deps.write(() => {
-            const r = deps.services.ops.batch.apply(preview, deps.actor);
+          deps.write(async () => {
+            const r = await deps.services.ops.batch.apply(preview, deps.actor);
             if (r.affected === 0) throw new Error(`${verb}: ${shortId(row.id)} changed since, nothing done (${r.skipped[0]?.why ?? 'skipped'})`);
             const now = deps.services.pipelines.get(row.id);
             return `${verb} ${shortId(row.id)}: now ${now?.state ?? '?'} (audit #${r.audit_id ?? '-'})`;

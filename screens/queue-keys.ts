@@ -31,12 +31,12 @@ export function queueKeys(deps: KeyDeps): QueueKeys {
 
   function setPriority(id: string, priority: number): void {
     const row = selectedRow();
-    deps.write(() => {
-      const r = deps.services.actions.setPriority(id, priority, deps.actor);
+    deps.write(async () => {
+      const r = await deps.services.actions.setPriority(id, priority, deps.actor);
+      // The cursor follows the book to its new place in claim order.
+      deps.safe(() => load({ kind: 'follow', id, ...(row ? { key: keyOf(row) } : {}) }));
       return r.changed ? `Priority of ${shortId(id)} set to ${priority} (audit #${r.auditId})` : `Priority of ${shortId(id)} is already ${priority}; nothing changed`;
     });
-    // The cursor follows the book to its new place in claim order.
-    deps.safe(() => load({ kind: 'follow', id, ...(row ? { key: keyOf(row) } : {}) }));
   }
 
   function bumpPriority(delta: number): void {

@@ -41,8 +41,8 @@ export function stuckKeys(deps: KeyDeps): StuckKeys {
         detail: reason !== undefined ? `Reason: ${reason}` : detail[action],
         destructive: action !== 'retry',
         onConfirm: () =>
-          deps.write(() => {
-            const r = deps.services.ops.recovery.recover(book.id, action, deps.actor, reason);
+          deps.write(async () => {
+            const r = await deps.services.ops.recovery.recover(book.id, action, deps.actor, reason);
             return `${verb} ${shortId(book.id)}: now ${r.pipeline.state} (audit #${r.audit_id})`;
           }),
       });

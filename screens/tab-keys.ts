@@ -23,9 +23,9 @@ export interface KeyDeps {
   /** Table rows on screen now: list windows are loaded this tall. */
   listRows(): number;
   /** Runs `fn`; what it throws goes to the status bar instead of ending the console. */
-  safe(fn: () => void): void;
+  safe(fn: () => void | Promise<unknown>): void;
   /** Closes the dialog, runs a write, reports its result or refusal, and refreshes at once. */
-  write(describe: () => string): void;
+  write(describe: () => string | Promise<string>): void;
   /** Opens the filter prompt for the active list tab (the `/` of stuck, queue and audit). */
   askFilter(): void;
 }

@@ -51,12 +51,8 @@ export interface Claim {
   leaseToken: string;
 }
 
-export function assertPriority(value: number, label = 'priority'): number {
-  if (!Number.isInteger(value) || value < MIN_PRIORITY || value > MAX_PRIORITY) {
-    throw new InputError(`${label} must be a whole number from ${MIN_PRIORITY} (most urgent) to ${MAX_PRIORITY}, got ${String(value)}`);
-  }
-  return value;
-}
+/** Moved to the domain (src/domain/priority.ts); re-exported for code inside src/db. */
+export { assertPriority } from '../domain/priority.js';
 
 export class WorkQueue {
   private readonly claimStmt: Statement;

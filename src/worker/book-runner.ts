@@ -32,6 +32,7 @@ import { STAGES } from './stages/index.js';
 import type { BookMemo, StageName, StageResult, WorkerSettings } from './stage.js';
 import { decideFailure } from './failure-policy.js';
 import { WorkerAbort, type InFlight, type WorkerEvents, type WorkerStats } from './worker-types.js';
+import { approveInTx } from '../db/sqlite/actions.js';
 
 export const AUTO_APPROVE_ACTOR: Actor = 'auto:min-confidence';
 
@@ -180,9 +181,10 @@ export class BookRunner {
       if (after.state === 'pending_approval') {
         const rule = config.auto_approve;
         if (rule.enabled && after.confidence !== null && after.confidence >= rule.min_confidence) {
-          after = services.actions.approve(book.id, AUTO_APPROVE_ACTOR, {
+          // #14: transitional until the stage commit is an engine operation taking this approval.
+          after = approveInTx(services.engine.stores, services.actions.approval(book.id, AUTO_APPROVE_ACTOR, {
             reason: `auto-approve rule: confidence ${after.confidence.toFixed(2)} >= ${rule.min_confidence}`,
-          }).pipeline;
+          })).pipeline;
         }
       }
       return after;

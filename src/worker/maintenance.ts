@@ -15,9 +15,9 @@ export interface MaintenanceSchedule {
 }
 
 export function scheduleMaintenance(services: Services, schedule: string, log: Logger): MaintenanceSchedule {
-  const job = new Cron(schedule, { protect: true }, () => {
+  const job = new Cron(schedule, { protect: true }, async () => {
     try {
-      const report = runMaintenance(services);
+      const report = await runMaintenance(services);
       const level = report.errors.length > 0 ? 'warn' : 'debug';
       log[level](
         {
