@@ -41,11 +41,11 @@ function idleAfterFirstRead<Row, Id>(store: StoreApi<ListWindowState<Row, Id>>, 
 }
 
 describe('list stores: the same data read again sets nothing', () => {
-  it('Queue, Failed and Audit alike', () => {
+  it('Queue, Failed and Audit alike', async () => {
     fx = buildFixture(tempDbPath(), { queued: 12, failed: 6 });
     const s = fx.services;
     // Audit entries to list: a person's priority changes.
-    for (const id of fx.queuedIds.slice(0, 8)) s.actions.setPriority(id, 2, ADMIN);
+    for (const id of fx.queuedIds.slice(0, 8)) await s.actions.setPriority(id, 2, ADMIN);
 
     const queue = createQueueStore();
     const qs = new QueueSource(s);

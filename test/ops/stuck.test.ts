@@ -74,10 +74,10 @@ describe('stuck detection', () => {
 });
 
 describe('recovery', () => {
-  it('retry: → needs_retry with backoff, lease revoked, audited with actor and cause', () => {
+  it('retry: → needs_retry with backoff, lease revoked, audited with actor and cause', async () => {
     const { s, clock } = setup();
     const b = addWorking(s, 'processing', 45 * MIN, -MIN, { attempts: 2 });
-    const r = s.ops.recovery.recover(b.id, 'retry', 'human:alice');
+    const r = await s.ops.recovery.recover(b.id, 'retry', 'human:alice');
     expect(r.pipeline.state).toBe('needs_retry');
     expect(r.pipeline.lease_owner).toBeNull();
     expect(r.pipeline.lease_token).toBeNull();
@@ -94,46 +94,46 @@ describe('recovery', () => {
     s.close();
   });
 
-  it('retry of a book out of attempts goes to failed', () => {
+  it('retry of a book out of attempts goes to failed', async () => {
     const { s } = setup();
     const b = addWorking(s, 'embedding', 45 * MIN, -MIN, { attempts: 5, max_attempts: 5 });
-    expect(s.ops.recovery.recover(b.id, 'retry', 'human:alice').pipeline.state).toBe('failed');
+    expect((await s.ops.recovery.recover(b.id, 'retry', 'human:alice')).pipeline.state).toBe('failed');
     s.close();
   });
 
-  it('reset: → detected to start over; an embedding book → approved', () => {
+  it('reset: → detected to start over; an embedding book → approved', async () => {
     const { s } = setup();
     const p = addWorking(s, 'classifying', MIN, 5 * MIN, { attempts: 3 });
     const e = addWorking(s, 'embedding', MIN, 5 * MIN);
-    const rp = s.ops.recovery.recover(p.id, 'reset', 'human:bob');
+    const rp = await s.ops.recovery.recover(p.id, 'reset', 'human:bob');
     expect(rp.pipeline).toMatchObject({ state: 'detected', attempts: 0, lease_owner: null });
-    expect(s.ops.recovery.recover(e.id, 'reset', 'human:bob').pipeline.state).toBe('approved');
+    expect((await s.ops.recovery.recover(e.id, 'reset', 'human:bob')).pipeline.state).toBe('approved');
     s.close();
   });
 
-  it('reject needs a reason', () => {
+  it('reject needs a reason', async () => {
     const { s } = setup();
     const b = addWorking(s, 'validating', MIN);
-    expect(() => s.ops.recovery.recover(b.id, 'reject', 'human:bob')).toThrow(/reason/);
+    await expect(s.ops.recovery.recover(b.id, 'reject', 'human:bob')).rejects.toThrow(/reason/);
     expect(s.pipelines.require(b.id).state).toBe('validating');
-    const r = s.ops.recovery.recover(b.id, 'reject', 'human:bob', 'corrupt scan');
+    const r = await s.ops.recovery.recover(b.id, 'reject', 'human:bob', 'corrupt scan');
     expect(r.pipeline.state).toBe('rejected');
     expect(s.audit.get(r.audit_id)!.reason).toBe('corrupt scan');
     s.close();
   });
 
-  it('two operators racing from two connections: one wins, the other is refused and writes nothing', () => {
+  it('two operators racing from two connections: one wins, the other is refused and writes nothing', async () => {
     const { s, dbPath, clock } = setup();
     const other = createServices(dbPath, { clock, opsConfig: {} });
     const b = addWorking(s, 'processing', 45 * MIN, -MIN);
     const seenA = s.ops.stuck.detect()[0]!;
     const seenB = other.ops.stuck.detect()[0]!;
     expect(seenB.id).toBe(b.id);
-    s.ops.recovery.recoverWith(seenA.id, 'retry', 'human:alice', { expectedVersion: seenA.version });
+    await s.ops.recovery.recoverWith(seenA.id, 'retry', 'human:alice', { expectedVersion: seenA.version });
     const before = auditCount(s);
     const historyBefore = (s.db.prepare('SELECT COUNT(*) AS n FROM state_history WHERE pipeline_id = ?').get(b.id) as { n: number }).n;
-    expect(() => other.ops.recovery.recoverWith(seenB.id, 'reset', 'human:bob', { expectedVersion: seenB.version })).toThrow(AlreadyRecoveredError);
-    expect(() => other.ops.recovery.recover(b.id, 'retry', 'human:bob')).toThrow(/already recovered/);
+    await expect(other.ops.recovery.recoverWith(seenB.id, 'reset', 'human:bob', { expectedVersion: seenB.version })).rejects.toThrow(AlreadyRecoveredError);
+    await expect(other.ops.recovery.recover(b.id, 'retry', 'human:bob')).rejects.toThrow(/already recovered/);
     expect(auditCount(s)).toBe(before);
     expect((s.db.prepare('SELECT COUNT(*) AS n FROM state_history WHERE pipeline_id = ?').get(b.id) as { n: number }).n).toBe(historyBefore);
     expect(s.pipelines.require(b.id).state).toBe('needs_retry');
@@ -141,23 +141,23 @@ describe('recovery', () => {
     s.close();
   });
 
-  it('a book claimed again after the listing is not taken by a stale recovery (version guard)', () => {
+  it('a book claimed again after the listing is not taken by a stale recovery (version guard)', async () => {
     const { s } = setup();
     const b = addWorking(s, 'processing', 45 * MIN, -MIN);
     const seen = s.ops.stuck.detect()[0]!;
     // It moved on (its worker resumed and advanced it).
     s.pipelines.transition({ id: b.id, from: 'processing', to: 'validating', actor: 'system:worker:w1', leaseToken: b.lease_token! });
-    expect(() => s.ops.recovery.recoverWith(b.id, 'retry', 'human:alice', { expectedVersion: seen.version })).toThrow(/changed since/);
+    await expect(s.ops.recovery.recoverWith(b.id, 'retry', 'human:alice', { expectedVersion: seen.version })).rejects.toThrow(/changed since/);
     expect(s.pipelines.require(b.id).state).toBe('validating');
     s.close();
   });
 
-  it('automatic rules recover at most max_auto_recoveries times per book, then only alert', () => {
+  it('automatic rules recover at most max_auto_recoveries times per book, then only alert', async () => {
     const { s, clock } = setup();
     const b = addWorking(s, 'hashing', 10_000, -1000);
     const live = addWorking(s, 'processing', 31 * MIN, 180 * MIN); // over threshold, but under the 60 min rule
     for (let round = 1; round <= 2; round++) {
-      const rep = s.ops.recovery.autoRecover();
+      const rep = await s.ops.recovery.autoRecover();
       expect(rep.recovered.map((r) => [r.id, r.rule, r.to])).toEqual([[b.id, 'lease_expired', 'needs_retry']]);
       expect(rep.unmatched).toBe(1);
       const row = s.pipelines.require(b.id);
@@ -166,7 +166,7 @@ describe('recovery', () => {
       clock.advance(10 * MIN);
       s.db.prepare(`UPDATE pipelines SET state = 'hashing', state_entered_at = ?, lease_owner = 'w2', lease_token = 't', lease_expires_at = ? WHERE id = ?`).run(clock() - 5000, clock() - 1000, b.id);
     }
-    const rep = s.ops.recovery.autoRecover();
+    const rep = await s.ops.recovery.autoRecover();
     expect(rep.recovered.map((r) => r.id)).not.toContain(b.id);
     expect(rep.capped).toContain(b.id);
     expect(s.pipelines.require(b.id).state).toBe('hashing');
@@ -177,19 +177,19 @@ describe('recovery', () => {
     // The processing rule fires after 60 minutes in the state.
     clock.advance(0);
     s.db.prepare('UPDATE pipelines SET state_entered_at = ? WHERE id = ?').run(clock() - 61 * MIN, live.id);
-    const rep2 = s.ops.recovery.autoRecover();
+    const rep2 = await s.ops.recovery.autoRecover();
     expect(rep2.recovered.find((r) => r.id === live.id)).toMatchObject({ rule: 'processing_over_60m', to: 'needs_retry' });
     s.close();
   });
 
-  it('automatic lease rule does not take a book whose lease was renewed since detection', () => {
+  it('automatic lease rule does not take a book whose lease was renewed since detection', async () => {
     const { s, clock } = setup();
     const b = addWorking(s, 'hashing', 10_000, -1000);
     const seen = s.ops.stuck.detect()[0]!;
     s.queue.heartbeat('w1', 60_000); // the worker was only slow: heartbeat renews the lease (no version change)
-    expect(() =>
+    await expect(
       s.ops.recovery.recoverWith(b.id, 'retry', 'auto:lease_expired', { expectedVersion: seen.version, requireLeaseExpired: true, auto: { rule: 'lease_expired' } }),
-    ).toThrow(/live lease/);
+    ).rejects.toThrow(/live lease/);
     expect(s.pipelines.require(b.id).lease_owner).toBe('w1');
     void clock;
     s.close();
