@@ -82,7 +82,7 @@ describe('audit retention', () => {
     s.close();
   });
 
-  it('nothing else can delete audit rows: DELETE fails with the gate closed, and only retention.ts opens it', () => {
+  it('nothing else can delete audit rows: DELETE fails with the gate closed, and only retention's engine operation opens it', () => {
     const { s } = setup();
     s.db.transaction(() => s.audit.append({ action: 'APPROVED', actor: 'human:a' }))();
     expect(() => s.db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
@@ -100,7 +100,7 @@ describe('audit retention', () => {
       }
     };
     for (const d of ['src', 'bin', 'screens', 'components', 'store']) if (fs.existsSync(path.join(ROOT, d))) walk(path.join(ROOT, d));
-    expect(offenders).toEqual(['src/ops/retention.ts']);
+    expect(offenders).toEqual(['src/db/sqlite/upkeep.ts']); // retention's engine operation (#14)
     s.close();
   });
 });
