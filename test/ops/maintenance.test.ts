@@ -82,7 +82,7 @@ describe('audit retention', () => {
     s.close();
   });
 
-  it('nothing else can delete audit rows: DELETE fails with the gate closed, and only retention's engine operation opens it', () => {
+  it('nothing else can delete audit rows: DELETE fails with the gate closed, and only the retention operation opens it', () => {
     const { s } = setup();
     s.db.transaction(() => s.audit.append({ action: 'APPROVED', actor: 'human:a' }))();
     expect(() => s.db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
