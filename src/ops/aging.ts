@@ -2,7 +2,7 @@
  * Priority aging: a book waiting (in a claimable state) longer than `step_after_hours` (24 h) gets
  * effective priority base − `step` (2), never below 1; longer than `top_after_hours` (48 h) it
  * gets 1. Only the effective `priority` column changes; `base_priority` keeps what a person set.
- * One engine operation (`upkeep.ageWaiting`: one UPDATE over the pipelines_state_entered index
+ * One engine operation (`upkeep.ageWaiting`: one statement over the pipelines_state_entered index
  * ranges in SQLite), audited PRIORITY_AGED by system:aging with the ids, in the same transaction.
  */
 import type { OpsContext } from './core.js';

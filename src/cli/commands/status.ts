@@ -16,12 +16,12 @@ const command: Command = {
   usage: USAGE,
   summary: 'Show one pipeline (full id or a unique prefix) and its state history.',
   flags: {},
-  run(ctx) {
+  async run(ctx) {
     const [idArg] = positionals(ctx, USAGE, ['ID']);
     const s = ctx.services({ readonly: true });
     const id = s.pipelines.resolveId(idArg!);
     const p = s.pipelines.require(id);
-    const history = readHistory(s.db, id);
+    const history = await readHistory(s.engine, id);
     const now = s.clock();
     const position = isClaimableState(p.state) ? s.queue.positionOf(p) : undefined;
 

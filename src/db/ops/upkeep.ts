@@ -73,4 +73,6 @@ export interface UpkeepOps {
    * (engines without one report 0 and do nothing).
    */
   checkpointIfLarge(thresholdBytes: number): Promise<{ wal_bytes: number; checkpointed: boolean }>;
+  /** The schema version the database is migrated to (what `init` reports). */
+  schemaVersion(): Promise<number>;
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteStores } from './engine.js';
 import type { PruneResult, UpkeepOps } from '../ops/upkeep.js';
-import { immediate } from '../db.js';
+import { immediate, schemaVersion } from '../db.js';
 import { prunedDigestLine } from '../audit.js';
 import { CLAIMABLE_STATES } from '../../domain/states.js';
 import { sqlList } from './batch-filter.js';
@@ -131,5 +131,7 @@ export function sqliteUpkeepOps(stores: SqliteStores, location: string): UpkeepO
       db.pragma('wal_checkpoint(TRUNCATE)');
       return { wal_bytes: walBytes, checkpointed: true };
     },
+
+    schemaVersion: async () => schemaVersion(db),
   };
 }
