@@ -4,7 +4,7 @@
  */
 import type { BatchPreview } from '../src/ops/types.js';
 import { formatCount, plural } from '../src/text/format.js';
-import { DEFAULT_BATCH_MAX_COUNT } from '../src/domain/batch-limits.js';
+import { batchMaxCount } from '../src/domain/batch-limits.js';
 import { BATCH_FIELDS, describeBatchFilter, formToFilter, previewIsCurrent } from '../store/batch.js';
 import type { KeyDeps, KeyHandlers } from './tab-keys.js';
 import { reasonPrompt } from './reason-prompt.js';
@@ -75,7 +75,7 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
     const filterText = describeBatchFilter(preview.filter);
     if (preview.exceeds_max) {
       ui().setMessage({
-        text: `${plural(preview.matched, 'book')} match, over the max count ${formatCount(preview.filter.max_count ?? DEFAULT_BATCH_MAX_COUNT)}: narrow the filter or raise Max count`,
+        text: `${plural(preview.matched, 'book')} match, over the max count ${formatCount(batchMaxCount(preview.filter))}: narrow the filter or raise Max count`,
         tone: 'warning',
       });
       return;

@@ -14,8 +14,8 @@ import type { WorkQueue } from './db/queue.js';
 import type { Engine } from './db/engine.js';
 import type { SqliteEngine } from './db/sqlite/engine.js';
 import { createSqliteEngine } from './db/sqlite/engine.js';
-import { BookActions } from './domain/actions.js';
-import { Enqueuer } from './domain/enqueue.js';
+import { BookActions } from './ops/actions.js';
+import { Enqueuer } from './ops/enqueue.js';
 import type { Clock } from './domain/clock.js';
 import { systemClock } from './domain/clock.js';
 import type { OpsConfig, OpsConfigInput } from './config/ops.js';
@@ -82,8 +82,8 @@ export function createServices(dbPath: string, options: ServiceOptions = {}): Sq
     pipelines,
     audit,
     queue,
-    actions: new BookActions(db, pipelines, audit),
-    enqueuer: new Enqueuer(db, pipelines, audit),
+    actions: new BookActions(engine),
+    enqueuer: new Enqueuer(engine),
     get ops(): OpsBundle {
       ops ??= createOpsServices(
         { dbPath, engine, db, clock, pipelines, audit },

@@ -59,7 +59,7 @@ export default async function opsSection(ctx: BenchContext): Promise<BenchResult
   for (let i = 0; i < BATCH_RUNS; i++) {
     const copy = path.join(ctx.tmpDir, `batch-${i}.db`);
     copyDatabaseForBench(ctx.sourceDbPath, copy);
-    runs.push(batchApproveOnce(copy));
+    runs.push(await batchApproveOnce(copy));
     ctx.log(`batch-approve run ${i + 1}: ${runs[i]!.affected} approved, ${runs[i]!.skipped} skipped in ${runs[i]!.applyMs.toFixed(0)} ms (preview ${runs[i]!.previewMs.toFixed(0)} ms)`);
     for (const f of [copy, `${copy}-wal`, `${copy}-shm`]) fs.rmSync(f, { force: true });
   }
@@ -86,7 +86,7 @@ interface BatchRun {
 }
 
 /** Previews and applies an approval of the 10,000 oldest pending books on `dbPath`. */
-function batchApproveOnce(dbPath: string): BatchRun {
+async function batchApproveOnce(dbPath: string): Promise<BatchRun> {
   const services = createServices(dbPath, { opsConfig: {} });
   try {
     const ops = services.ops;
@@ -96,17 +96,17 @@ function batchApproveOnce(dbPath: string): BatchRun {
       .prepare(`SELECT id FROM pipelines WHERE state = 'pending_approval' ORDER BY created_at DESC, id DESC LIMIT 100`)
       .pluck()
       .all() as string[];
-    if (warmIds.length) ops.batch.apply(ops.batch.preview({ ids: warmIds, max_count: 100 }, { kind: 'approve' }), 'human:bench');
+    if (warmIds.length) await ops.batch.apply(await ops.batch.preview({ ids: warmIds, max_count: 100 }, { kind: 'approve' }), 'human:bench');
     // A filter matching (about) 10,000 pending books: the oldest ones, by a created-before bound.
     const bound = services.db
       .prepare(`SELECT created_at FROM pipelines WHERE state = 'pending_approval' ORDER BY created_at, id LIMIT 1 OFFSET 10000`)
       .get() as { created_at: number } | undefined;
     const filter = { states: ['pending_approval' as const], max_count: 10_000, ...(bound ? { created_before: bound.created_at } : {}) };
     let t0 = performance.now();
-    const preview = ops.batch.preview(filter, { kind: 'approve' });
+    const preview = await ops.batch.preview(filter, { kind: 'approve' });
     const previewMs = performance.now() - t0;
     t0 = performance.now();
-    const applied = ops.batch.apply(preview, 'human:bench');
+    const applied = await ops.batch.apply(preview, 'human:bench');
     const applyMs = performance.now() - t0;
     return {
       books: preview.books.length,

@@ -2,14 +2,13 @@
  * Small helpers shared by the one-shot commands: positional arguments, whole-number flags, state
  * names, and reading a pipeline's state history. Every mistake is an InputError (exit 2, one line).
  */
-import type { Db } from '../db/db.js';
+import type { Engine } from '../db/engine.js';
 import type { CommandContext } from './context.js';
 import { InputError } from '../domain/errors.js';
 import type { PipelineState } from '../domain/states.js';
 import { isPipelineState, MAX_PRIORITY, MIN_PRIORITY, STATES } from '../domain/states.js';
-import { assertPriority } from '../db/queue.js';
-import type { StateHistoryRow } from '../db/pipeline-row.js';
-import { readHistoryRows } from '../db/history.js';
+import { assertPriority } from '../domain/priority.js';
+import type { HistoryRow } from '../db/ops/history.js';
 
 /**
  * The command's positional arguments, exactly `names.length` of them (the last ones may be
@@ -76,11 +75,11 @@ export function parseState(value: string, flag = '--state'): PipelineState {
 }
 
 /** The history columns the CLI shows (everything but pipeline_id). */
-export type HistoryRow = Omit<StateHistoryRow, 'pipeline_id'>;
+export type { HistoryRow } from '../db/ops/history.js';
 
 /** A pipeline's state history, oldest first. */
-export function readHistory(db: Db, pipelineId: string, limit = 1000): HistoryRow[] {
-  return readHistoryRows(db, pipelineId, limit);
+export async function readHistory(engine: Engine, pipelineId: string, limit = 1000): Promise<HistoryRow[]> {
+  return engine.history.forPipeline(pipelineId, limit);
 }
 
 export function historyToJson(h: HistoryRow): Record<string, unknown> {

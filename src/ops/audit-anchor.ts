@@ -8,7 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../domain/errors.js';
-import type { AuditAnchor, AuditLog } from '../db/audit.js';
+import type { AuditAnchor } from '../db/audit.js';
+import type { Engine } from '../db/engine.js';
 
 /** The anchor file's default: beside the database. */
 export function defaultAnchorFile(dbPath: string): string {
@@ -28,10 +29,10 @@ export interface AnchorLine {
 }
 
 /** Appends the chain head to `file` (created if missing) and fsyncs it; returns the line written. */
-export function writeAnchor(audit: AuditLog, dbPath: string, file: string): AnchorLine {
-  // One read transaction, so the head and the count describe the same moment.
-  const head = audit.db.transaction(() => audit.head())();
-  const atMs = audit.clock();
+export async function writeAnchor(engine: Engine, dbPath: string, file: string): Promise<AnchorLine> {
+  // The head, the count and the time read together, so they describe the same moment.
+  const head = await engine.upkeep.anchorHead();
+  const atMs = head.at;
   const line: AnchorLine = {
     anchor: 'agentic-pipeline-audit',
     id: head.id,

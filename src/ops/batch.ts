@@ -15,13 +15,12 @@
  * approvals and rejections, so `audit --action APPROVED` finds single and batch approvals alike,
  * and BATCH_RETRIED / BATCH_PRIORITY_CHANGED for the others.
  */
-import { immediate } from '../db/db.js';
 import type { Actor } from '../domain/actor.js';
 import { InputError } from '../domain/errors.js';
 import type { PipelineState } from '../domain/states.js';
 import { canTransition } from '../domain/states.js';
-import type { AuditEntryInput } from '../db/audit.js';
-import type { PipelineRow } from '../db/pipeline-row.js';
+import { batchMaxCount } from '../domain/batch-limits.js';
+import type { BatchChange, BatchCurrent, BatchStep } from '../db/ops/batches.js';
 import type {
   BatchFilter,
   BatchOperation,
@@ -31,7 +30,7 @@ import type {
   BatchService as BatchServiceContract,
 } from './types.js';
 import type { OpsContext } from './core.js';
-import { effectiveStates, filterToSql, validateFilter, validateOperation } from './batch-filter.js';
+import { effectiveStates, validateFilter, validateOperation } from './batch-filter.js';
 
 /** How many rows a preview shows when more books match than the maximum. */
 export const PREVIEW_ROWS_WHEN_EXCEEDED = 20;
@@ -87,28 +86,19 @@ export class BatchTooLargeError extends InputError {
   }
 }
 
-type Current = Pick<PipelineRow, 'id' | 'state' | 'version' | 'content_hash' | 'confidence' | 'priority'>;
-
 export class BatchService implements BatchServiceContract {
   constructor(private readonly ctx: OpsContext) {}
 
-  preview(filter: BatchFilter, operation: BatchOperation): BatchPreview {
+  async preview(filter: BatchFilter, operation: BatchOperation): Promise<BatchPreview> {
     const op = validateOperation(operation);
     const f = validateFilter(filter);
-    const max = f.max_count ?? this.ctx.config.batch.default_max ?? 50;
+    const max = batchMaxCount(f, this.ctx.config.batch.default_max);
     const states = effectiveStates(f, op.kind);
-    const { where, params, index } = filterToSql(f, states);
-    const rows = this.ctx.db
-      .prepare(
-        `SELECT id, source_path, book_type, confidence, state, priority, created_at, version
-         FROM pipelines ${index} WHERE ${where} ORDER BY created_at, id LIMIT @limit`,
-      )
-      .all({ ...params, limit: max + 1 }) as BatchPreviewBook[];
+    const batches = this.ctx.engine.batches;
+    const rows: BatchPreviewBook[] = await batches.selectByFilter(f, states, max + 1);
     let matched = rows.length;
     const exceeds = rows.length > max;
-    if (exceeds) {
-      matched = (this.ctx.db.prepare(`SELECT COUNT(*) AS n FROM pipelines ${index} WHERE ${where}`).get(params) as { n: number }).n;
-    }
+    if (exceeds) matched = await batches.countByFilter(f, states);
     return {
       operation: op,
       filter: { ...f, max_count: max, states },
@@ -118,205 +108,150 @@ export class BatchService implements BatchServiceContract {
     };
   }
 
-  apply(preview: BatchPreview, actor: Actor | string): BatchResult {
+  async apply(preview: BatchPreview, actor: Actor | string): Promise<BatchResult> {
     const op = validateOperation(preview.operation);
-    const max = preview.filter.max_count ?? this.ctx.config.batch.default_max;
+    const max = batchMaxCount(preview.filter, this.ctx.config.batch.default_max);
     if (preview.exceeds_max || preview.books.length > max) throw new BatchTooLargeError(preview.matched, max);
     const books = preview.books;
     const result: BatchResult = { affected: 0, affected_ids: [], skipped: [], audit_id: null };
     if (books.length === 0) return result;
     const chunkSize = this.ctx.config.batch.chunk_size;
-    const action = AUDIT_ACTION[op.kind];
-    const fetch = this.ctx.db.prepare(
-      `SELECT p.id, p.state, p.version, p.content_hash, p.confidence, p.priority
-       FROM json_each(?) j JOIN pipelines p ON p.id = j.value`,
-    );
-    const current = (ids: readonly string[]) => new Map((fetch.all(JSON.stringify(ids)) as Current[]).map((r) => [r.id, r]));
     const allowed = new Set<string>(effectiveStates(preview.filter.states ? { states: preview.filter.states } : {}, op.kind));
-    const skippedIds = new Set<string>();
-    const why = (b: BatchPreviewBook, cur: Current | undefined): string | undefined => {
+    const skipReason = (b: BatchPreviewBook, cur: BatchCurrent | undefined): string | undefined => {
       if (!cur) return 'no longer exists';
       if (cur.version !== b.version) return `changed since the preview (now ${cur.state})`;
       if (!allowed.has(cur.state)) return `is ${cur.state}`;
       return undefined;
     };
-
+    const change = this.change(op, actor);
+    const skippedAtStart = new Set<string>();
     let batchId = 0;
-    let plannedCount = 0;
-    let skippedAtStart = 0;
     const chunks = Math.ceil(books.length / chunkSize);
     for (let start = 0, n = 1; start < books.length; start += chunkSize, n++) {
       const chunk = books.slice(start, start + chunkSize);
-      immediate(this.ctx.db, () => {
-        if (start === 0) {
-          // Re-check every previewed book once, so the header can say how many it plans.
-          const all = current(books.map((b) => b.id));
-          for (const b of books) {
-            const w = why(b, all.get(b.id));
-            if (w) {
-              result.skipped.push({ id: b.id, why: w });
-              skippedIds.add(b.id);
-            } else plannedCount++;
-          }
-          skippedAtStart = result.skipped.length;
-          // The header is appended after this chunk's changes (so it can name what they did) but
-          // the books' rows point at it: nothing else appends inside this transaction.
-          batchId = this.ctx.audit.nextId();
-        }
-        const appliedBefore = result.affected_ids.length;
-        const entries: AuditEntryInput[] = [];
-        if (op.kind === 'approve' || op.kind === 'reject') {
-          const todo = chunk.filter((b) => !skippedIds.has(b.id));
-          this.applyTransitionSet(op, todo, actor, batchId, result, entries, (ids) => {
-            const now = current(ids);
-            return (b) => why(b, now.get(b.id)) ?? 'changed during the batch';
-          });
-        } else {
-          const cur = current(chunk.map((b) => b.id));
-          for (const b of chunk) {
-            if (skippedIds.has(b.id)) continue;
-            const c = cur.get(b.id);
-            const w = why(b, c);
-            if (w || !c) {
-              result.skipped.push({ id: b.id, why: w ?? 'no longer exists' });
-              continue;
-            }
-            const outcome = this.applyOne(op, b, c, actor, batchId);
-            if (typeof outcome === 'string') {
-              result.skipped.push({ id: b.id, why: outcome });
-              continue;
-            }
-            entries.push(outcome);
-            result.affected++;
-            result.affected_ids.push(b.id);
-          }
-        }
-        const applied = result.affected_ids.slice(appliedBefore);
-        if (start === 0) {
-          const header = this.ctx.audit.append({
-            action,
-            actor,
-            reason: op.kind === 'reject' ? op.reason : null,
-            filter: preview.filter,
-            ids: applied,
-            count: applied.length,
-            details: {
-              operation: op,
-              matched: preview.matched,
-              previewed: books.length,
-              planned: plannedCount,
-              skipped_at_start: skippedAtStart,
-              chunks,
-            },
-          });
-          if (header !== batchId) throw new Error(`batch header expected audit id ${batchId}, got ${header}`);
-          result.audit_id = batchId;
-          this.ctx.audit.appendMany(entries);
-        } else {
-          this.ctx.audit.appendMany(entries);
-          this.ctx.audit.append({
-            action: 'BATCH_CHUNK',
-            actor,
-            batch_id: batchId,
-            ids: applied,
-            count: applied.length,
-            details: { operation: op.kind, chunk: n, of: chunks },
-          });
-        }
-      });
+      const common = { actor, skipReason, change, changedDuring: () => 'changed during the batch' };
+      const r =
+        start === 0
+          ? await this.ctx.engine.batches.applyChunk({
+              ...common,
+              books: chunk,
+              first: {
+                all: books,
+                header: (applied, planned, skippedCount) => ({
+                  action: AUDIT_ACTION[op.kind],
+                  actor,
+                  reason: op.kind === 'reject' ? op.reason : null,
+                  filter: preview.filter,
+                  ids: applied,
+                  count: applied.length,
+                  details: {
+                    operation: op,
+                    matched: preview.matched,
+                    previewed: books.length,
+                    planned,
+                    skipped_at_start: skippedCount,
+                    chunks,
+                  },
+                }),
+              },
+            })
+          : await this.ctx.engine.batches.applyChunk({
+              ...common,
+              books: chunk.filter((b) => !skippedAtStart.has(b.id)),
+              later: {
+                batchId,
+                closing: (applied) => ({
+                  action: 'BATCH_CHUNK',
+                  actor,
+                  batch_id: batchId,
+                  ids: applied,
+                  count: applied.length,
+                  details: { operation: op.kind, chunk: n, of: chunks },
+                }),
+              },
+            });
+      if (start === 0) {
+        batchId = r.batchId;
+        result.audit_id = batchId;
+        for (const id of r.skippedAtStart) skippedAtStart.add(id);
+      }
+      result.skipped.push(...r.skipped);
+      result.affected += r.applied.length;
+      result.affected_ids.push(...r.applied);
       stallForTest(n);
     }
     return result;
   }
 
   /**
-   * Approve and reject, set-based: one UPDATE moves the chunk's books that are still at their
-   * previewed version, then their audit rows are appended in order. An unchanged version means an
-   * unchanged book, so the audit's before-state and confidence are the previewed ones; only the
-   * books the UPDATE left alone are read again, to say why.
+   * What the batch does to each book. Approve and reject are set-based: one UPDATE moves the
+   * chunk's books still at their previewed version; an unchanged version means an unchanged
+   * book, so the audit's before-state and confidence are the previewed ones. Retry and priority
+   * are planned per book from its current row.
    */
-  private applyTransitionSet(
-    op: Extract<BatchOperation, { kind: 'approve' | 'reject' }>,
-    books: readonly BatchPreviewBook[],
-    actor: Actor | string,
-    batchId: number,
-    result: BatchResult,
-    entries: AuditEntryInput[],
-    explain: (ids: string[]) => (b: BatchPreviewBook) => string,
-  ): void {
-    const to: PipelineState = op.kind === 'approve' ? 'approved' : 'rejected';
-    const movable = books.filter((b) => {
-      if (canTransition(b.state, to)) return true;
-      result.skipped.push({ id: b.id, why: `is ${b.state}, which cannot move to ${to}` });
-      return false;
-    });
-    const froms = [...new Set(movable.map((b) => b.state))];
-    const items = movable.map((b) => ({ id: b.id, version: b.version }));
-    const moved = new Set(
-      (op.kind === 'approve'
-        ? this.ctx.pipelines.transitionManyInTx(items, {
-            from: froms, to, actor, note: `batch ${batchId}`, patch: { approved_by: actor },
-          })
-        : this.ctx.pipelines.transitionManyInTx(items, {
-            from: froms, to, actor, note: op.reason, releaseLease: true, patch: { next_attempt_at: null },
-          })
-      ).map((r) => r.id),
-    );
-    const left = movable.filter((b) => !moved.has(b.id));
-    const why = left.length > 0 ? explain(left.map((b) => b.id)) : undefined;
+  private change(op: BatchOperation, actor: Actor | string): BatchChange {
     const action = BOOK_ACTION[op.kind];
-    for (const b of movable) {
-      if (!moved.has(b.id)) {
-        result.skipped.push({ id: b.id, why: why!(b) });
-        continue;
+    switch (op.kind) {
+      case 'approve':
+      case 'reject': {
+        const to: PipelineState = op.kind === 'approve' ? 'approved' : 'rejected';
+        return {
+          kind: 'move',
+          to,
+          cannotMove: (b) => (canTransition(b.state, to) ? undefined : `is ${b.state}, which cannot move to ${to}`),
+          ...(op.kind === 'approve'
+            ? { note: (batchId: number) => `batch ${batchId}`, patch: { approved_by: actor } }
+            : { note: () => op.reason, patch: { next_attempt_at: null }, releaseLease: true }),
+          audit: (b, batchId) => ({
+            action, actor, pipeline_id: b.id, batch_id: batchId, confidence: b.confidence,
+            before: b.state, after: to, ...(op.kind === 'reject' ? { reason: op.reason } : {}),
+          }),
+        };
       }
-      entries.push({
-        action, actor, pipeline_id: b.id, batch_id: batchId, confidence: b.confidence,
-        before: b.state, after: to, ...(op.kind === 'reject' ? { reason: op.reason } : {}),
-      });
-      result.affected++;
-      result.affected_ids.push(b.id);
+      case 'retry':
+      case 'priority':
+        return { kind: 'each', plan: (b, cur, batchId) => this.plan(op, b, cur, actor, batchId) };
     }
   }
 
-  /** One book inside the chunk's transaction. Returns a skip reason, or its audit row (appended after the header). */
-  private applyOne(
+  /** One book's step for retry and priority, or why it is skipped. */
+  private plan(
     op: Extract<BatchOperation, { kind: 'retry' | 'priority' }>,
     b: BatchPreviewBook,
-    cur: Current,
+    cur: BatchCurrent,
     actor: Actor | string,
     batchId: number,
-  ): AuditEntryInput | string {
-    const p = this.ctx.pipelines;
-    const action = BOOK_ACTION[op.kind];
-    const base = { action, actor, pipeline_id: b.id, batch_id: batchId, confidence: cur.confidence };
+  ): BatchStep | string {
+    const base = { action: BOOK_ACTION[op.kind], actor, pipeline_id: b.id, batch_id: batchId, confidence: cur.confidence };
     switch (op.kind) {
       case 'retry': {
         if (cur.state === 'needs_retry') {
           // Already waiting for a retry: make it claimable now with fresh attempts.
-          const after = p.updateColumns(b.id, 'needs_retry', { attempts: 0, next_attempt_at: null }, { actor });
-          if (!after) return 'changed during the batch';
-          return { ...base, before: cur.state, after: after.state, details: { backoff_cleared: true } };
-        }
-        if (cur.content_hash) {
-          const live = p.findLiveByHash(cur.content_hash);
-          if (live && live.id !== b.id) return `pipeline ${live.id.slice(0, 8)} (${live.state}) already holds the same content`;
+          return {
+            kind: 'update',
+            patch: { attempts: 0, next_attempt_at: null },
+            audit: { ...base, before: cur.state, after: cur.state, details: { backoff_cleared: true } },
+          };
         }
         // failed → needs_retry (an approved book resumes at embedding); rejected → start over.
         const to: PipelineState = cur.state === 'rejected' ? 'detected' : 'needs_retry';
-        const after = p.transitionInTx({
-          id: b.id, from: cur.state, to, actor, note: `batch ${batchId}`, expectedVersion: b.version,
+        return {
+          kind: 'transition',
+          to,
+          note: `batch ${batchId}`,
           patch: cur.state === 'rejected'
             ? { attempts: 0, next_attempt_at: null, error_json: null, approved_by: null, completed_at: null, auto_recoveries: 0 }
             : { attempts: 0, next_attempt_at: null, auto_recoveries: 0 },
-        });
-        return { ...base, before: cur.state, after: after.state };
+          audit: { ...base, before: cur.state, after: to },
+          contentHeldBy: (live) => `pipeline ${live.id.slice(0, 8)} (${live.state}) already holds the same content`,
+        };
       }
-      case 'priority': {
-        const after = p.updateColumns(b.id, cur.state, { priority: op.priority, base_priority: op.priority }, { actor });
-        if (!after) return 'changed during the batch';
-        return { ...base, before: cur.priority, after: op.priority, details: { state: cur.state } };
-      }
+      case 'priority':
+        return {
+          kind: 'update',
+          patch: { priority: op.priority, base_priority: op.priority },
+          audit: { ...base, before: cur.priority, after: op.priority, details: { state: cur.state } },
+        };
     }
   }
 }

@@ -5,7 +5,6 @@
  * anchor file) an anchor of the audit chain's head, written last so it covers retention's entry.
  * Each step is its own short transaction; a failing step is reported and the others still run.
  */
-import fs from 'node:fs';
 import type { OpsConfig } from '../config/ops.js';
 import type { StateStat } from './durations.js';
 import type { AutoRecoveryReport } from './recovery.js';
@@ -60,25 +59,10 @@ export class Maintenance {
     await step('recovery', () => ops.recovery.autoRecover(), (v) => (report.recovery = v));
     await step('aging', () => ops.aging.run(), (v) => (report.aging = v));
     await step('retention', () => ops.retention.run(), (v) => (report.retention = v));
-    await step(
-      'checkpoint',
-      () => {
-        if (core.dbPath === ':memory:') return { wal_bytes: 0, checkpointed: false };
-        let walBytes = 0;
-        try {
-          walBytes = fs.statSync(core.dbPath + '-wal').size;
-        } catch {
-          walBytes = 0;
-        }
-        if (walBytes <= WAL_CHECKPOINT_BYTES) return { wal_bytes: walBytes, checkpointed: false };
-        core.db.pragma('wal_checkpoint(TRUNCATE)');
-        return { wal_bytes: walBytes, checkpointed: true };
-      },
-      (v) => (report.checkpoint = v),
-    );
+    await step('checkpoint', () => core.engine.upkeep.checkpointIfLarge(WAL_CHECKPOINT_BYTES), (v) => (report.checkpoint = v));
     const anchorTo = options.anchorTo;
     if (anchorTo !== undefined) {
-      await step('anchor', () => ({ file: anchorTo, ...writeAnchor(core.audit, core.dbPath, anchorTo) }), (v) => (report.anchor = v));
+      await step('anchor', async () => ({ file: anchorTo, ...(await writeAnchor(core.engine, core.dbPath, anchorTo)) }), (v) => (report.anchor = v));
     }
     report.elapsed_ms = Math.round((performance.now() - t0) * 10) / 10;
     return report;

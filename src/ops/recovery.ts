@@ -2,14 +2,13 @@
  * Recovery of stuck books: retry (→ needs_retry with backoff, or failed once attempts are used
  * up), reset (start over: → detected, an embedding book → approved), reject (reason required).
  *
- * Each recovery is one immediate transaction: re-read the book, refuse unless it is still in a
+ * Each recovery is one engine operation (`upkeep.recoverStuck`, one transaction): re-read the book, refuse unless it is still in a
  * working state (and, when given, still at the version the operator saw / its lease still
  * expired), then one compare-and-swap UPDATE that revokes the lease and moves the state, and the
  * STUCK_RECOVERED audit row. Two operators pressing at once: the second finds the book no longer
  * in a working state (or at another version) and gets AlreadyRecoveredError; nothing is written.
  * The worker that held the lease finds its token gone on its next write and abandons the book.
  */
-import { immediate } from '../db/db.js';
 import type { PipelineRow, PipelinePatch } from '../db/pipeline-row.js';
 import type { Actor } from '../domain/actor.js';
 import { IllegalTransitionError, InputError } from '../domain/errors.js';
@@ -55,79 +54,77 @@ export class StuckRecovery implements StuckRecoveryContract {
     private readonly detector: StuckDetector,
   ) {}
 
-  recover(id: string, action: RecoveryAction, actor: Actor, reason?: string): RecoveryResult {
+  async recover(id: string, action: RecoveryAction, actor: Actor, reason?: string): Promise<RecoveryResult> {
     return this.recoverWith(id, action, actor, reason !== undefined ? { reason } : {});
   }
 
-  recoverWith(idOrPrefix: string, action: RecoveryAction, actor: Actor | string, options: RecoverOptions = {}): RecoveryResult {
+  async recoverWith(idOrPrefix: string, action: RecoveryAction, actor: Actor | string, options: RecoverOptions = {}): Promise<RecoveryResult> {
     const why = options.reason?.trim() || undefined;
     if (action === 'reject' && !why) throw new InputError('reject needs a reason (--reason "…")');
     if (action !== 'retry' && action !== 'reset' && action !== 'reject') {
       throw new InputError(`unknown recovery action '${String(action)}': use retry, reset or reject`);
     }
-    const id = this.ctx.pipelines.resolveId(idOrPrefix);
-    return immediate(this.ctx.db, () => {
-      const now = this.ctx.clock();
-      const row = this.ctx.pipelines.require(id);
-      const short = id.slice(0, 8);
-      if (!isWorkingState(row.state)) {
-        throw new AlreadyRecoveredError(
-          id, row.state, '',
-          `pipeline ${short} is ${row.state}, not in a working state: nothing to recover (already recovered?)`,
-        );
-      }
-      if (options.expectedVersion !== undefined && row.version !== options.expectedVersion) {
-        throw new AlreadyRecoveredError(id, row.state, '', `pipeline ${short} changed since it was listed (already recovered or moved on); nothing done`);
-      }
-      const leaseExpired = row.lease_owner !== null && row.lease_expires_at !== null && row.lease_expires_at < now;
-      if (options.requireLeaseExpired && !leaseExpired) {
-        throw new AlreadyRecoveredError(id, row.state, '', `pipeline ${short} has a live lease again; nothing done`);
-      }
-      const cap = this.ctx.config.recovery.max_auto_recoveries;
-      if (options.auto && row.auto_recoveries >= cap) {
-        throw new AutoRecoveryCapError(`pipeline ${short} already had ${row.auto_recoveries} automatic recoveries (max ${cap}); an operator must decide`);
-      }
-      const stuckSeconds = Math.round((now - row.state_entered_at) / 1000);
-      const cause =
-        why ??
-        (leaseExpired
-          ? `lease of ${row.lease_owner} expired ${Math.round((now - row.lease_expires_at!) / 1000)}s ago in ${row.state}`
-          : `in ${row.state} for ${stuckSeconds}s`);
-      const { to, patch } = this.target(row, action, now, cause);
-      if (options.auto) patch.auto_recoveries = row.auto_recoveries + 1;
-      const after = this.ctx.pipelines.transitionInTx({
-        id,
-        from: row.state,
-        to,
-        actor,
-        note: `${action}: ${cause}`,
-        releaseLease: true,
-        expectedVersion: row.version,
-        patch,
-      });
-      const auditId = this.ctx.audit.append({
-        action: 'STUCK_RECOVERED',
-        actor,
-        pipeline_id: id,
-        reason: cause,
-        before: row.state,
-        after: after.state,
-        confidence: row.confidence,
-        details: {
-          action,
-          cause,
-          automatic: Boolean(options.auto),
-          ...(options.auto ? { rule: options.auto.rule, auto_recoveries: after.auto_recoveries } : {}),
-          lease_owner: row.lease_owner,
-          lease_expired: leaseExpired,
-          stuck_seconds: stuckSeconds,
-          attempts: row.attempts,
-          max_attempts: row.max_attempts,
-          next_attempt_at: after.next_attempt_at,
-        },
-      });
-      return { pipeline: after, action, audit_id: auditId };
+    const id = await this.ctx.engine.pipelines.resolveId(idOrPrefix);
+    const r = await this.ctx.engine.upkeep.recoverStuck({
+      id,
+      actor,
+      decide: (row) => {
+        const now = this.ctx.clock();
+        const short = id.slice(0, 8);
+        if (!isWorkingState(row.state)) {
+          throw new AlreadyRecoveredError(
+            id, row.state, '',
+            `pipeline ${short} is ${row.state}, not in a working state: nothing to recover (already recovered?)`,
+          );
+        }
+        if (options.expectedVersion !== undefined && row.version !== options.expectedVersion) {
+          throw new AlreadyRecoveredError(id, row.state, '', `pipeline ${short} changed since it was listed (already recovered or moved on); nothing done`);
+        }
+        const leaseExpired = row.lease_owner !== null && row.lease_expires_at !== null && row.lease_expires_at < now;
+        if (options.requireLeaseExpired && !leaseExpired) {
+          throw new AlreadyRecoveredError(id, row.state, '', `pipeline ${short} has a live lease again; nothing done`);
+        }
+        const cap = this.ctx.config.recovery.max_auto_recoveries;
+        if (options.auto && row.auto_recoveries >= cap) {
+          throw new AutoRecoveryCapError(`pipeline ${short} already had ${row.auto_recoveries} automatic recoveries (max ${cap}); an operator must decide`);
+        }
+        const stuckSeconds = Math.round((now - row.state_entered_at) / 1000);
+        const cause =
+          why ??
+          (leaseExpired
+            ? `lease of ${row.lease_owner} expired ${Math.round((now - row.lease_expires_at!) / 1000)}s ago in ${row.state}`
+            : `in ${row.state} for ${stuckSeconds}s`);
+        const { to, patch } = this.target(row, action, now, cause);
+        if (options.auto) patch.auto_recoveries = row.auto_recoveries + 1;
+        return {
+          to,
+          patch,
+          note: `${action}: ${cause}`,
+          audit: (after) => ({
+            action: 'STUCK_RECOVERED',
+            actor,
+            pipeline_id: id,
+            reason: cause,
+            before: row.state,
+            after: after.state,
+            confidence: row.confidence,
+            details: {
+              action,
+              cause,
+              automatic: Boolean(options.auto),
+              ...(options.auto ? { rule: options.auto.rule, auto_recoveries: after.auto_recoveries } : {}),
+              lease_owner: row.lease_owner,
+              lease_expired: leaseExpired,
+              stuck_seconds: stuckSeconds,
+              attempts: row.attempts,
+              max_attempts: row.max_attempts,
+              next_attempt_at: after.next_attempt_at,
+            },
+          }),
+        };
+      },
     });
+    return { pipeline: r.pipeline, action, audit_id: r.auditId };
   }
 
   private target(row: PipelineRow, action: RecoveryAction, now: number, cause: string): { to: PipelineState; patch: PipelinePatch } {
@@ -170,7 +167,7 @@ export class StuckRecovery implements StuckRecoveryContract {
         continue;
       }
       try {
-        const r = this.recoverWith(book.id, rule.action, `auto:${rule.name}`, {
+        const r = await this.recoverWith(book.id, rule.action, `auto:${rule.name}`, {
           expectedVersion: book.version,
           requireLeaseExpired: rule.when === 'lease_expired',
           auto: { rule: rule.name },

@@ -164,9 +164,9 @@ export interface BatchResult {
 }
 
 export interface BatchService {
-  preview(filter: BatchFilter, operation: BatchOperation): BatchPreview;
+  preview(filter: BatchFilter, operation: BatchOperation): Promise<BatchPreview>;
   /** Applies to exactly the previewed books, skipping any that changed since. */
-  apply(preview: BatchPreview, actor: Actor): BatchResult;
+  apply(preview: BatchPreview, actor: Actor): Promise<BatchResult>;
 }
 
 export interface HealthService {
@@ -189,7 +189,7 @@ export interface StuckDetector {
 }
 
 export interface StuckRecovery {
-  recover(id: string, action: RecoveryAction, actor: Actor, reason?: string): RecoveryResult;
+  recover(id: string, action: RecoveryAction, actor: Actor, reason?: string): Promise<RecoveryResult>;
 }
 
 /**

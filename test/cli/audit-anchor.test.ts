@@ -38,8 +38,8 @@ function truncate(db: string, fromId: number): void {
 }
 
 describe('audit anchor', () => {
-  it('appends the chain head as one JSON line (default beside the db), prints it, and --json is one document', () => {
-    const { db, auditIds } = approvedLibrary(3);
+  it('appends the chain head as one JSON line (default beside the db), prints it, and --json is one document', async () => {
+    const { db, auditIds } = await approvedLibrary(3);
     const r = runCli(['audit', 'anchor', '--db', db]);
     expect(r.code).toBe(0);
     const line = JSON.parse(r.stdout) as Record<string, unknown>;
@@ -54,8 +54,8 @@ describe('audit anchor', () => {
     expect(verify(db, ['--anchor', file]).doc).toMatchObject({ intact: true, anchors_checked: 2, problems: [] });
   });
 
-  it('maintain --anchor FILE writes one after its steps', () => {
-    const { db, auditIds } = approvedLibrary(2);
+  it('maintain --anchor FILE writes one after its steps', async () => {
+    const { db, auditIds } = await approvedLibrary(2);
     const file = anchorFile();
     const m = runCliJson<{ anchor: { id: number; file: string } }>(['maintain', '--db', db, '--anchor', file, '--skip', 'durations,recovery,aging']);
     expect(m.code).toBe(0);
@@ -63,8 +63,8 @@ describe('audit anchor', () => {
     expect(verify(db, ['--anchor', file]).code).toBe(0);
   });
 
-  it('bad input: a missing or malformed anchor file, flags that do not go together, --last-days not a positive whole number', () => {
-    const { db } = approvedLibrary(1);
+  it('bad input: a missing or malformed anchor file, flags that do not go together, --last-days not a positive whole number', async () => {
+    const { db } = await approvedLibrary(1);
     const bad = anchorFile();
     fs.writeFileSync(bad, 'not json\n');
     for (const args of [
@@ -85,9 +85,9 @@ describe('audit anchor', () => {
     }
   });
 
-  it('--last-days N is --since Nd', () => {
-    const old = approvedLibrary(2, { at: Date.now() - 10 * DAY });
-    const { db } = approvedLibrary(1, { db: old.db });
+  it('--last-days N is --since Nd', async () => {
+    const old = await approvedLibrary(2, { at: Date.now() - 10 * DAY });
+    const { db } = await approvedLibrary(1, { db: old.db });
     const a = runCliJson<{ count: number }>(['audit', '--last-days', '3', '--db', db]);
     const b = runCliJson<{ count: number }>(['audit', '--since', '3d', '--db', db]);
     expect(a.code).toBe(0);
@@ -98,8 +98,8 @@ describe('audit anchor', () => {
 });
 
 describe('with an anchor, what the file alone cannot show is caught', () => {
-  it('truncation: the newest entries removed with every trace (passes without the anchor, fails with it)', () => {
-    const { db, auditIds } = approvedLibrary(4);
+  it('truncation: the newest entries removed with every trace (passes without the anchor, fails with it)', async () => {
+    const { db, auditIds } = await approvedLibrary(4);
     const file = anchorFile();
     anchor(db, file);
     truncate(db, auditIds[2]!);
@@ -112,8 +112,8 @@ describe('with an anchor, what the file alone cannot show is caught', () => {
     );
   });
 
-  it('a rewritten chain: a row edited and every later hash recomputed', () => {
-    const { db, auditIds } = approvedLibrary(4);
+  it('a rewritten chain: a row edited and every later hash recomputed', async () => {
+    const { db, auditIds } = await approvedLibrary(4);
     const file = anchorFile();
     anchor(db, file);
     intruder(db, (raw) => {
@@ -127,8 +127,8 @@ describe('with an anchor, what the file alone cannot show is caught', () => {
     expect(runCli(['audit', '--verify', '--anchor', file, '--db', db]).stdout).toMatch(/ANCHOR MISMATCH: .* the chain was rewritten/);
   });
 
-  it('an emptied log, with every book gone too, reads as a new database: only the anchor tells', () => {
-    const a = approvedLibrary(3);
+  it('an emptied log, with every book gone too, reads as a new database: only the anchor tells', async () => {
+    const a = await approvedLibrary(3);
     const file = anchorFile();
     anchor(a.db, file);
     intruder(a.db, (raw) =>
@@ -142,11 +142,11 @@ describe('with an anchor, what the file alone cannot show is caught', () => {
     expect(runCli(['audit', '--verify', '--anchor', file, '--db', a.db]).stdout).not.toMatch(/intact/);
   });
 
-  it('a legitimate retention run after the anchor still verifies, even when it removed the anchored head', () => {
-    const old = approvedLibrary(3, { at: Date.now() - 400 * DAY });
+  it('a legitimate retention run after the anchor still verifies, even when it removed the anchored head', async () => {
+    const old = await approvedLibrary(3, { at: Date.now() - 400 * DAY });
     const file = anchorFile();
     const head = anchor(old.db, file);
-    const { db } = approvedLibrary(2, { db: old.db });
+    const { db } = await approvedLibrary(2, { db: old.db });
     anchor(db, file);
     const cfg = path.join(tempDir('ap-cfg-'), 'cfg.json');
     fs.writeFileSync(cfg, JSON.stringify({ ops: { retention: { days: { APPROVED: 365 } } } }));

@@ -196,12 +196,12 @@ describe('#16.7 terminal injection: control characters refused at the edge, stor
     expect(entry.actor).toBe('human:ev_[2Jil'); // the escape character itself replaced
   });
 
-  it('the domain refuses them too, whatever interface calls it', () => {
+  it('the domain refuses them too, whatever interface calls it', async () => {
     const s = createServices(db);
     try {
-      expect(() => s.actions.reject(clearing, 'human:alice', `why${ESC}[2J`)).toThrow(/control character/);
-      expect(() => s.actions.approve(clearing, 'human:alice', { reason: `ok${BEL}` })).toThrow(/control character/);
-      expect(() => s.ops.batch.preview({}, { kind: 'reject', reason: `x${ESC}[2J` })).toThrow(/plain text/);
+      await expect(s.actions.reject(clearing, 'human:alice', `why${ESC}[2J`)).rejects.toThrow(/control character/);
+      await expect(s.actions.approve(clearing, 'human:alice', { reason: `ok${BEL}` })).rejects.toThrow(/control character/);
+      await expect(s.ops.batch.preview({}, { kind: 'reject', reason: `x${ESC}[2J` })).rejects.toThrow(/plain text/);
     } finally {
       s.close();
     }

@@ -60,7 +60,7 @@ describe('tabs show what a person reads', () => {
 
   it('Audit: newest first, following; details show before/after and ids', async () => {
     const m = await mount({ tab: 'audit', fixture: { pending: 3 } });
-    m.services.actions.approve(m.fx.pendingIds[0]!, 'human:ana', { reason: 'looks right' });
+    await m.services.actions.approve(m.fx.pendingIds[0]!, 'human:ana', { reason: 'looks right' });
     await m.controller.poller.refreshNow();
     const f = await waitForText(m.instance, 'APPROVED');
     expect(f).toContain('FOLLOWING');

@@ -109,7 +109,7 @@ describe('the Batch tab approves only what the screen shows', () => {
 describe('Audit follow mode', () => {
   it('keeps the cursor on the newest entry while following; moving turns following off and says so', async () => {
     const m = await mount({ tab: 'audit', fixture: { pending: 4, queued: 5 } });
-    for (const id of m.fx.pendingIds.slice(1)) m.other().actions.approve(id, 'human:ana', { reason: 'earlier' });
+    for (const id of m.fx.pendingIds.slice(1)) await m.other().actions.approve(id, 'human:ana', { reason: 'earlier' });
     await m.controller.poller.poll();
     await waitForText(m.instance, 'of 3');
     expect(lastFrameStripped(m.instance)).toContain('FOLLOWING');
@@ -121,7 +121,7 @@ describe('Audit follow mode', () => {
     await waitForText(m.instance, 'FOLLOWING');
     const newestBefore = m.stores.audit.getState().rows[0]!.id;
     expect(m.stores.audit.getState().selectedId).toBe(newestBefore);
-    m.other().actions.approve(m.fx.pendingIds[0]!, 'human:ana', { reason: 'new' });
+    await m.other().actions.approve(m.fx.pendingIds[0]!, 'human:ana', { reason: 'new' });
     await m.controller.poller.poll();
     await waitForFrame(m.instance, () => m.stores.audit.getState().rows[0]!.id > newestBefore);
     const a = m.stores.audit.getState();

@@ -105,7 +105,7 @@ describe('details tell the book’s story', () => {
   it('Enter on a book: file, title, type, confidence, each state with how long it took, its audit entries; scrolls', async () => {
     const m = await mount({ tab: 'queue', fixture: { pending: 1, queued: 1 } });
     const id = m.fx.pendingIds[0]!;
-    m.services.actions.approve(id, 'human:ana', { reason: 'reads well' });
+    await m.services.actions.approve(id, 'human:ana', { reason: 'reads well' });
     await m.controller.poller.refreshNow();
     // The approved book is queued again (for embedding); select it.
     await waitForText(m.instance, 'book-0000.epub');

@@ -33,7 +33,7 @@ describe('80×24', () => {
     // The log's next id, as on a 3M-entry log (the id high-water mark lives in sqlite_sequence).
     m.services.db.prepare(`DELETE FROM sqlite_sequence WHERE name = 'audit'`).run();
     m.services.db.prepare(`INSERT INTO sqlite_sequence (name, seq) VALUES ('audit', 2999995)`).run();
-    for (const id of m.fx.pendingIds) m.other().actions.approve(id, 'human:ana', { reason: 'ok' });
+    for (const id of m.fx.pendingIds) await m.other().actions.approve(id, 'human:ana', { reason: 'ok' });
     await m.controller.poller.poll({ force: true });
     const f = await waitForText(m.instance, '3000007');
     fits(f);

@@ -45,7 +45,7 @@ describe('list stores: the same data read again sets nothing', () => {
     fx = buildFixture(tempDbPath(), { queued: 12, failed: 6 });
     const s = fx.services;
     // Audit entries to list: a person's priority changes.
-    for (const id of fx.queuedIds.slice(0, 8)) s.actions.setPriority(id, 2, ADMIN);
+    for (const id of fx.queuedIds.slice(0, 8)) await s.actions.setPriority(id, 2, ADMIN);
 
     const queue = createQueueStore();
     const qs = new QueueSource(s);

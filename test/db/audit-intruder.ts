@@ -12,14 +12,14 @@ import { dbIn } from '../cli/setup.js';
 export const DAY = 86_400_000;
 
 /** `n` books approved one by one by human:alice (APPROVED rows), with a clock of the test's choosing. */
-export function approvedLibrary(n: number, options: { db?: string; at?: number } = {}): { db: string; auditIds: number[]; bookIds: string[] } {
+export async function approvedLibrary(n: number, options: { db?: string; at?: number } = {}): Promise<{ db: string; auditIds: number[]; bookIds: string[] }> {
   const db = options.db ?? dbIn();
   let t = options.at ?? Date.now();
   const s = createServices(db, { clock: () => t++ });
   const bookIds: string[] = [];
   for (let i = 0; i < n; i++) {
     const p = s.pipelines.insert({ source_path: `/books/b${i}-${t}.epub`, content_hash: null, state: 'pending_approval', actor: 'system:test' });
-    s.actions.approve(p.id, 'human:alice', { reason: `ok ${i}` });
+    await s.actions.approve(p.id, 'human:alice', { reason: `ok ${i}` });
     bookIds.push(p.id);
   }
   s.close();

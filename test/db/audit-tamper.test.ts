@@ -18,8 +18,8 @@ import { approvedLibrary, deleteThroughGate, ids, intruder, kinds, verify } from
 import { DAY } from './audit-intruder.js';
 
 describe('tampering the shipped trail could not see (each caught without a key or an anchor)', () => {
-  it('the newest rows deleted through a gate opened by hand', () => {
-    const { db, auditIds } = approvedLibrary(5);
+  it('the newest rows deleted through a gate opened by hand', async () => {
+    const { db, auditIds } = await approvedLibrary(5);
     deleteThroughGate(db, `id >= ${auditIds[3]}`);
     const r = verify(db);
     expect(r.code).toBe(3);
@@ -28,8 +28,8 @@ describe('tampering the shipped trail could not see (each caught without a key o
     expect(runCli(['audit', '--verify', '--db', db]).stdout).toMatch(/REMOVED: the newest entries .* missing outside retention/);
   });
 
-  it('the latest APPROVED row among others deleted through the gate', () => {
-    const { db, auditIds } = approvedLibrary(4);
+  it('the latest APPROVED row among others deleted through the gate', async () => {
+    const { db, auditIds } = await approvedLibrary(4);
     // One later row that is not an approval, so the deleted APPROVED row is in the middle.
     const s = createServices(db);
     s.db.transaction(() => s.audit.append({ action: 'BATCH_QUEUED', actor: 'human:bob', ids: [] })).immediate();
@@ -40,8 +40,8 @@ describe('tampering the shipped trail could not see (each caught without a key o
     expect(kinds(r.doc)).toEqual(['removed']);
   });
 
-  it('every row deleted through the gate', () => {
-    const { db } = approvedLibrary(3);
+  it('every row deleted through the gate', async () => {
+    const { db } = await approvedLibrary(3);
     deleteThroughGate(db, '1 = 1');
     const r = verify(db);
     expect(r.code).toBe(3);
@@ -50,9 +50,9 @@ describe('tampering the shipped trail could not see (each caught without a key o
     expect(runCli(['audit', '--verify', '--db', db]).stdout).not.toMatch(/intact/);
   });
 
-  it('a deletion re-marked as retention’s (by_retention and the entry it names forged)', () => {
-    const old = approvedLibrary(3, { at: Date.now() - 400 * DAY });
-    const { db, auditIds } = approvedLibrary(3, { db: old.db });
+  it('a deletion re-marked as retention’s (by_retention and the entry it names forged)', async () => {
+    const old = await approvedLibrary(3, { at: Date.now() - 400 * DAY });
+    const { db, auditIds } = await approvedLibrary(3, { db: old.db });
     // A legitimate retention run, whose AUDIT_PRUNED entry the intruder then names.
     const cfg = path.join(tempDir('ap-cfg-'), 'cfg.json');
     fs.writeFileSync(cfg, JSON.stringify({ ops: { retention: { days: { APPROVED: 365 } } } }));
@@ -69,10 +69,10 @@ describe('tampering the shipped trail could not see (each caught without a key o
     expect(kinds(r.doc)).toEqual(expect.arrayContaining(['removed', 'invalid_prune']));
   });
 
-  it('a book’s trail pointer (pipeline_prev_id) edited, so its trail loses entries', () => {
-    const { db, bookIds } = approvedLibrary(2);
+  it('a book’s trail pointer (pipeline_prev_id) edited, so its trail loses entries', async () => {
+    const { db, bookIds } = await approvedLibrary(2);
     const s = createServices(db);
-    s.actions.reject(bookIds[0]!, 'human:alice', 'changed my mind');
+    await s.actions.reject(bookIds[0]!, 'human:alice', 'changed my mind');
     s.close();
     const last = ids(db).at(-1)!;
     intruder(db, (raw) => raw.prepare('UPDATE audit SET pipeline_prev_id = NULL WHERE id = ?').run(last));
@@ -81,14 +81,14 @@ describe('tampering the shipped trail could not see (each caught without a key o
     expect(r.doc.modified).toEqual([last]);
   });
 
-  it('the log emptied (deletion records and high-water mark too) or recreated', () => {
-    const a = approvedLibrary(3);
+  it('the log emptied (deletion records and high-water mark too) or recreated', async () => {
+    const a = await approvedLibrary(3);
     intruder(a.db, (raw) => raw.exec(`DELETE FROM audit; DELETE FROM audit_deletions; DELETE FROM sqlite_sequence WHERE name = 'audit';`));
     const emptied = verify(a.db);
     expect(emptied.code).toBe(3);
     expect(kinds(emptied.doc)).toEqual(['log_recreated']);
 
-    const b = approvedLibrary(3);
+    const b = await approvedLibrary(3);
     intruder(b.db, (raw) => {
       raw.exec(`DROP TABLE audit; DELETE FROM audit_deletions; DELETE FROM sqlite_sequence WHERE name = 'audit'; UPDATE pipelines SET last_audit_id = NULL;`);
       // The table as migrations 1, 5 and 6 left it, empty.
@@ -104,9 +104,9 @@ describe('tampering the shipped trail could not see (each caught without a key o
 });
 
 describe('retention still verifies', () => {
-  it('a real retention run (maintain) leaves a trail that verifies, its entry naming policy, ranges, count and digest', () => {
-    const old = approvedLibrary(4, { at: Date.now() - 400 * DAY });
-    const { db } = approvedLibrary(2, { db: old.db });
+  it('a real retention run (maintain) leaves a trail that verifies, its entry naming policy, ranges, count and digest', async () => {
+    const old = await approvedLibrary(4, { at: Date.now() - 400 * DAY });
+    const { db } = await approvedLibrary(2, { db: old.db });
     const cfg = path.join(tempDir('ap-cfg-'), 'cfg.json');
     fs.writeFileSync(cfg, JSON.stringify({ ops: { retention: { days: { APPROVED: 365 } } } }));
     const m = runCliJson<{ retention: { total: number; audit_id: number } }>(['maintain', '--db', db, '--config', cfg, '--skip', 'durations,recovery,aging,checkpoint']);
@@ -126,9 +126,9 @@ describe('retention still verifies', () => {
     });
   });
 
-  it('a forged AUDIT_PRUNED policy does not make recent rows eligible: rows younger than the policy are tampering', () => {
-    const old = approvedLibrary(2, { at: Date.now() - 400 * DAY });
-    const { db } = approvedLibrary(2, { db: old.db });
+  it('a forged AUDIT_PRUNED policy does not make recent rows eligible: rows younger than the policy are tampering', async () => {
+    const old = await approvedLibrary(2, { at: Date.now() - 400 * DAY });
+    const { db } = await approvedLibrary(2, { db: old.db });
     const cfg = path.join(tempDir('ap-cfg-'), 'cfg.json');
     fs.writeFileSync(cfg, JSON.stringify({ ops: { retention: { days: { APPROVED: 365 } } } }));
     expect(runCli(['maintain', '--db', db, '--config', cfg, '--skip', 'durations,recovery,aging,checkpoint']).code).toBe(0);

@@ -66,7 +66,7 @@ const CLEAN = { intact: true, problems: [], modified: [], gaps: [], retention_ga
 const DAY = 86_400_000;
 
 /** Retention as maintenance runs it, with a policy of its own (action → days kept). */
-function retention(s: ReturnType<typeof openTest>, days: Record<string, number>) {
+async function retention(s: ReturnType<typeof openTest>, days: Record<string, number>) {
   return s.ops.withConfig({ ...s.ops.config, retention: { enabled: true, days } }).retention.run();
 }
 
@@ -100,13 +100,13 @@ describe('hash chain', () => {
     again.close();
   });
 
-  it('bridges gaps left by retention (middle and oldest rows), in small pages too', () => {
+  it('bridges gaps left by retention (middle and oldest rows), in small pages too', async () => {
     const { s, ids } = withRows();
     immediate(s.db, () => [1, 2, 3].map(() => s.audit.append({ action: 'BATCH_QUEUED', actor: 'human:a', ids: [] })));
     s.clockCtl.advance(40 * DAY);
     const kept = immediate(s.db, () => s.audit.append({ action: 'BATCH_QUEUED', actor: 'human:a', ids: [] }));
     // QUEUED and BATCH_QUEUED older than 30 days go: ids[0], ids[2] and more (the APPROVED row stays).
-    const r = retention(s, { QUEUED: 30, BATCH_QUEUED: 30 });
+    const r = await retention(s, { QUEUED: 30, BATCH_QUEUED: 30 });
     expect(r.total).toBe(5);
     for (const pageSize of [1, 2, 10_000]) {
       expect(s.audit.verify({ pageSize })).toMatchObject({ checked: 3, ...CLEAN, retention_gaps: 2, bridged_rows: 5, prunes: 1 });
@@ -124,10 +124,10 @@ describe('hash chain', () => {
 });
 
 describe('retention removing the newest rows', () => {
-  it('every row old enough: the log keeps only AUDIT_PRUNED, which links through the removed rows, and verifies', () => {
+  it('every row old enough: the log keeps only AUDIT_PRUNED, which links through the removed rows, and verifies', async () => {
     const { s, ids } = withRows();
     s.clockCtl.advance(800 * DAY);
-    const r = retention(s, { QUEUED: 30, APPROVED: 30, BATCH_QUEUED: 30 });
+    const r = await retention(s, { QUEUED: 30, APPROVED: 30, BATCH_QUEUED: 30 });
     expect(r.total).toBe(3);
     expect(s.db.prepare('SELECT action FROM audit').pluck().all()).toEqual(['AUDIT_PRUNED']);
     expect(s.audit.get(r.audit_id!)!.prev_hash).toBe(s.db.prepare('SELECT hash FROM audit_deletions WHERE id = ?').pluck().get(ids[2]));

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     let other = 0;
     for (const id of ids) {
       try {
-        s.actions.approve(id, who as `human:${string}`);
+        await s.actions.approve(id, who as `human:${string}`);
         won++;
       } catch (err) {
         if (err instanceof IllegalTransitionError) lost++;

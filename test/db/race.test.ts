@@ -9,7 +9,7 @@ import { tempDbPath } from '../helpers/tmp.js';
 import { dumpAll, historyOf, openTest, runChildren, seed } from './helpers.js';
 
 describe('racing one transition', () => {
-  it('two connections with the same read: one wins, the loser throws and writes nothing', () => {
+  it('two connections with the same read: one wins, the loser throws and writes nothing', async () => {
     const dbPath = tempDbPath();
     const a = openTest(dbPath);
     const b = openTest(dbPath);
@@ -26,9 +26,9 @@ describe('racing one transition', () => {
     // Through the actions too: approve by A, a late reject by B is refused (approved may be rejected,
     // so use approve twice: the second finds the book approved and refuses).
     const q = seed(a, 'pending_approval');
-    a.actions.approve(q.id, 'human:a');
+    await a.actions.approve(q.id, 'human:a');
     const before2 = dumpAll(dbPath);
-    expect(() => b.actions.approve(q.id, 'human:b')).toThrow(IllegalTransitionError);
+    await expect(b.actions.approve(q.id, 'human:b')).rejects.toThrow(IllegalTransitionError);
     expect(dumpAll(dbPath)).toEqual(before2);
     a.close();
     b.close();

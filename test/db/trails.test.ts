@@ -74,7 +74,7 @@ describe('audit trail', () => {
     s.close();
   });
 
-  it('retention deleting rows in the middle of a trail leaves the older rows reachable', () => {
+  it('retention deleting rows in the middle of a trail leaves the older rows reachable', async () => {
     const { s, clock } = open({ retention: { days: { PRIORITY_CHANGED: 30 } } });
     const a = book(s);
     audit(s, a.id, 'APPROVED'); // kept (not in the retention config)
@@ -83,7 +83,7 @@ describe('audit trail', () => {
     clock.advance(40 * DAY);
     audit(s, a.id, 'REJECTED'); // kept (too young, and not listed)
     const before = scanAudit(s, a.id);
-    const report = s.ops.retention.run();
+    const report = await s.ops.retention.run();
     expect(report.total).toBe(2);
     const after = scanAudit(s, a.id);
     expect(after).toHaveLength(2);

@@ -75,7 +75,7 @@ describe('a worker configured with an external embedder', () => {
       await w.finished;
     };
     await drain();
-    services.actions.approve(id, 'human:tester', { reason: 'test' });
+    await services.actions.approve(id, 'human:tester', { reason: 'test' });
     await drain();
     return { services, id };
   }

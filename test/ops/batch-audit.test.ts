@@ -61,12 +61,12 @@ describe('a batch killed mid-way', () => {
 });
 
 describe('approvals are found by audit --action APPROVED however they were made', () => {
-  it('single approvals and a batch approval’s books: APPROVED rows, the batch’s carrying its header id; likewise REJECTED', () => {
+  it('single approvals and a batch approval’s books: APPROVED rows, the batch’s carrying its header id; likewise REJECTED', async () => {
     const { s, dbPath } = setup();
     const single = addBook(s, { state: 'pending_approval' });
     const inBatch = Array.from({ length: 3 }, () => addBook(s, { state: 'pending_approval', book_type: 'fiction', confidence: 0.95 }));
     const toReject = addBook(s, { state: 'pending_approval', book_type: 'textbook', confidence: 0.2 });
-    s.actions.approve(single.id, 'human:alice');
+    await s.actions.approve(single.id, 'human:alice');
     s.close();
     const b = runCliJson<{ audit_id: number; affected: number }>(['batch-approve', '--db', dbPath, '--type', 'fiction', '--execute']);
     expect(b.code).toBe(0);

@@ -67,17 +67,17 @@ describe('batch filter exactness over 10,000 books', () => {
     filters.push([f, op]);
   }
 
-  it.each(filters.map((f, i) => [i, f] as const))('filter %i matches exactly what a JS filter over all rows selects', (_i, [filter, op]) => {
+  it.each(filters.map((f, i) => [i, f] as const))('filter %i matches exactly what a JS filter over all rows selects', async (_i, [filter, op]) => {
     let expectedStates: PipelineState[];
     try {
       expectedStates = effectiveStates(filter, op.kind);
     } catch {
-      expect(() => s.ops.batch.preview(filter, op)).toThrow(/acts only on/);
+      await expect(s.ops.batch.preview(filter, op)).rejects.toThrow(/acts only on/);
       return;
     }
     const normal = { ...filter, ids: filter.ids?.map((x) => x.toLowerCase()) };
     const expected = all.filter((row) => matchesFilter(row, normal, expectedStates, glob)).map((b) => b.id).sort();
-    const preview = s.ops.batch.preview(filter, op);
+    const preview = await s.ops.batch.preview(filter, op);
     expect(preview.matched).toBe(expected.length);
     expect(preview.books.map((b) => b.id).sort()).toEqual(expected);
   });
@@ -89,48 +89,48 @@ describe('batch filter exactness over 10,000 books', () => {
     }
   });
 
-  it('more matches than max_count: exceeds_max, first rows only, and apply refuses', () => {
-    const preview = s.ops.batch.preview({ max_count: 50 }, { kind: 'approve' });
+  it('more matches than max_count: exceeds_max, first rows only, and apply refuses', async () => {
+    const preview = await s.ops.batch.preview({ max_count: 50 }, { kind: 'approve' });
     const pending = all.filter((b) => b.state === 'pending_approval').length;
     expect(preview.matched).toBe(pending);
     expect(preview.exceeds_max).toBe(true);
     expect(preview.books.length).toBeLessThanOrEqual(50);
     const before = auditCount(s);
-    expect(() => s.ops.batch.apply(preview, 'human:alice')).toThrow(new RegExp(`${pending} books match, more than the maximum of 50`));
+    await expect(s.ops.batch.apply(preview, 'human:alice')).rejects.toThrow(new RegExp(`${pending} books match, more than the maximum of 50`));
     expect(auditCount(s)).toBe(before);
   });
 
-  it('default max count is 50: exactly 50 is allowed, 51 is not', () => {
+  it('default max count is 50: exactly 50 is allowed, 51 is not', async () => {
     const pend = all.filter((b) => b.state === 'pending_approval').sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
-    const at50 = s.ops.batch.preview({ created_before: pend[50]!.created_at }, { kind: 'approve' });
+    const at50 = await s.ops.batch.preview({ created_before: pend[50]!.created_at }, { kind: 'approve' });
     expect(at50.matched).toBe(50);
     expect(at50.exceeds_max).toBe(false);
-    const at51 = s.ops.batch.preview({ created_before: pend[51]!.created_at }, { kind: 'approve' });
+    const at51 = await s.ops.batch.preview({ created_before: pend[51]!.created_at }, { kind: 'approve' });
     expect(at51.exceeds_max).toBe(true);
   });
 
-  it('rejects bad filters with one clear message', () => {
-    expect(() => s.ops.batch.preview({ min_confidence: 1.5 }, { kind: 'approve' })).toThrow('min confidence must be between 0 and 1');
-    expect(() => s.ops.batch.preview({ max_confidence: -0.1 }, { kind: 'approve' })).toThrow(/between 0 and 1/);
-    expect(() => s.ops.batch.preview({ min_confidence: 0.9, max_confidence: 0.1 }, { kind: 'approve' })).toThrow(/above max/);
-    expect(() => s.ops.batch.preview({ book_types: ['novel'] }, { kind: 'approve' })).toThrow(/unknown book type 'novel'/);
-    expect(() => s.ops.batch.preview({ ids: ['xyz'] }, { kind: 'approve' })).toThrow(/hexadecimal/);
-    expect(() => s.ops.batch.preview({}, { kind: 'reject', reason: ' ' })).toThrow(/reason/);
-    expect(() => s.ops.batch.preview({ states: ['complete'] }, { kind: 'approve' })).toThrow(/acts only on pending_approval/);
+  it('rejects bad filters with one clear message', async () => {
+    await expect(s.ops.batch.preview({ min_confidence: 1.5 }, { kind: 'approve' })).rejects.toThrow('min confidence must be between 0 and 1');
+    await expect(s.ops.batch.preview({ max_confidence: -0.1 }, { kind: 'approve' })).rejects.toThrow(/between 0 and 1/);
+    await expect(s.ops.batch.preview({ min_confidence: 0.9, max_confidence: 0.1 }, { kind: 'approve' })).rejects.toThrow(/above max/);
+    await expect(s.ops.batch.preview({ book_types: ['novel'] }, { kind: 'approve' })).rejects.toThrow(/unknown book type 'novel'/);
+    await expect(s.ops.batch.preview({ ids: ['xyz'] }, { kind: 'approve' })).rejects.toThrow(/hexadecimal/);
+    await expect(s.ops.batch.preview({}, { kind: 'reject', reason: ' ' })).rejects.toThrow(/reason/);
+    await expect(s.ops.batch.preview({ states: ['complete'] }, { kind: 'approve' })).rejects.toThrow(/acts only on pending_approval/);
   });
 });
 
 describe('batch apply', () => {
-  it('approves exactly the previewed books, with one audit row each and a batch row holding filter and ids', () => {
+  it('approves exactly the previewed books, with one audit row each and a batch row holding filter and ids', async () => {
     const { s } = setup();
     const a = addBook(s, { state: 'pending_approval', book_type: 'fiction', confidence: 0.95 });
     const b = addBook(s, { state: 'pending_approval', book_type: 'fiction', confidence: 0.9 });
     addBook(s, { state: 'pending_approval', book_type: 'fiction', confidence: 0.5 });
     addBook(s, { state: 'pending_approval', book_type: 'textbook', confidence: 0.99 });
     const filter = { book_types: ['fiction'], min_confidence: 0.9 };
-    const preview = s.ops.batch.preview(filter, { kind: 'approve' });
+    const preview = await s.ops.batch.preview(filter, { kind: 'approve' });
     expect(preview.books.map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
-    const r = s.ops.batch.apply(preview, 'human:alice');
+    const r = await s.ops.batch.apply(preview, 'human:alice');
     expect(r.affected).toBe(2);
     expect(r.skipped).toEqual([]);
     for (const id of [a.id, b.id]) expect(s.pipelines.require(id)).toMatchObject({ state: 'approved', approved_by: 'human:alice' });
@@ -144,14 +144,14 @@ describe('batch apply', () => {
     s.close();
   });
 
-  it('skips and reports a book changed since the preview, never forcing it', () => {
+  it('skips and reports a book changed since the preview, never forcing it', async () => {
     const { s } = setup({ batch: { chunk_size: 2 } });
     const books = Array.from({ length: 5 }, () => addBook(s, { state: 'pending_approval' }));
-    const preview = s.ops.batch.preview({}, { kind: 'approve' });
+    const preview = await s.ops.batch.preview({}, { kind: 'approve' });
     // One is rejected by someone else, one is re-prioritised (still pending, but its version moved).
-    s.actions.reject(books[1]!.id, 'human:bob', 'dup');
-    s.actions.setPriority(books[3]!.id, 2, 'human:bob');
-    const r = s.ops.batch.apply(preview, 'human:alice');
+    await s.actions.reject(books[1]!.id, 'human:bob', 'dup');
+    await s.actions.setPriority(books[3]!.id, 2, 'human:bob');
+    const r = await s.ops.batch.apply(preview, 'human:alice');
     expect(r.affected).toBe(3);
     expect(r.skipped.map((x) => x.id).sort()).toEqual([books[1]!.id, books[3]!.id].sort());
     expect(r.skipped.find((x) => x.id === books[1]!.id)?.why).toMatch(/changed since the preview \(now rejected\)/);
@@ -166,10 +166,10 @@ describe('batch apply', () => {
     s.close();
   });
 
-  it('skips a book that changes between chunks', () => {
+  it('skips a book that changes between chunks', async () => {
     const { s } = setup({ batch: { chunk_size: 1 } });
     const books = Array.from({ length: 3 }, (_, i) => addBook(s, { state: 'pending_approval', created_at: s.clock() - (10 - i) * 1000 }));
-    const preview = s.ops.batch.preview({}, { kind: 'approve' });
+    const preview = await s.ops.batch.preview({}, { kind: 'approve' });
     // Simulate a concurrent writer between the first and second chunk by wrapping the audit
     // appends (call 1: the batch row; call 2: the first chunk's per-book rows).
     const appendMany = s.audit.appendMany.bind(s.audit);
@@ -179,16 +179,16 @@ describe('batch apply', () => {
       if (++calls === 2) s.db.prepare('UPDATE pipelines SET version = version + 1 WHERE id = ?').run(books[2]!.id);
       return ids;
     };
-    const r = s.ops.batch.apply(preview, 'human:alice');
+    const r = await s.ops.batch.apply(preview, 'human:alice');
     expect(r.affected).toBe(2);
     expect(r.skipped).toEqual([{ id: books[2]!.id, why: 'changed since the preview (now pending_approval)' }]);
     s.close();
   });
 
-  it('reject, retry and priority', () => {
+  it('reject, retry and priority', async () => {
     const { s } = setup();
     const p = addBook(s, { state: 'pending_approval' });
-    const rj = s.ops.batch.apply(s.ops.batch.preview({ ids: [p.id.slice(0, 6)] }, { kind: 'reject', reason: 'low quality' }), 'human:alice');
+    const rj = await s.ops.batch.apply(await s.ops.batch.preview({ ids: [p.id.slice(0, 6)] }, { kind: 'reject', reason: 'low quality' }), 'human:alice');
     expect(rj.affected).toBe(1);
     expect(s.pipelines.require(p.id).state).toBe('rejected');
     expect(s.audit.batchMembers(rj.audit_id!)[0]).toMatchObject({ action: 'REJECTED', reason: 'low quality' });
@@ -196,28 +196,28 @@ describe('batch apply', () => {
     const failed = addBook(s, { state: 'failed', attempts: 5 });
     const waiting = addBook(s, { state: 'needs_retry', attempts: 2 });
     s.db.prepare('UPDATE pipelines SET next_attempt_at = ? WHERE id = ?').run(s.clock() + DAY, waiting.id);
-    const rt = s.ops.batch.apply(s.ops.batch.preview({}, { kind: 'retry' }), 'human:alice');
+    const rt = await s.ops.batch.apply(await s.ops.batch.preview({}, { kind: 'retry' }), 'human:alice');
     expect(rt.affected).toBe(2);
     expect(s.pipelines.require(failed.id)).toMatchObject({ state: 'needs_retry', attempts: 0 });
     expect(s.pipelines.require(waiting.id)).toMatchObject({ state: 'needs_retry', attempts: 0, next_attempt_at: null });
     // rejected → detected only when asked for explicitly
-    const rr = s.ops.batch.apply(s.ops.batch.preview({ states: ['rejected'] }, { kind: 'retry' }), 'human:alice');
+    const rr = await s.ops.batch.apply(await s.ops.batch.preview({ states: ['rejected'] }, { kind: 'retry' }), 'human:alice');
     expect(rr.affected).toBe(1);
     expect(s.pipelines.require(p.id).state).toBe('detected');
 
     const q = addBook(s, { state: 'detected', priority: 7 });
-    const pr = s.ops.batch.apply(s.ops.batch.preview({ priorities: [7] }, { kind: 'priority', priority: 2 }), 'human:alice');
+    const pr = await s.ops.batch.apply(await s.ops.batch.preview({ priorities: [7] }, { kind: 'priority', priority: 2 }), 'human:alice');
     expect(pr.affected).toBe(1);
     expect(s.pipelines.require(q.id)).toMatchObject({ priority: 2, base_priority: 2 });
     expect(s.audit.batchMembers(pr.audit_id!)[0]).toMatchObject({ action: 'BATCH_PRIORITY_CHANGED', before_value: '7', after_value: '2' });
     s.close();
   });
 
-  it('retry skips a failed book whose content is live again in another pipeline', () => {
+  it('retry skips a failed book whose content is live again in another pipeline', async () => {
     const { s } = setup();
     const old = addBook(s, { state: 'failed', content_hash: 'same' });
     addBook(s, { state: 'detected', content_hash: 'same' });
-    const r = s.ops.batch.apply(s.ops.batch.preview({ states: ['failed'] }, { kind: 'retry' }), 'human:alice');
+    const r = await s.ops.batch.apply(await s.ops.batch.preview({ states: ['failed'] }, { kind: 'retry' }), 'human:alice');
     expect(r.affected).toBe(0);
     expect(r.skipped[0]).toMatchObject({ id: old.id });
     expect(r.skipped[0]!.why).toMatch(/already holds the same content/);

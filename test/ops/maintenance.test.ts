@@ -7,7 +7,7 @@ import { parseOpsConfig } from '../../src/config/ops.js';
 import { ROOT } from '../helpers/cli.js';
 
 describe('priority aging', () => {
-  it('waiting > 24 h → base − 2 (not below 1), > 48 h → 1; base kept; audited system:aging with the ids', () => {
+  it('waiting > 24 h → base − 2 (not below 1), > 48 h → 1; base kept; audited system:aging with the ids', async () => {
     const { s } = setup();
     const now = s.clock();
     const fresh = addBook(s, { priority: 5, state_entered_at: now - 23 * HOUR });
@@ -15,7 +15,7 @@ describe('priority aging', () => {
     const low = addBook(s, { priority: 2, state_entered_at: now - 25 * HOUR, state: 'needs_retry' });
     const twoDays = addBook(s, { priority: 8, state_entered_at: now - 49 * HOUR, state: 'approved' });
     const pending = addBook(s, { priority: 5, state: 'pending_approval', state_entered_at: now - 50 * HOUR });
-    const r = s.ops.aging.run();
+    const r = await s.ops.aging.run();
     expect(r.ids.sort()).toEqual([day.id, low.id, twoDays.id].sort());
     expect(s.pipelines.require(fresh.id).priority).toBe(5);
     expect(s.pipelines.require(day.id)).toMatchObject({ priority: 3, base_priority: 5 });
@@ -29,16 +29,16 @@ describe('priority aging', () => {
     expect(s.queue.queuedByPriority()[1]).toBe(2);
     // idempotent: a second run ages nothing and writes no audit row
     const n = auditCount(s);
-    expect(s.ops.aging.run().aged).toBe(0);
+    expect((await s.ops.aging.run()).aged).toBe(0);
     expect(auditCount(s)).toBe(n);
     s.close();
   });
 
-  it('a claimed book leaves its aged priority behind: back in the queue it starts from its base', () => {
+  it('a claimed book leaves its aged priority behind: back in the queue it starts from its base', async () => {
     const { s } = setup();
     const now = s.clock();
     const old = addBook(s, { priority: 6, state_entered_at: now - 49 * HOUR });
-    s.ops.aging.run();
+    await s.ops.aging.run();
     expect(s.pipelines.require(old.id).priority).toBe(1);
     const claim = s.queue.claimNext('w1', 60_000)!;
     expect(claim.pipeline).toMatchObject({ id: old.id, priority: 6, base_priority: 6 });
@@ -50,7 +50,7 @@ describe('priority aging', () => {
 });
 
 describe('audit retention', () => {
-  it('deletes by action class and age, keeps other actions forever, records AUDIT_PRUNED', () => {
+  it('deletes by action class and age, keeps other actions forever, records AUDIT_PRUNED', async () => {
     const { s, clock } = setup();
     const write = (action: string) => s.db.transaction(() => s.audit.append({ action, actor: 'human:a' }))();
     clock.advance(-800 * DAY);
@@ -68,7 +68,7 @@ describe('audit retention', () => {
     write('BATCH_RETRIED'); // 88 days ago → stays
     write('REJECTED');
     clock.set(clock() + 88 * DAY + 1000);
-    const r = s.ops.retention.run();
+    const r = await s.ops.retention.run();
     expect(r.deleted).toEqual({ APPROVED: 2, REJECTED: 0, ROLLED_BACK: 1, 'BATCH_*': 2 });
     expect(r.total).toBe(5);
     const left = (s.db.prepare('SELECT action FROM audit ORDER BY id').all() as { action: string }[]).map((x) => x.action);
@@ -76,13 +76,13 @@ describe('audit retention', () => {
     expect(s.audit.get(r.audit_id!)).toMatchObject({ action: 'AUDIT_PRUNED', actor: 'system:retention', count: 5 });
     expect((s.db.prepare('SELECT open FROM audit_gate').get() as { open: number }).open).toBe(0);
     // Configurable: QUEUED kept forever by default, deletable when configured.
-    const r2 = s.ops.withOverrides({ retention: { days: { QUEUED: 30 } } }).retention.run();
+    const r2 = await s.ops.withOverrides({ retention: { days: { QUEUED: 30 } } }).retention.run();
     expect(r2.deleted).toMatchObject({ QUEUED: 1 });
     expect(r2.total).toBe(1);
     s.close();
   });
 
-  it('nothing else can delete audit rows: DELETE fails with the gate closed, and only retention.ts opens it', () => {
+  it('nothing else can delete audit rows: DELETE fails with the gate closed, and only the retention operation opens it', () => {
     const { s } = setup();
     s.db.transaction(() => s.audit.append({ action: 'APPROVED', actor: 'human:a' }))();
     expect(() => s.db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
@@ -100,7 +100,7 @@ describe('audit retention', () => {
       }
     };
     for (const d of ['src', 'bin', 'screens', 'components', 'store']) if (fs.existsSync(path.join(ROOT, d))) walk(path.join(ROOT, d));
-    expect(offenders).toEqual(['src/ops/retention.ts']);
+    expect(offenders).toEqual(['src/db/sqlite/upkeep.ts']); // retention's engine operation (#14)
     s.close();
   });
 });

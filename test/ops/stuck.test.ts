@@ -74,10 +74,10 @@ describe('stuck detection', () => {
 });
 
 describe('recovery', () => {
-  it('retry: → needs_retry with backoff, lease revoked, audited with actor and cause', () => {
+  it('retry: → needs_retry with backoff, lease revoked, audited with actor and cause', async () => {
     const { s, clock } = setup();
     const b = addWorking(s, 'processing', 45 * MIN, -MIN, { attempts: 2 });
-    const r = s.ops.recovery.recover(b.id, 'retry', 'human:alice');
+    const r = await s.ops.recovery.recover(b.id, 'retry', 'human:alice');
     expect(r.pipeline.state).toBe('needs_retry');
     expect(r.pipeline.lease_owner).toBeNull();
     expect(r.pipeline.lease_token).toBeNull();
@@ -94,29 +94,29 @@ describe('recovery', () => {
     s.close();
   });
 
-  it('retry of a book out of attempts goes to failed', () => {
+  it('retry of a book out of attempts goes to failed', async () => {
     const { s } = setup();
     const b = addWorking(s, 'embedding', 45 * MIN, -MIN, { attempts: 5, max_attempts: 5 });
-    expect(s.ops.recovery.recover(b.id, 'retry', 'human:alice').pipeline.state).toBe('failed');
+    expect((await s.ops.recovery.recover(b.id, 'retry', 'human:alice')).pipeline.state).toBe('failed');
     s.close();
   });
 
-  it('reset: → detected to start over; an embedding book → approved', () => {
+  it('reset: → detected to start over; an embedding book → approved', async () => {
     const { s } = setup();
     const p = addWorking(s, 'classifying', MIN, 5 * MIN, { attempts: 3 });
     const e = addWorking(s, 'embedding', MIN, 5 * MIN);
-    const rp = s.ops.recovery.recover(p.id, 'reset', 'human:bob');
+    const rp = await s.ops.recovery.recover(p.id, 'reset', 'human:bob');
     expect(rp.pipeline).toMatchObject({ state: 'detected', attempts: 0, lease_owner: null });
-    expect(s.ops.recovery.recover(e.id, 'reset', 'human:bob').pipeline.state).toBe('approved');
+    expect((await s.ops.recovery.recover(e.id, 'reset', 'human:bob')).pipeline.state).toBe('approved');
     s.close();
   });
 
-  it('reject needs a reason', () => {
+  it('reject needs a reason', async () => {
     const { s } = setup();
     const b = addWorking(s, 'validating', MIN);
-    expect(() => s.ops.recovery.recover(b.id, 'reject', 'human:bob')).toThrow(/reason/);
+    await expect(s.ops.recovery.recover(b.id, 'reject', 'human:bob')).rejects.toThrow(/reason/);
     expect(s.pipelines.require(b.id).state).toBe('validating');
-    const r = s.ops.recovery.recover(b.id, 'reject', 'human:bob', 'corrupt scan');
+    const r = await s.ops.recovery.recover(b.id, 'reject', 'human:bob', 'corrupt scan');
     expect(r.pipeline.state).toBe('rejected');
     expect(s.audit.get(r.audit_id)!.reason).toBe('corrupt scan');
     s.close();
@@ -129,11 +129,11 @@ describe('recovery', () => {
     const seenA = (await s.ops.stuck.detect())[0]!;
     const seenB = (await other.ops.stuck.detect())[0]!;
     expect(seenB.id).toBe(b.id);
-    s.ops.recovery.recoverWith(seenA.id, 'retry', 'human:alice', { expectedVersion: seenA.version });
+    await s.ops.recovery.recoverWith(seenA.id, 'retry', 'human:alice', { expectedVersion: seenA.version });
     const before = auditCount(s);
     const historyBefore = (s.db.prepare('SELECT COUNT(*) AS n FROM state_history WHERE pipeline_id = ?').get(b.id) as { n: number }).n;
-    expect(() => other.ops.recovery.recoverWith(seenB.id, 'reset', 'human:bob', { expectedVersion: seenB.version })).toThrow(AlreadyRecoveredError);
-    expect(() => other.ops.recovery.recover(b.id, 'retry', 'human:bob')).toThrow(/already recovered/);
+    await expect(other.ops.recovery.recoverWith(seenB.id, 'reset', 'human:bob', { expectedVersion: seenB.version })).rejects.toThrow(AlreadyRecoveredError);
+    await expect(other.ops.recovery.recover(b.id, 'retry', 'human:bob')).rejects.toThrow(/already recovered/);
     expect(auditCount(s)).toBe(before);
     expect((s.db.prepare('SELECT COUNT(*) AS n FROM state_history WHERE pipeline_id = ?').get(b.id) as { n: number }).n).toBe(historyBefore);
     expect(s.pipelines.require(b.id).state).toBe('needs_retry');
@@ -147,7 +147,7 @@ describe('recovery', () => {
     const seen = (await s.ops.stuck.detect())[0]!;
     // It moved on (its worker resumed and advanced it).
     s.pipelines.transition({ id: b.id, from: 'processing', to: 'validating', actor: 'system:worker:w1', leaseToken: b.lease_token! });
-    expect(() => s.ops.recovery.recoverWith(b.id, 'retry', 'human:alice', { expectedVersion: seen.version })).toThrow(/changed since/);
+    await expect(s.ops.recovery.recoverWith(b.id, 'retry', 'human:alice', { expectedVersion: seen.version })).rejects.toThrow(/changed since/);
     expect(s.pipelines.require(b.id).state).toBe('validating');
     s.close();
   });
@@ -187,9 +187,9 @@ describe('recovery', () => {
     const b = addWorking(s, 'hashing', 10_000, -1000);
     const seen = (await s.ops.stuck.detect())[0]!;
     s.queue.heartbeat('w1', 60_000); // the worker was only slow: heartbeat renews the lease (no version change)
-    expect(() =>
+    await expect(
       s.ops.recovery.recoverWith(b.id, 'retry', 'auto:lease_expired', { expectedVersion: seen.version, requireLeaseExpired: true, auto: { rule: 'lease_expired' } }),
-    ).toThrow(/live lease/);
+    ).rejects.toThrow(/live lease/);
     expect(s.pipelines.require(b.id).lease_owner).toBe('w1');
     void clock;
     s.close();

@@ -13,12 +13,12 @@ const command: Command = {
   flags: {
     reason: { type: 'string', description: 'optional note kept in the audit trail' },
   },
-  run(ctx) {
+  async run(ctx) {
     const [idArg] = positionals(ctx, USAGE, ['ID']);
     const reason = stringFlag(ctx, 'reason');
     const s = ctx.services();
-    const id = s.pipelines.resolveId(idArg!);
-    const r = s.actions.approve(id, ctx.actor, reason ? { reason } : {});
+    const id = await s.engine.pipelines.resolveId(idArg!);
+    const r = await s.actions.approve(id, ctx.actor, reason ? { reason } : {});
     const p = r.pipeline;
     ctx.out.json({ id, audit_id: r.auditId, pipeline: pipelineToJson(p) });
     ctx.out.line(

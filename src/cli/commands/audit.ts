@@ -55,7 +55,7 @@ const command: Command = {
     anchor: { type: 'string', description: 'with --verify: an anchor file; the log must still hold every head anchored in it' },
     to: { type: 'string', description: 'with anchor: the anchor file to append to (default: <db>.anchors)' },
   },
-  run(ctx) {
+  async run(ctx) {
     const [sub] = positionals(ctx, USAGE, ['anchor'], 0);
     if (sub !== undefined) {
       if (sub !== 'anchor') throw new InputError(`unknown audit subcommand '${sub}' (usage: agentic-pipeline ${USAGE})`);
@@ -86,8 +86,8 @@ const command: Command = {
     if (sinceText !== undefined) q.since = parseSince(sinceText, s.clock());
     if (lastDays !== undefined) q.since = parseSince(`${lastDays}d`, s.clock());
     const bookId = stringFlag(ctx, 'bookId');
-    if (bookId !== undefined) q.pipelineId = s.pipelines.resolveId(bookId);
-    const rows = s.audit.query(q);
+    if (bookId !== undefined) q.pipelineId = await s.engine.pipelines.resolveId(bookId);
+    const rows = await s.engine.audit.query(q);
 
     ctx.out.json({ count: rows.length, entries: rows.map(auditToJson) });
 
@@ -118,7 +118,7 @@ function lastDaysFlag(ctx: Parameters<Command['run']>[0]): number | undefined {
   return Number(v.trim());
 }
 
-function anchor(ctx: Parameters<Command['run']>[0]): number {
+async function anchor(ctx: Parameters<Command['run']>[0]): Promise<number> {
   for (const f of ['last', 'actor', 'action', 'bookId', 'since', 'lastDays', 'verify', 'anchor'] as const) {
     if (ctx.args.flags[f] !== undefined) {
       throw new InputError(`audit anchor writes the chain head; it takes no --${f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`);
@@ -128,14 +128,14 @@ function anchor(ctx: Parameters<Command['run']>[0]): number {
   if (to !== undefined && to.trim() === '') throw new InputError('--to needs a file name');
   const file = to ?? defaultAnchorFile(ctx.dbPath);
   const s = ctx.services({ readonly: true });
-  const line = writeAnchor(s.audit, ctx.dbPath, file);
+  const line = await writeAnchor(s.engine, ctx.dbPath, file);
   ctx.out.json({ file, ...line });
   // The line itself, so `| logger -t agentic-pipeline` ships the anchor to syslog as well.
   ctx.out.line(JSON.stringify(line));
   return 0;
 }
 
-function verify(ctx: Parameters<Command['run']>[0]): number {
+async function verify(ctx: Parameters<Command['run']>[0]): Promise<number> {
   for (const f of ['last', 'actor', 'action', 'bookId', 'since', 'lastDays'] as const) {
     if (ctx.args.flags[f] !== undefined) {
       throw new InputError(`--verify checks the whole audit trail; it takes no --${f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`);
@@ -144,7 +144,7 @@ function verify(ctx: Parameters<Command['run']>[0]): number {
   const anchorFile = stringFlag(ctx, 'anchor');
   const anchors = anchorFile !== undefined ? readAnchors(anchorFile) : undefined;
   const s = ctx.services({ readonly: true });
-  const r = s.audit.verify(anchors ? { anchors } : {});
+  const r = await s.engine.audit.verify(anchors ? { anchors } : {});
   ctx.out.json(r);
   const ids = (xs: number[]) => xs.slice(0, 10).join(', ') + (xs.length > 10 ? ` … (${formatCount(xs.length)} in all)` : '');
   ctx.out.line(`Audit chain: ${formatCount(r.checked)} entr${r.checked === 1 ? 'y' : 'ies'} checked${r.keyed > 0 ? `, ${formatCount(r.keyed)} keyed` : ''}${anchors ? `, against ${formatCount(r.anchors_checked)} anchor${r.anchors_checked === 1 ? '' : 's'}` : ''}`);

@@ -1,14 +1,13 @@
 /**
  * `backup --to FILE`: a consistent online copy of the database (workers may keep running),
  * verified on the copy before it replaces FILE. Exit 3 when verification fails (as `audit
- * --verify`); the copy is then left as FILE.unverified. See src/ops/backup.ts.
+ * --verify`); the copy is then left as FILE.unverified. See src/db/sqlite/backup.ts.
  */
 import type { Command } from '../command.js';
 import { InputError } from '../../domain/errors.js';
 import { positionals, stringFlag } from '../util.js';
 import { formatCount, formatTime } from '../format.js';
-import { takeBackup } from '../../ops/backup.js';
-import { describeVerification } from '../../ops/backup-verify.js';
+import { backupDatabase, describeVerification } from '../../ops/backup.js';
 
 const USAGE = 'backup --to FILE [--force]';
 const VERIFY_FAILED_EXIT = 3;
@@ -25,7 +24,7 @@ const command: Command = {
     const to = stringFlag(ctx, 'to');
     if (to === undefined || to.trim() === '') throw new InputError(`backup needs --to FILE (usage: agentic-pipeline ${USAGE})`);
     const s = ctx.services({ readonly: true });
-    const r = await takeBackup(s.db, to, { force: Boolean(ctx.args.flags.force), now: s.clock });
+    const r = await backupDatabase(s.engine, to, { force: Boolean(ctx.args.flags.force), now: s.clock });
     ctx.out.json(r);
     if (r.ok) ctx.out.line(`Backup written: ${r.file} (${formatCount(r.bytes)} bytes, as of ${formatTime(r.copied_at)})`);
     else ctx.out.line(`Backup did NOT verify; the copy was left at ${r.unverified_file ?? '?'} (${r.file} was not touched)`);

@@ -1,5 +1,5 @@
 /** `batch-approve`: approve the pending_approval books matching a filter. */
-import { batchCommand } from '../../ops/batch-command.js';
+import { batchCommand } from '../batch-command.js';
 
 export default batchCommand('batch-approve', 'approve', {
   usage: 'batch-approve [filter flags] [--execute]',

@@ -1,5 +1,5 @@
 /** `batch-priority N`: set base and effective priority of the books matching a filter. */
-import { batchCommand } from '../../ops/batch-command.js';
+import { batchCommand } from '../batch-command.js';
 import { InputError } from '../../domain/errors.js';
 import { MAX_PRIORITY, MIN_PRIORITY } from '../../domain/states.js';
 import { parsePriority } from '../util.js';

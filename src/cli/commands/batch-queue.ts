@@ -2,22 +2,19 @@
  * `batch-queue DIR [--pattern GLOB] [--priority N]`: queue every supported book under a folder.
  *
  * Files are found and hashed first (outside any transaction, a few at a time), then recorded in
- * ONE immediate transaction: one BATCH_QUEUED audit row listing the ids, and a per-book row
- * (QUEUED / REQUEUED / DUPLICATE_DETECTED) pointing at it through batch_id. The batch row must
- * list ids that only exist once the books are recorded, so the records are first played inside
- * a savepoint that is rolled back (new rows get ids fixed in advance, so the replay is exact),
- * then the batch row is written and the records are made for real, in the same transaction.
+ * ONE transaction by the batch-queue service (src/ops/batch-queue.ts): one BATCH_QUEUED audit
+ * row listing the ids, and a per-book row (QUEUED / REQUEUED / DUPLICATE_DETECTED) pointing at
+ * it through batch_id.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import type { Command } from '../command.js';
 import { positionals, stringFlag, wholeNumberFlag } from '../util.js';
-import { formatFromPath, SUPPORTED_EXTENSIONS, type EnqueueResult } from '../../domain/enqueue.js';
+import { formatFromPath, SUPPORTED_EXTENSIONS } from '../../ops/enqueue.js';
+import { queueHashedFiles } from '../../ops/batch-queue.js';
 import { InputError } from '../../domain/errors.js';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../domain/states.js';
-import { newPipelineId } from '../../db/pipelines.js';
-import { immediate } from '../../db/db.js';
 import { hashFile } from '../../ingest/hash.js';
 import { MAX_GLOB_LENGTH } from '../../ops/batch-filter.js';
 import { formatCount, shortId } from '../format.js';
@@ -137,8 +134,6 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
-const PLAN_ONLY = Symbol('plan only');
-
 const command: Command = {
   usage: USAGE,
   summary: `Queue every book under a folder, recursively (${SUPPORTED_EXTENSIONS.join(' ')}). One audit row records the batch.`,
@@ -188,7 +183,7 @@ const command: Command = {
       await mapLimit(candidates, HASH_CONCURRENCY, async (f) => {
         try {
           const h = await hashFile(f.abs);
-          return { ...f, ...h, id: newPipelineId() };
+          return { ...f, ...h };
         } catch (err) {
           const detail = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
           skip({ path: f.rel, reason: 'unreadable', detail });
@@ -199,41 +194,11 @@ const command: Command = {
     ).filter((x): x is NonNullable<typeof x> => x !== undefined);
 
     const s = ctx.services();
-    const recordAll = (batchId: number | null): EnqueueResult[] =>
-      hashed.map((f) =>
-        s.enqueuer.record({ path: f.abs, hash: f.hash, size: f.size, priority, actor: ctx.actor, batchId, id: f.id }),
-      );
-
-    const { results, batchId } = immediate(s.db, () => {
-      let plan: EnqueueResult[] = [];
-      try {
-        s.db.transaction(() => {
-          plan = recordAll(null);
-          throw PLAN_ONLY;
-        })();
-      } catch (err) {
-        if (err !== PLAN_ONLY) throw err;
-      }
-      const recorded = plan.filter((r) => r.outcome !== 'already_queued');
-      let batch: number | null = null;
-      if (recorded.length > 0) {
-        const by = (o: string) => recorded.filter((r) => r.outcome === o).length;
-        batch = s.audit.append({
-          action: 'BATCH_QUEUED',
-          actor: ctx.actor,
-          filter: { dir, pattern: pattern ?? null },
-          ids: recorded.map((r) => r.pipeline.id),
-          details: { priority, queued: by('queued'), requeued: by('requeued'), duplicates: by('duplicate') },
-        });
-      }
-      const real = recordAll(batch);
-      real.forEach((r, i) => {
-        if (r.pipeline.id !== plan[i]?.pipeline.id || r.outcome !== plan[i]?.outcome) {
-          throw new Error(`batch-queue: recording ${r.pipeline.source_path} differed from its plan; nothing was written`);
-        }
-      });
-      return { results: real, batchId: batch };
-    });
+    const { results, batchId } = await queueHashedFiles(
+      s.engine,
+      hashed.map((f) => ({ path: f.abs, hash: f.hash, size: f.size })),
+      { priority, actor: ctx.actor, dir, pattern: pattern ?? null },
+    );
 
     const of = (o: string) => results.filter((r) => r.outcome === o);
     const queued = of('queued');

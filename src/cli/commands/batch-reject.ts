@@ -1,5 +1,5 @@
 /** `batch-reject --reason R`: reject the books matching a filter. */
-import { batchCommand, requireReason } from '../../ops/batch-command.js';
+import { batchCommand, requireReason } from '../batch-command.js';
 
 export default batchCommand('batch-reject', 'reject', {
   usage: 'batch-reject --reason R [filter flags] [--execute]',

@@ -1,5 +1,5 @@
 /** `batch-retry`: send failed / needs_retry / rejected books through again. */
-import { batchCommand } from '../../ops/batch-command.js';
+import { batchCommand } from '../batch-command.js';
 
 export default batchCommand('batch-retry', 'retry', {
   usage: 'batch-retry [--max-attempts N] [filter flags] [--execute]',

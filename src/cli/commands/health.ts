@@ -10,7 +10,7 @@ import { fitHealth, renderHealth } from '../health-view.js';
 import type { Severity } from '../../ops/types.js';
 import type { FullHealthReport } from '../../ops/health.js';
 import { severityAtLeast } from '../../ops/health.js';
-import { CONFIG_FLAG, optionalNumber, opsFor } from '../../ops/cli-support.js';
+import { CONFIG_FLAG, optionalNumber, opsFor } from '../ops-support.js';
 import type { OpsConfigInput } from '../../config/ops.js';
 
 /** Exit code when --fail-on matches an alert. */

@@ -8,7 +8,6 @@ import path from 'node:path';
 import type { Command } from '../command.js';
 import { positionals } from '../util.js';
 import { InputError } from '../../domain/errors.js';
-import { schemaVersion } from '../../db/db.js';
 import { escapeControl } from '../../text/escape.js';
 
 const command: Command = {
@@ -17,7 +16,7 @@ const command: Command = {
   flags: {
     parents: { type: 'boolean', default: false, description: 'create the missing folders above the database file' },
   },
-  run(ctx) {
+  async run(ctx) {
     positionals(ctx, 'init [--parents]', []);
     if (ctx.dbPath !== ':memory:' && !ctx.args.flags.parents) {
       const folder = path.dirname(path.resolve(ctx.dbPath));
@@ -26,7 +25,7 @@ const command: Command = {
       }
     }
     const s = ctx.services({ create: true });
-    const version = schemaVersion(s.db);
+    const version = await s.engine.upkeep.schemaVersion();
     ctx.out.json({ db: ctx.dbPath, schema_version: version });
     ctx.out.line(`Database ready: ${escapeControl(ctx.dbPath)} (schema version ${version})`);
     return 0;

@@ -15,14 +15,14 @@ const command: Command = {
     state: { type: 'string', description: 'only pipelines in this state (e.g. pending_approval)' },
     limit: { type: 'number', description: 'how many rows (1..10000, default 50)' },
   },
-  run(ctx) {
+  async run(ctx) {
     positionals(ctx, USAGE, []);
     const stateFlag = stringFlag(ctx, 'state');
     const state = stateFlag === undefined ? undefined : parseState(stateFlag);
     const limit = wholeNumberFlag(ctx, 'limit', { min: 1, max: 10_000, fallback: 50 });
     const s = ctx.services({ readonly: true });
-    const rows = s.pipelines.list({ ...(state ? { state } : {}), limit });
-    const counts = s.pipelines.countsByState();
+    const rows = await s.engine.pipelines.list({ ...(state ? { state } : {}), limit });
+    const counts = await s.engine.pipelines.countsByState();
     const total = state ? (counts[state] ?? 0) : Object.values(counts).reduce((a, b) => a + b, 0);
     const now = s.clock();
 

@@ -6,7 +6,7 @@ import type { Command } from '../command.js';
 import { InputError } from '../../domain/errors.js';
 import { formatCount } from '../format.js';
 import { MAINTENANCE_STEPS, type MaintenanceStep } from '../../ops/maintenance.js';
-import { CONFIG_FLAG, listFlag, opsFor } from '../../ops/cli-support.js';
+import { CONFIG_FLAG, listFlag, opsFor } from '../ops-support.js';
 import { stringFlag } from '../util.js';
 
 const command: Command = {

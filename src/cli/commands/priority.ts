@@ -12,14 +12,14 @@ const command: Command = {
   flags: {
     reason: { type: 'string', description: 'why (kept in the audit trail)' },
   },
-  run(ctx) {
+  async run(ctx) {
     const [idArg, n] = positionals(ctx, USAGE, ['ID', 'N']);
     const priority = parsePriority(n);
     const reason = stringFlag(ctx, 'reason');
     const s = ctx.services();
-    const id = s.pipelines.resolveId(idArg!);
-    const before = s.pipelines.require(id).priority;
-    const r = s.actions.setPriority(id, priority, ctx.actor, reason !== undefined ? { reason } : {});
+    const id = await s.engine.pipelines.resolveId(idArg!);
+    const before = (await s.engine.pipelines.require(id)).priority;
+    const r = await s.actions.setPriority(id, priority, ctx.actor, reason !== undefined ? { reason } : {});
     ctx.out.json({ id, before, after: r.pipeline.priority, changed: r.changed, audit_id: r.auditId, pipeline: pipelineToJson(r.pipeline) });
     ctx.out.line(
       r.changed

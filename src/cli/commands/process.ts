@@ -5,7 +5,7 @@
  */
 import type { Command } from '../command.js';
 import { positionals, wholeNumberFlag } from '../util.js';
-import { requireFile } from '../../domain/enqueue.js';
+import { requireFile } from '../../ops/enqueue.js';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../domain/states.js';
 import { pipelineToJson } from '../../db/pipeline-row.js';
 import { shortId } from '../format.js';
@@ -28,7 +28,7 @@ const command: Command = {
     const p = r.pipeline;
     let previousState: unknown = null;
     if (r.outcome === 'requeued' && r.auditId !== null) {
-      const row = s.audit.get(r.auditId);
+      const row = await s.engine.audit.get(r.auditId);
       previousState = row?.before_value ? JSON.parse(row.before_value) : null;
     }
     // The pipeline at the top level, as `status --json` prints it (so `jq .id` works), with what

@@ -15,13 +15,13 @@ const command: Command = {
   flags: {
     limit: { type: 'number', description: 'how many of the next books to show (0..1000, default 10)' },
   },
-  run(ctx) {
+  async run(ctx) {
     positionals(ctx, USAGE, []);
     const limit = wholeNumberFlag(ctx, 'limit', { min: 0, max: 1000, fallback: 10 });
     const s = ctx.services({ readonly: true });
-    const byPriority = s.queue.queuedByPriority();
+    const byPriority = await s.engine.queue.queuedByPriority();
     const total = Object.values(byPriority).reduce((a, b) => a + b, 0);
-    const next = limit > 0 ? s.queue.window({ limit }) : [];
+    const next = limit > 0 ? await s.engine.queue.window({ limit }) : [];
     const now = s.clock();
 
     ctx.out.json({

@@ -14,14 +14,14 @@ const command: Command = {
   flags: {
     reason: { type: 'string', description: 'why (required; kept in the audit trail)' },
   },
-  run(ctx) {
+  async run(ctx) {
     const [idArg] = positionals(ctx, USAGE, ['ID']);
     const reason = stringFlag(ctx, 'reason')?.trim();
     if (!reason) throw new InputError('reject needs a reason (--reason "…")');
     const s = ctx.services();
-    const id = s.pipelines.resolveId(idArg!);
-    const before = s.pipelines.require(id).state;
-    const r = s.actions.reject(id, ctx.actor, reason);
+    const id = await s.engine.pipelines.resolveId(idArg!);
+    const before = (await s.engine.pipelines.require(id)).state;
+    const r = await s.actions.reject(id, ctx.actor, reason);
     ctx.out.json({ id, before, audit_id: r.auditId, pipeline: pipelineToJson(r.pipeline) });
     ctx.out.line(`Rejected ${shortId(id)} (was ${before}): ${escapeControl(reason)}`);
     return 0;

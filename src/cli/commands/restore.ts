@@ -2,13 +2,12 @@
  * `restore --from FILE [--db PATH]`: verify a backup and put it in place of PATH, keeping the
  * replaced file aside; books leased in the backup become claimable again (audited). Refuses a
  * database live workers use unless --force. Exit 3 when the backup does not verify (nothing is
- * replaced). See src/ops/restore.ts.
+ * replaced). See src/db/sqlite/restore.ts.
  */
 import type { Command } from '../command.js';
 import { InputError } from '../../domain/errors.js';
 import { positionals, stringFlag } from '../util.js';
-import { describeVerification } from '../../ops/backup-verify.js';
-import { BackupUnverifiedError, RESTORE_ACTOR, restoreBackup } from '../../ops/restore.js';
+import { BackupUnverifiedError, describeVerification, RESTORE_ACTOR, restoreBackup } from '../../ops/backup.js';
 import { shortId } from '../format.js';
 
 const USAGE = 'restore --from FILE [--db PATH] [--force]';

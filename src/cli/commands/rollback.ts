@@ -16,13 +16,13 @@ const command: Command = {
   flags: {
     reason: { type: 'string', description: 'why (required; kept in the audit trail)' },
   },
-  run(ctx) {
+  async run(ctx) {
     const [idArg] = positionals(ctx, USAGE, ['ID']);
     const reason = stringFlag(ctx, 'reason')?.trim();
     if (!reason) throw new InputError('rollback needs a reason (--reason "…")');
     const s = ctx.services();
-    const id = s.pipelines.resolveId(idArg!);
-    const r = s.actions.rollback(id, ctx.actor, reason);
+    const id = await s.engine.pipelines.resolveId(idArg!);
+    const r = await s.actions.rollback(id, ctx.actor, reason);
     ctx.out.json({ id, audit_id: r.auditId, removed: r.removed, pipeline: pipelineToJson(r.pipeline) });
     ctx.out.line(
       `Rolled back ${shortId(id)}: now ${r.pipeline.state}; removed ${formatCount(r.removed.chapters)} chapters and ${formatCount(r.removed.chunks)} chunks from the library.`,

@@ -6,7 +6,7 @@
  */
 import type { Command } from '../command.js';
 import { InputError } from '../../domain/errors.js';
-import { CONFIG_FLAG, opsFor } from '../../ops/cli-support.js';
+import { CONFIG_FLAG, opsFor } from '../ops-support.js';
 import { listen, parseListen } from '../../metrics/http.js';
 import { createServeApp } from '../../metrics/serve-app.js';
 

@@ -6,7 +6,7 @@ import type { Command } from '../command.js';
 import { InputError } from '../../domain/errors.js';
 import { formatCount, formatSeconds, shortId, table } from '../format.js';
 import type { RecoveryAction, StuckBook } from '../../ops/types.js';
-import { CONFIG_FLAG, expectedFlag, optionalNumber, opsFor } from '../../ops/cli-support.js';
+import { CONFIG_FLAG, expectedFlag, optionalNumber, opsFor } from '../ops-support.js';
 import type { OpsConfigInput } from '../../config/ops.js';
 
 const ACTIONS: readonly RecoveryAction[] = ['retry', 'reset', 'reject'];
@@ -54,7 +54,7 @@ lease first and is audited STUCK_RECOVERED; a book already recovered is refused 
       const ops = opsFor(ctx, overrides);
       const id = String(f[action]);
       const before = await ops.core.engine.pipelines.get(await ops.core.engine.pipelines.resolveId(id));
-      const r = ops.recovery.recoverWith(id, action, ctx.actor, reason ? { reason } : {});
+      const r = await ops.recovery.recoverWith(id, action, ctx.actor, reason ? { reason } : {});
       if (ctx.json) {
         ctx.out.json({ id: r.pipeline.id, action, from: before?.state ?? null, to: r.pipeline.state, audit_id: r.audit_id });
       } else {
@@ -73,7 +73,7 @@ lease first and is audited STUCK_RECOVERED; a book already recovered is refused 
       const skipped: { id: string; why: string }[] = [];
       for (const b of stuck) {
         try {
-          const r = ops.recovery.recoverWith(b.id, action, ctx.actor, {
+          const r = await ops.recovery.recoverWith(b.id, action, ctx.actor, {
             expectedVersion: b.version,
             ...(reason ? { reason } : {}),
           });

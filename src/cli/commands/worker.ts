@@ -18,7 +18,7 @@ import { createLogger } from '../../worker/logger.js';
 import { FolderWatcher } from '../../worker/watch.js';
 import { scheduleMaintenance } from '../../worker/maintenance.js';
 import { startHealthLog } from '../../worker/health-log.js';
-import { opsFor } from '../../ops/cli-support.js';
+import { opsFor } from '../ops-support.js';
 import { STAGE_NAMES, type StageName } from '../../worker/stage.js';
 import { listen, parseListen, type Listening } from '../../metrics/http.js';
 

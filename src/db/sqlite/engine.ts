@@ -55,7 +55,7 @@ export function createSqliteEngine(db: Db, clock: Clock, auditKey: Buffer | null
     library: sqliteLibraryOps(stores),
     stats: sqliteStatsOps(stores),
     batches: sqliteBatchOps(stores),
-    upkeep: sqliteUpkeepOps(stores),
+    upkeep: sqliteUpkeepOps(stores, location),
     windows: sqliteWindowOps(stores),
     changes: sqliteChangeOps(stores),
     close: async () => {

@@ -78,7 +78,7 @@ async function runBatch(tool: string, args: FilterArgs, operation: BatchOperatio
   const ops = services.ops;
   if (!args.execute) {
     if (args.preview_token !== undefined) throw new InputError('preview_token goes with execute: true (without execute the call is a dry run that issues a new token)');
-    const preview = ops.batch.preview(filter, op);
+    const preview = await ops.batch.preview(filter, op);
     const doc = previewDoc(preview);
     // Shown rows are capped for size; the token still names every previewed book.
     const { doc: fitted, shown } = fitRows(doc.books.length, (n) => ({ ...doc, books: doc.books.slice(0, n) }));
@@ -102,7 +102,7 @@ async function runBatch(tool: string, args: FilterArgs, operation: BatchOperatio
     throw new InputError('this server requires a person to confirm each execution (--confirm-with-human) and this client cannot ask (no elicitation support): nothing was changed');
   }
   const preview = tokens.redeem(args.preview_token, binding);
-  return batchResultToJson(preview, ops.batch.apply(preview, actor()));
+  return batchResultToJson(preview, await ops.batch.apply(preview, actor()));
 }
 
 const PREVIEW_NOTE =

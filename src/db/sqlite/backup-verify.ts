@@ -7,10 +7,10 @@
  *
  * These read the whole file (the recount scans every pipeline): a backup's job, never polled.
  */
-import type { Db } from '../db/db.js';
-import { schemaVersion } from '../db/db.js';
-import { AuditLog } from '../db/audit.js';
-import type { AuditVerifyReport } from '../db/audit.js';
+import type { Db } from '../db.js';
+import { schemaVersion } from '../db.js';
+import { AuditLog } from '../audit.js';
+import type { AuditVerifyReport } from '../audit.js';
 
 export interface AuditHead {
   id: number;

@@ -3,17 +3,19 @@
  * preview + apply (--execute). Confidence outside [0, 1], unknown states/types, a bad date, or more
  * matches than --max are usage errors (exit 2) and change nothing.
  */
-import type { Command } from '../cli/command.js';
-import type { CommandContext } from '../cli/context.js';
-import type { FlagSpecs } from '../cli/args.js';
+import type { Command } from './command.js';
+import type { CommandContext } from './context.js';
+import type { FlagSpecs } from './args.js';
 import { InputError } from '../domain/errors.js';
 import { BOOK_TYPES } from '../domain/states.js';
+import { batchMaxCount, DEFAULT_BATCH_MAX_COUNT } from '../domain/batch-limits.js';
 import { escapeControl } from '../text/escape.js';
-import { formatConfidence, formatCount, shortId, table } from '../cli/format.js';
-import type { BatchFilter, BatchOperation, BatchPreviewBook } from './types.js';
-import { BatchTooLargeError, batchResultToJson } from './batch.js';
-import { MAX_GLOB_LENGTH, parseWhen, validateFilter } from './batch-filter.js';
-import { CONFIG_FLAG, listFlag, numberListFlag, optionalNumber, opsFor } from './cli-support.js';
+import { formatCount } from '../text/format.js';
+import { formatConfidence, shortId, table } from './format.js';
+import type { BatchFilter, BatchOperation, BatchPreviewBook } from '../ops/types.js';
+import { BatchTooLargeError, batchResultToJson } from '../ops/batch.js';
+import { MAX_GLOB_LENGTH, parseWhen, validateFilter } from '../ops/batch-filter.js';
+import { CONFIG_FLAG, listFlag, numberListFlag, optionalNumber, opsFor } from './ops-support.js';
 
 export const FILTER_FLAGS: FlagSpecs = {
   type: { type: 'string', isMultiple: true, description: `book type(s), repeatable or comma list: ${BOOK_TYPES.join(', ')}` },
@@ -26,7 +28,7 @@ export const FILTER_FLAGS: FlagSpecs = {
   path: { type: 'string', allowControl: true, maxLength: MAX_GLOB_LENGTH, description: 'source path GLOB, e.g. "/library/tech/*"' },
   priorityIs: { type: 'number', integer: true, isMultiple: true, description: 'current priority (repeatable)' },
   id: { type: 'string', isMultiple: true, description: 'id or id prefix (repeatable)' },
-  max: { type: 'number', integer: true, description: 'refuse when more books match than this (default 50)' },
+  max: { type: 'number', integer: true, description: `refuse when more books match than this (default ${DEFAULT_BATCH_MAX_COUNT})` },
   execute: { type: 'boolean', default: false, description: 'apply (without it: a dry run that changes nothing)' },
   dryRun: { type: 'boolean', default: false, description: 'only show what would change (the default; not with --execute)' },
   ...CONFIG_FLAG,
@@ -86,9 +88,9 @@ export function batchCommand(
     summary: `${extra.summary}
 Dry run by default (prints how many match and the first rows); --execute applies, in
 transactions of a few hundred books, skipping any book that changed since the preview.
-More matches than --max (default 50) is refused with exit 2.`,
+More matches than --max (default ${DEFAULT_BATCH_MAX_COUNT}) is refused with exit 2.`,
     flags: { ...(extra.flags ?? {}), ...FILTER_FLAGS },
-    run(ctx) {
+    async run(ctx) {
       if (ctx.args.flags.dryRun && ctx.args.flags.execute) {
         throw new InputError('--dry-run and --execute contradict each other; give one');
       }
@@ -98,8 +100,8 @@ More matches than --max (default 50) is refused with exit 2.`,
       const ops = opsFor(ctx);
       const now = ops.core.clock();
       const timed = validateFilter(filterFromFlags(ctx.args.flags, now));
-      const preview = ops.batch.preview(timed, operation);
-      const max = preview.filter.max_count ?? 50;
+      const preview = await ops.batch.preview(timed, operation);
+      const max = batchMaxCount(preview.filter);
       const filterDoc = preview.filter;
       const execute = Boolean(ctx.args.flags.execute);
       if (!execute || preview.exceeds_max) {
@@ -128,7 +130,7 @@ More matches than --max (default 50) is refused with exit 2.`,
         if (!ctx.json && preview.matched > 0) ctx.out.line(`Nothing changed. Run again with --execute to ${VERB[kind]} ${preview.matched === 1 ? 'it' : 'them'}.`);
         return 0;
       }
-      const result = ops.batch.apply(preview, ctx.actor);
+      const result = await ops.batch.apply(preview, ctx.actor);
       if (ctx.json) {
         ctx.out.json(batchResultToJson(preview, result));
       } else {

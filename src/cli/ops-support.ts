@@ -2,12 +2,12 @@
  * Shared by the ops one-shot commands: the --config flag, building `services.ops` with settings
  * from flags, and parsing the batch filter flags.
  */
-import type { CommandContext } from '../cli/context.js';
-import type { FlagSpecs } from '../cli/args.js';
+import type { CommandContext } from './context.js';
+import type { FlagSpecs } from './args.js';
 import type { OpsConfigInput } from '../config/ops.js';
 import { loadOpsConfig } from '../config/ops.js';
 import { InputError } from '../domain/errors.js';
-import type { OpsBundle } from './index.js';
+import type { OpsBundle } from '../ops/index.js';
 
 export const CONFIG_FLAG: FlagSpecs = {
   config: { type: 'string', allowControl: true, description: 'config file (else $AGENTIC_PIPELINE_CONFIG, else agentic-pipeline.json beside the db)' },
