@@ -17,7 +17,7 @@ import { formatCount } from '../src/text/format.js';
 import { formatCompact } from '../src/text/format.js';
 import { useTheme } from '../components/theme.js';
 import { tableBodyRows } from '../components/windowing.js';
-import { StoresProvider, useHealth, useUi, useStores } from '../store/context.js';
+import { StoresProvider, useHealth, useUi, useStores } from './store-context.js';
 import type { Overlay } from '../store/ui.js';
 import type { ConsoleController } from './controller.js';
 import { dialogHint, footerHints, formatKeys, getBinding, helpSections, LIST_TAB_IDS, TAB_IDS, type BindingContext, type TabId } from './keymap.js';

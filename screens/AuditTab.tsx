@@ -3,7 +3,7 @@ import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { TableColumn } from '../components/WindowedTable.js';
 import { useTheme, type Glyphs } from '../components/theme.js';
-import { useAudit } from '../store/context.js';
+import { useAudit } from './store-context.js';
 import type { AuditRow } from '../src/db/audit.js';
 import { formatTime, shortId } from '../src/cli/format.js';
 import { describeAuditFilter } from '../store/sources.js';

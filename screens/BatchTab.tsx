@@ -8,7 +8,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { fitCell, truncate } from '../components/text.js';
 import { formatCount } from '../src/text/format.js';
 import { useTheme } from '../components/theme.js';
-import { useBatch } from '../store/context.js';
+import { useBatch } from './store-context.js';
 import { BATCH_FIELDS } from '../store/batch.js';
 import { formatConfidence, shortId } from '../src/cli/format.js';
 import { escapeControl } from '../src/text/escape.js';

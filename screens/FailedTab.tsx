@@ -1,7 +1,7 @@
 /** Failed: books that failed or wait for a retry, most recent first, each with its error in words. */
 import type { ReactNode } from 'react';
 import type { TableColumn } from '../components/WindowedTable.js';
-import { useFailed } from '../store/context.js';
+import { useFailed } from './store-context.js';
 import type { PipelineRow } from '../src/db/pipeline-row.js';
 import { shortId } from '../src/cli/format.js';
 import { formatShortDateTime } from '../src/text/format.js';

@@ -12,7 +12,7 @@ import { Sparkline } from '../components/Sparkline.js';
 import { formatDuration, truncate } from '../components/text.js';
 import { formatCount } from '../src/text/format.js';
 import { useTheme, type ColourToken } from '../components/theme.js';
-import { useHealth } from '../store/context.js';
+import { useHealth } from './store-context.js';
 import type { HealthReport } from '../src/ops/types.js';
 import { formatSeconds } from '../src/cli/format.js';
 import { escapeControl } from '../src/text/escape.js';

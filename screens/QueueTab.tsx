@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { ReactNode } from 'react';
 import type { TableColumn } from '../components/WindowedTable.js';
-import { useQueue } from '../store/context.js';
+import { useQueue } from './store-context.js';
 import type { PipelineRow } from '../src/db/pipeline-row.js';
 import { formatShortTime, shortId } from '../src/cli/format.js';
 import { escapeControl } from '../src/text/escape.js';

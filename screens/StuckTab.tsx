@@ -5,7 +5,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { WindowedTable, type TableColumn } from '../components/WindowedTable.js';
 import { scrollToShow, tableBodyRows } from '../components/windowing.js';
 import { useTheme } from '../components/theme.js';
-import { useStuck } from '../store/context.js';
+import { useStuck } from './store-context.js';
 import type { StuckBook } from '../src/ops/types.js';
 import { formatCount, formatSeconds, shortId } from '../src/cli/format.js';
 

@@ -31,20 +31,8 @@ import type { HelpSection } from '../components/HelpOverlay.js';
 import type { Glyphs } from '../components/theme.js';
 import { MAX_PRIORITY, MIN_PRIORITY } from '../src/domain/states.js';
 
-export const TAB_IDS = ['health', 'stuck', 'queue', 'batch', 'audit', 'failed'] as const;
-export type TabId = (typeof TAB_IDS)[number];
-
-/**
- * The tabs that show a list, declared once: they get the shared list keys (`list` scope), the
- * `/` filter and details, and the footer follows their selection. The controller's table of
- * list keys is a Record over these, so a list tab without one does not compile.
- */
-export const LIST_TAB_IDS = ['stuck', 'queue', 'audit', 'failed'] as const satisfies readonly TabId[];
-export type ListTabId = (typeof LIST_TAB_IDS)[number];
-
-export function isListTab(tab: string): tab is ListTabId {
-  return (LIST_TAB_IDS as readonly string[]).includes(tab);
-}
+export { TAB_IDS, LIST_TAB_IDS, isListTab, type TabId, type ListTabId } from '../store/tabs.js';
+import { TAB_IDS, LIST_TAB_IDS, isListTab, type TabId } from '../store/tabs.js';
 
 export const OVERLAY_SCOPES = ['help', 'confirm', 'prompt'] as const;
 export type OverlayScope = (typeof OVERLAY_SCOPES)[number];

@@ -6,14 +6,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Db, OpenOptions } from './db/db.js';
-import { openDatabase } from './db/db.js';
 import type { PipelineStore } from './db/pipelines.js';
 import type { AuditLog } from './db/audit.js';
 import { auditKeyFor } from './config/audit.js';
 import type { WorkQueue } from './db/queue.js';
 import type { Engine } from './db/engine.js';
 import type { SqliteEngine } from './db/sqlite/engine.js';
-import { createSqliteEngine } from './db/sqlite/engine.js';
+import { openSqliteEngine } from './db/sqlite/engine.js';
 import { BookActions } from './ops/actions.js';
 import { Enqueuer } from './ops/enqueue.js';
 import type { Clock } from './domain/clock.js';
@@ -57,7 +56,7 @@ export interface SqliteServices extends EngineServices {
 }
 
 /** Transitional (#14): still the SQLite services with their synchronous stores. */
-export type Services = SqliteServices;
+export type Services = EngineServices;
 
 export interface ServiceOptions extends OpenOptions {
   clock?: Clock;
@@ -69,9 +68,9 @@ export interface ServiceOptions extends OpenOptions {
 
 export function createServices(dbPath: string, options: ServiceOptions = {}): SqliteServices {
   const auditKey = auditKeyFor(dbPath, options.configFile);
-  const db = openDatabase(dbPath, options);
   const clock = options.clock ?? systemClock();
-  const engine = createSqliteEngine(db, clock, auditKey, dbPath);
+  const engine = openSqliteEngine(dbPath, options, clock, auditKey);
+  const { db } = engine.stores;
   const { pipelines, audit, queue } = engine.stores;
   let ops: OpsBundle | undefined;
   return {

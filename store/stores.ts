@@ -1,5 +1,5 @@
 /** Every console store, created together and handed to React through one context. */
-import type { TabId } from '../screens/keymap.js';
+import type { TabId } from './tabs.js';
 import { createAuditStore, type AuditStore } from './audit.js';
 import { createBatchStore, type BatchStore } from './batch.js';
 import { createFailedStore, type FailedStore } from './failed.js';

@@ -4,7 +4,7 @@
  * details pane, whether refresh is paused, the status message, and the ages in the status bar.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { TabId } from '../screens/keymap.js';
+import type { TabId } from './tabs.js';
 import type { ColourToken } from '../components/theme.js';
 import type { KeyValueItem } from '../components/KeyValueList.js';
 

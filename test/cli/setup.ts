@@ -1,7 +1,7 @@
 /** A library folder of small book files and a database, for CLI tests. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type SqliteServices as Services } from '../../src/services.js';
 import type { PipelineState } from '../../src/domain/states.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -3,7 +3,7 @@
  * books at several priorities, books waiting for approval with types and confidences, a book
  * whose worker lease expired (stuck), and the audit rows those moves write.
  */
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type SqliteServices as Services } from '../../src/services.js';
 import type { Actor } from '../../src/domain/actor.js';
 import type { PipelineState } from '../../src/domain/states.js';
 

@@ -1,7 +1,7 @@
 /** Mounts the whole console (real stores, real SQLite file) under ink-testing-library. */
 import { afterEach, expect, vi } from 'vitest';
 import { render } from 'ink-testing-library';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type SqliteServices as Services } from '../../src/services.js';
 import { createConsoleStores, type ConsoleStores } from '../../store/stores.js';
 import { ConsoleController } from '../../screens/controller.js';
 import { ConsoleApp } from '../../screens/App.js';

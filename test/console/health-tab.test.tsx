@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HealthTab } from '../../screens/HealthTab.js';
 import { CHROME_LINES } from '../../screens/App.js';
 import { rootHeight } from '../../screens/terminal.js';
-import { StoresProvider } from '../../store/context.js';
+import { StoresProvider } from '../../screens/store-context.js';
 import { createConsoleStores } from '../../store/stores.js';
 import { lastFrameStripped, themed, waitForFrame, type InkInstance } from '../helpers/ink.js';
 import { addBook, addWorking, MIN, setup } from '../ops/helpers.js';

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from '../helpers/cli.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type SqliteServices as Services } from '../../src/services.js';
 import { auditRowHash } from '../../src/db/audit.js';
 import { MIGRATIONS } from '../../src/db/migrations.js';
 import type { PipelineState } from '../../src/domain/states.js';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type SqliteServices as Services } from '../../src/services.js';
 import { openDatabase, schemaVersion } from '../../src/db/db.js';
 import { MIGRATIONS } from '../../src/db/migrations.js';
 import { readHistoryRows } from '../../src/db/history.js';

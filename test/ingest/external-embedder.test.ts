@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../../src/domain/errors.js';
 import { ExternalCommandEmbedder } from '../../src/ingest/external-embedder.js';
 import { embeddingFromBytes } from '../../src/db/embedding-bytes.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type SqliteServices as Services } from '../../src/services.js';
 import { Worker } from '../../src/worker/worker.js';
 import { WorkerConfigSchema, type WorkerConfigInput } from '../../src/config/worker.js';
 import { sampleBook, writeTxt } from '../fixtures/books.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type SqliteServices as Services } from '../../src/services.js';
 import { runCli, runCliJson, spawnCli } from '../helpers/cli.js';
 import { tempDbPath } from '../helpers/tmp.js';
 import { addBook, addWorking, HOUR, MIN } from './helpers.js';

@@ -1,5 +1,5 @@
 /** Shared set-up for the ops tests: a real database file, a movable clock, and books in any state. */
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type SqliteServices as Services } from '../../src/services.js';
 import type { OpsConfigInput } from '../../src/config/ops.js';
 import type { PipelineState } from '../../src/domain/states.js';
 import type { PipelineRow } from '../../src/db/pipeline-row.js';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type SqliteServices as Services } from '../../src/services.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { WorkerTestSignals } from '../../src/worker/test-signals.js';
 import { WorkerConfigSchema, type WorkerConfigInput } from '../../src/config/worker.js';

@@ -6,7 +6,8 @@
  * `stores` are the synchronous pieces themselves, for code inside src/db and for tests that set
  * up data directly; nothing outside src/db uses them.
  */
-import type { Db } from '../db.js';
+import type { Db, OpenOptions } from '../db.js';
+import { openDatabase } from '../db.js';
 import type { Clock } from '../../domain/clock.js';
 import type { Engine } from '../engine.js';
 import { PipelineStore } from '../pipelines.js';
@@ -62,4 +63,9 @@ export function createSqliteEngine(db: Db, clock: Clock, auditKey: Buffer | null
       if (db.open) db.close();
     },
   };
+}
+
+/** Opens (and migrates, unless read-only) the SQLite file at `file` and builds its engine. */
+export function openSqliteEngine(file: string, options: OpenOptions, clock: Clock, auditKey: Buffer | null): SqliteEngine {
+  return createSqliteEngine(openDatabase(file, options), clock, auditKey, file);
 }

@@ -5,14 +5,14 @@
  */
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
-import type { ConsoleStores } from './stores.js';
-import type { UiState } from './ui.js';
-import type { HealthState } from './health.js';
-import type { StuckState } from './stuck.js';
-import type { QueueState } from './queue.js';
-import type { BatchState } from './batch.js';
-import type { AuditState } from './audit.js';
-import type { FailedState } from './failed.js';
+import type { ConsoleStores } from '../store/stores.js';
+import type { UiState } from '../store/ui.js';
+import type { HealthState } from '../store/health.js';
+import type { StuckState } from '../store/stuck.js';
+import type { QueueState } from '../store/queue.js';
+import type { BatchState } from '../store/batch.js';
+import type { AuditState } from '../store/audit.js';
+import type { FailedState } from '../store/failed.js';
 
 const StoresContext = createContext<ConsoleStores | null>(null);
 
