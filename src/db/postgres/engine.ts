@@ -2,19 +2,21 @@
  * The PostgreSQL engine: the Engine interface over a pg.Pool, for fleets on several hosts (#15).
  * Each operation is one statement or one transaction on one pooled connection (tx.ts); the
  * domain's rules (transition table, refusals, claim order, hash formula) are the SQLite engine's,
- * imported, not restated. Implemented so far: pipelines, queue, history, audit. The other groups
+ * imported, not restated. Implemented so far: pipelines, queue (with the worker's lease
+ * operations), history, audit, library (the worker's stage commit). The other groups
  * answer "not yet implemented on PostgreSQL: <group>.<op>".
  */
 import pg from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import type { Engine } from '../engine.js';
-import type { ActionOps, BatchOps, ChangeOps, LibraryOps, StatsOps, UpkeepOps, WindowOps } from '../engine.js';
+import type { ActionOps, BatchOps, ChangeOps, StatsOps, UpkeepOps, WindowOps } from '../engine.js';
 import type { PgContext } from './context.js';
 import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes } from './connect.js';
 import { pgPipelineOps } from './pipelines.js';
 import { pgQueueOps } from './queue.js';
 import { pgHistoryOps } from './history.js';
 import { pgAuditOps } from './audit.js';
+import { pgLibraryOps } from './library.js';
 import { notYetImplemented } from './not-yet.js';
 
 export interface PgEngineOptions {
@@ -67,11 +69,11 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
     readonly: options.readonly ?? false,
     pool,
     pipelines: pgPipelineOps(ctx),
-    queue: pgQueueOps(ctx),
+    queue: pgQueueOps(ctx, key),
     history: pgHistoryOps(ctx),
     audit: pgAuditOps(ctx, key),
     actions: notYetImplemented<ActionOps>('actions'),
-    library: notYetImplemented<LibraryOps>('library'),
+    library: pgLibraryOps(ctx, key),
     stats: notYetImplemented<StatsOps>('stats'),
     batches: notYetImplemented<BatchOps>('batches'),
     upkeep: notYetImplemented<UpkeepOps>('upkeep'),
