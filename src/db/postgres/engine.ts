@@ -18,6 +18,7 @@ import { pgHistoryOps } from './history.js';
 import { pgAuditOps } from './audit.js';
 import { pgLibraryOps } from './library.js';
 import { notYetImplemented } from './not-yet.js';
+import { run } from './sql.js';
 
 export interface PgEngineOptions {
   /** Never migrate; refuse a database whose schema is missing or behind. */
@@ -36,6 +37,8 @@ export interface PgEngine extends Engine {
   readonly kind: 'postgres';
   /** For code inside src/db and for tests (raw SQL to set up or tamper). */
   readonly pool: pg.Pool;
+  /** The server's clock now (ms): what leases and backoff are compared against. */
+  serverNow(): Promise<number>;
 }
 
 export async function createPgEngine(location: string, options: PgEngineOptions = {}): Promise<PgEngine> {
@@ -68,6 +71,7 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
     location: shown,
     readonly: options.readonly ?? false,
     pool,
+    serverNow: async () => (await run<{ now: number }>(pool, 'SELECT ap_now_ms() AS now')).rows[0]!.now,
     pipelines: pgPipelineOps(ctx),
     queue: pgQueueOps(ctx, key),
     history: pgHistoryOps(ctx),
