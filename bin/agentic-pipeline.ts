@@ -10,14 +10,13 @@ import { formatFlagRows, formatHelp, formatHelpRow, GLOBAL_FLAGS, parseArgs } fr
 import { CONSOLE_FLAGS, DEMO_FLAGS, DEMO_SUMMARY } from '../src/cli/entry-flags.js';
 import { createContext } from '../src/cli/context.js';
 import { InputError } from '../src/domain/errors.js';
-import { DatabaseMissingError } from '../src/db/db.js';
+import { DatabaseMissingError } from '../src/db/errors.js';
 import { didYouMean } from '../src/cli/suggest.js';
 import { escapeControl } from '../src/text/escape.js';
+import { applyNoColor } from './no-color.js';
 
 // chalk (Ink's colours) ignores NO_COLOR; map it before any UI module is imported.
-if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '' && process.env.FORCE_COLOR === undefined) {
-  process.env.FORCE_COLOR = '0';
-}
+applyNoColor(process.env);
 
 /** The environment variables the CLI reads, for --help (the flags' own help names the rest). */
 const ENVIRONMENT: readonly [string, string][] = [

@@ -1,6 +1,7 @@
 import { Box, Text, useInput, type Key } from 'ink';
 import { useRef, useState, type ReactNode } from 'react';
-import { forGlyphs, formatCount, truncate } from './text.js';
+import { forGlyphs, truncate } from './text.js';
+import { formatCount } from '../src/text/format.js';
 import { useTheme } from './theme.js';
 import { splitKeys } from './key-chunks.js';
 
@@ -84,6 +85,8 @@ export interface ConfirmDialogProps {
   /** Controlled: the typed count and its message, kept by whoever reads the keys (with `isActive={false}`). */
   readonly typed?: string;
   readonly error?: string | null;
+  /** The key line (the screen renders it from its keymap); default "y/Enter confirm  n/Esc cancel", or "Enter confirm  Esc cancel" while a count is typed. */
+  readonly hint?: string;
   readonly width: number;
 }
 
@@ -138,10 +141,10 @@ export function ConfirmDialog(props: ConfirmDialogProps): ReactNode {
               {fit(state.error)}
             </Text>
           )}
-          <Text color={colors.muted}>{fit('Enter confirm  Esc cancel')}</Text>
+          <Text color={colors.muted}>{fit(props.hint ?? 'Enter confirm  Esc cancel')}</Text>
         </>
       ) : (
-        <Text color={colors.muted}>{fit('y/Enter confirm  n/Esc cancel')}</Text>
+        <Text color={colors.muted}>{fit(props.hint ?? 'y/Enter confirm  n/Esc cancel')}</Text>
       )}
     </Box>
   );

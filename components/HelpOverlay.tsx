@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { displayWidth, fitCell, forGlyphs, formatCount, truncate } from './text.js';
+import { displayWidth, fitCell, forGlyphs, truncate } from './text.js';
+import { formatCount } from '../src/text/format.js';
 import { useTheme } from './theme.js';
 
 /**

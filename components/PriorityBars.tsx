@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { displayWidth, formatCount } from './text.js';
+import { displayWidth } from './text.js';
+import { formatCount } from '../src/text/format.js';
 import { useTheme, type ColourToken, type Glyphs } from './theme.js';
 
 /**

@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { displayWidth, fitCell, forGlyphs, formatCount, truncate, type Align } from './text.js';
+import { displayWidth, fitCell, forGlyphs, truncate, type Align } from './text.js';
+import { formatCount } from '../src/text/format.js';
 import { useTheme, type ColourToken, type Glyphs } from './theme.js';
 import { tableBodyRows } from './windowing.js';
 

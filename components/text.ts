@@ -11,7 +11,7 @@
 
 import { displayWidth as measure, fitStart, padToWidth, truncateToWidth } from '../src/text/cell-width.js';
 import { escapeControl } from '../src/text/escape.js';
-import { formatCount as sharedCount, formatMs } from '../src/text/format.js';
+import { formatMs } from '../src/text/format.js';
 
 /**
  * One line for a cell: tabs and line breaks become spaces, and any other control character
@@ -103,9 +103,6 @@ export type Align = 'left' | 'right' | 'center';
 export function fitCell(s: string, width: number, ellipsis: string, align: Align = 'left', from: 'end' | 'start' = 'end'): string {
   return padToWidth(truncate(singleLine(s), width, ellipsis, from), width, align);
 }
-
-/** 1000000 → "1,000,000" (fixed en-US grouping, so output does not depend on the host locale). */
-export const formatCount = sharedCount;
 
 /** A duration in the one style every interface uses ("42s", "45 min", "2.5 h"); negative counts as 0. */
 export function formatDuration(ms: number): string {

@@ -13,15 +13,14 @@ import { FooterHints } from '../components/FooterHints.js';
 import { HelpOverlay, helpVisibleLines } from '../components/HelpOverlay.js';
 import { ConfirmDialog, requiresTypedCount } from '../components/ConfirmDialog.js';
 import { TextPrompt, digitsOnly } from '../components/TextPrompt.js';
-import { BusyIndicator } from '../components/BusyIndicator.js';
-import { formatCount } from '../components/text.js';
+import { formatCount } from '../src/text/format.js';
 import { formatCompact } from '../src/text/format.js';
 import { useTheme } from '../components/theme.js';
 import { tableBodyRows } from '../components/windowing.js';
 import { StoresProvider, useHealth, useUi, useStores } from '../store/context.js';
 import type { Overlay } from '../store/ui.js';
 import type { ConsoleController } from './controller.js';
-import { footerHints, formatKeys, getBinding, helpSections, TAB_IDS, type BindingContext, type TabId } from './keymap.js';
+import { dialogHint, footerHints, formatKeys, getBinding, helpSections, LIST_TAB_IDS, TAB_IDS, type BindingContext, type TabId } from './keymap.js';
 import { rootHeight, useTerminalSize } from './terminal.js';
 import { HealthTab } from './HealthTab.js';
 import { StuckTab } from './StuckTab.js';
@@ -75,7 +74,7 @@ function Root(props: ConsoleAppProps): ReactNode {
     controller.setLayout({ listRows: tableBodyRows(bodyHeight), helpLines: helpVisibleLines(bodyHeight), width, bodyLines: bodyHeight });
   }, [controller, bodyHeight, width]);
 
-  useInput((input, key) => controller.handleKey(input, key), { isActive: isRawModeSupported === true });
+  useInput((input, key) => void controller.handleKey(input, key), { isActive: isRawModeSupported === true });
 
   const reserved = overlayLines(overlay);
   const contentHeight = Math.max(1, bodyHeight - reserved);
@@ -147,7 +146,7 @@ function Tabs(props: { active: TabId; width: number }): ReactNode {
 }
 
 function Status(props: { dbPath: string; readOnly: boolean; width: number }): ReactNode {
-  const [paused, dataAgeMs, lastPollAgeMs, busy] = useUi(useShallow((s) => [s.paused, s.dataAgeMs, s.lastPollAgeMs, s.busy]));
+  const [paused, dataAgeMs, lastPollAgeMs] = useUi(useShallow((s) => [s.paused, s.dataAgeMs, s.lastPollAgeMs]));
   const message = useUi((s) => s.message);
   return (
     <Box width={props.width}>
@@ -158,9 +157,8 @@ function Status(props: { dbPath: string; readOnly: boolean; width: number }): Re
         paused={paused}
         readOnly={props.readOnly}
         message={message}
-        width={props.width - (busy ? 12 : 0)}
+        width={props.width}
       />
-      {busy && <BusyIndicator busy label="working" width={12} />}
     </Box>
   );
 }
@@ -175,7 +173,7 @@ function useFooterContext(controller: ConsoleController, tab: TabId): BindingCon
   const stores = useStores();
   const subscribe = useMemo(
     () => (onChange: () => void) => {
-      const offs = [stores.stuck.subscribe(onChange), stores.queue.subscribe(onChange), stores.audit.subscribe(onChange)];
+      const offs = LIST_TAB_IDS.map((id) => stores[id].subscribe(onChange));
       return () => offs.forEach((off) => off());
     },
     [stores],
@@ -223,6 +221,7 @@ function Help(props: { controller: ConsoleController; width: number; height: num
 
 function Dialog(props: { overlay: Overlay; width: number }): ReactNode {
   const ui = useStores().ui;
+  const { glyphs } = useTheme();
   const o = props.overlay;
   if (o.kind === 'confirm') {
     return (
@@ -235,6 +234,8 @@ function Dialog(props: { overlay: Overlay; width: number }): ReactNode {
         typed={o.typed ?? ''}
         error={o.error ?? null}
         isActive={false}
+        // The keys the controller reads for the dialog, from the keymap (typing a count: named keys only).
+        hint={dialogHint(['confirm.accept', 'confirm.cancel'], glyphs, { namedOnly: requiresTypedCount(o.count) })}
         onConfirm={o.onConfirm}
         onCancel={() => {
           ui.getState().closeOverlay();
@@ -257,6 +258,7 @@ function Dialog(props: { overlay: Overlay; width: number }): ReactNode {
         value={o.value ?? o.initialValue ?? ''}
         error={o.error ?? null}
         isActive={false}
+        hint={dialogHint(['prompt.submit', 'prompt.cancel'], glyphs)}
         onSubmit={o.onSubmit}
         onCancel={() => (o.onCancel ? o.onCancel() : ui.getState().closeOverlay())}
         width={props.width}
@@ -266,8 +268,3 @@ function Dialog(props: { overlay: Overlay; width: number }): ReactNode {
   return null;
 }
 
-/** Shown in place of a tab's content when its data could not be read. */
-export function LoadError(props: { error: string }): ReactNode {
-  const { colors } = useTheme();
-  return <Text color={colors.critical}>Could not read: {props.error}</Text>;
-}

@@ -5,7 +5,9 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { fitCell, formatCount, truncate } from '../components/text.js';
+import { fitCell, truncate } from '../components/text.js';
+import { formatCount } from '../src/text/format.js';
+import { DEFAULT_BATCH_MAX_COUNT } from '../src/domain/batch-limits.js';
 import { useTheme } from '../components/theme.js';
 import { useBatch } from '../store/context.js';
 import { BATCH_FIELDS } from '../store/batch.js';
@@ -91,7 +93,7 @@ function Preview(props: { width: number; height: number }): ReactNode {
   const rows = preview.books.slice(0, Math.max(0, props.height - 2));
   const more = preview.matched - rows.length;
   const headline = preview.exceeds_max
-    ? `${plural(preview.matched, 'book')} match: over max count ${formatCount(preview.filter.max_count ?? 50)}, refused`
+    ? `${plural(preview.matched, 'book')} match: over max count ${formatCount(preview.filter.max_count ?? DEFAULT_BATCH_MAX_COUNT)}, refused`
     : `${plural(preview.matched, 'book')} match`;
   const pathW = Math.max(4, props.width - 8 - 1 - 4 - 1 - 16 - 1);
   return (

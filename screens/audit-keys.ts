@@ -12,7 +12,7 @@ export interface AuditKeys {
   readonly handlers: KeyHandlers<'audit'>;
   readonly list: ListKeys;
   /** Loads the window `intent` asks for (also the poller's audit feed). */
-  load(intent: AuditIntent): void;
+  load(intent: AuditIntent): Promise<void>;
 }
 
 export function auditKeys(deps: KeyDeps): AuditKeys {
@@ -20,16 +20,16 @@ export function auditKeys(deps: KeyDeps): AuditKeys {
   const ui = () => deps.stores.ui.getState();
   const audit = () => deps.stores.audit.getState();
 
-  function load(intent: AuditIntent): void {
-    const a = audit();
-    a.applyWindow(loadAuditWindow(source, a, intent, deps.listRows()));
+  async function load(intent: AuditIntent): Promise<void> {
+    const w = await loadAuditWindow(source, audit(), intent, deps.listRows());
+    audit().applyWindow(w);
   }
 
-  function toggleFollow(): void {
+  async function toggleFollow(): Promise<void> {
     const a = audit();
     a.setFollow(!a.follow);
     // `a` is the state before the toggle: following starts at the newest entry.
-    if (!a.follow) deps.safe(() => load({ kind: 'top' }));
+    if (!a.follow) await deps.safe(() => load({ kind: 'top' }));
     ui().setMessage({ text: a.follow ? 'Follow off (f follows again)' : 'Following new entries: the cursor stays on the newest' });
   }
 
@@ -43,16 +43,16 @@ export function auditKeys(deps: KeyDeps): AuditKeys {
   const list: ListKeys = {
     move: (delta) => {
       stopFollowing();
-      load({ kind: 'move', delta });
+      return load({ kind: 'move', delta });
     },
     jump: (to) => {
       // Top is where following would keep the cursor anyway; the bottom is the oldest entry.
       if (to === 'bottom') stopFollowing();
-      load({ kind: to });
+      return load({ kind: to });
     },
-    selectedDetails: () => {
+    selectedDetails: async () => {
       const id = audit().selectedId;
-      const row = id !== null ? source.get(id) : undefined;
+      const row = id !== null ? await source.get(id) : undefined;
       return row ? { tab: 'audit', id: String(row.id), title: `Audit entry #${row.id}`, items: auditDetails(row) } : null;
     },
     selection: () => ({ hasSelection: audit().selectedId !== null }),
@@ -60,7 +60,7 @@ export function auditKeys(deps: KeyDeps): AuditKeys {
     filterText: () => audit().filterText,
     setFilter: (text) => {
       audit().setFilter(text, parseAuditFilter(text));
-      load({ kind: 'top' });
+      return load({ kind: 'top' });
     },
     describeFilter: (text) => describeAuditFilter(parseAuditFilter(text)),
   };

@@ -3,15 +3,16 @@
  * on screen shows (ops.batch applies the previewed ids and versions, skipping any that changed).
  */
 import type { BatchPreview } from '../src/ops/types.js';
-import { formatCount } from '../components/text.js';
-import { plural } from '../src/text/format.js';
+import { formatCount, plural } from '../src/text/format.js';
+import { DEFAULT_BATCH_MAX_COUNT } from '../src/domain/batch-limits.js';
 import { BATCH_FIELDS, describeBatchFilter, formToFilter, previewIsCurrent } from '../store/batch.js';
 import type { KeyDeps, KeyHandlers } from './tab-keys.js';
+import { reasonPrompt } from './reason-prompt.js';
 
 export interface BatchKeys {
   readonly handlers: KeyHandlers<'batch'>;
   /** Runs the preview for the form as it is now (also the poller's batch feed). */
-  loadPreview(): void;
+  loadPreview(): Promise<void>;
 }
 
 export function batchKeys(deps: KeyDeps): BatchKeys {
@@ -21,17 +22,16 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
   // Always an approve preview: it is what `a` applies, and `x` reuses it with the operation swapped.
   // Whatever goes wrong (a bad field, a state approve cannot act on) leaves no preview: the
   // error is what the pane shows and what `a`/`x` answer with.
-  function loadPreview(): void {
-    const b = batch();
-    const form = b.form;
+  async function loadPreview(): Promise<void> {
+    const form = batch().form;
     let preview: BatchPreview;
     try {
-      preview = deps.services.ops.batch.preview(formToFilter(form, deps.services.clock()), { kind: 'approve' });
+      preview = await deps.services.ops.batch.preview(formToFilter(form, deps.services.clock()), { kind: 'approve' });
     } catch (err) {
-      b.applyPreview(null, err instanceof Error ? err.message : String(err), form);
+      batch().applyPreview(null, err instanceof Error ? err.message : String(err), form);
       return;
     }
-    b.applyPreview(preview, null, form);
+    batch().applyPreview(preview, null, form);
   }
 
   function editField(): void {
@@ -47,17 +47,17 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
         ui().closeOverlay();
         batch().setValue(field.id, v.trim());
         batch().setApplied(null);
-        loadPreview();
+        return loadPreview();
       },
       onCancel: () => ui().closeOverlay(),
     });
   }
 
-  function clearField(): void {
+  async function clearField(): Promise<void> {
     const b = batch();
     const field = BATCH_FIELDS[b.field];
     if (field) b.setValue(field.id, '');
-    loadPreview();
+    await loadPreview();
   }
 
   function askBatch(kind: 'approve' | 'reject'): void {
@@ -75,7 +75,7 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
     const filterText = describeBatchFilter(preview.filter);
     if (preview.exceeds_max) {
       ui().setMessage({
-        text: `${plural(preview.matched, 'book')} match, over the max count ${formatCount(preview.filter.max_count ?? 50)}: narrow the filter or raise Max count`,
+        text: `${plural(preview.matched, 'book')} match, over the max count ${formatCount(preview.filter.max_count ?? DEFAULT_BATCH_MAX_COUNT)}: narrow the filter or raise Max count`,
         tone: 'warning',
       });
       return;
@@ -94,25 +94,24 @@ export function batchKeys(deps: KeyDeps): BatchKeys {
         detail: `Filter: ${filterText}${reason !== undefined ? `. Reason: ${reason}` : ''}`,
         destructive: kind === 'reject',
         onConfirm: () =>
-          deps.write(() => {
+          deps.write(async () => {
             // Lists are frozen while the dialog is open, but say no rather than act on a stale one.
             if (batch().form !== form || batch().preview !== preview) throw new Error(`${label}: the filter changed; nothing was done`);
-            const result = deps.services.ops.batch.apply(toApply, deps.actor);
+            const result = await deps.services.ops.batch.apply(toApply, deps.actor);
             batch().setApplied({ verb: kind === 'approve' ? 'approved' : 'rejected', result });
             const skipped = result.skipped.length > 0 ? `, ${result.skipped.length} skipped (changed since the preview)` : '';
             return `${kind === 'approve' ? 'Approved' : 'Rejected'} ${plural(result.affected, 'book')}${skipped} (audit #${result.audit_id ?? '-'})`;
           }),
       });
     if (kind === 'approve') return ask(preview);
-    ui().setOverlay({
-      kind: 'prompt',
-      label: `Reason for rejecting ${plural(count, 'book')}`,
-      placeholder: 'why (recorded in the audit log)',
-      validate: (v) => (v.trim() === '' ? 'A reason is required' : null),
-      // The same books and versions as previewed; only the operation differs.
-      onSubmit: (v) => ask({ ...preview, operation: { kind: 'reject', reason: v.trim() } }, v.trim()),
-      onCancel: () => ui().closeOverlay(),
-    });
+    ui().setOverlay(
+      reasonPrompt({
+        subject: plural(count, 'book'),
+        // The same books and versions as previewed; only the operation differs.
+        onReason: (reason) => ask({ ...preview, operation: { kind: 'reject', reason } }, reason),
+        onCancel: () => ui().closeOverlay(),
+      }),
+    );
   }
 
   return {

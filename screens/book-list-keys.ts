@@ -21,7 +21,7 @@ export interface BookListState {
 export interface BookListOptions {
   readonly tab: TabId;
   readonly state: () => BookListState;
-  readonly load: (intent: ListIntent) => void;
+  readonly load: (intent: ListIntent) => Promise<void>;
   /** The selection's part of the binding context beyond having one. */
   readonly selected: (row: PipelineRow) => Omit<BindingContext, 'readOnly' | 'hasSelection'>;
 }
@@ -35,10 +35,10 @@ export function bookListKeys(deps: KeyDeps, o: BookListOptions): ListKeys {
   return {
     move: (delta) => o.load({ kind: 'move', delta }),
     jump: (to) => o.load({ kind: to }),
-    selectedDetails: () => {
+    selectedDetails: async () => {
       // The window row may be a poll old: details read the book as it is now.
       const id = o.state().selectedId;
-      const row = id ? deps.services.pipelines.get(id) : undefined;
+      const row = id ? await deps.services.engine.pipelines.get(id) : undefined;
       return row ? bookStory(deps.services, row, o.tab) : null;
     },
     selection: () => {
@@ -49,7 +49,7 @@ export function bookListKeys(deps: KeyDeps, o: BookListOptions): ListKeys {
     filterText: () => o.state().filter,
     setFilter: (text) => {
       o.state().setFilter(text);
-      o.load({ kind: 'top' });
+      return o.load({ kind: 'top' });
     },
     describeFilter: (text) => text.trim(),
   };

@@ -5,9 +5,8 @@
  * so opening details costs the same on a 10M-row log.
  */
 import path from 'node:path';
-import type { Services } from '../src/services.js';
+import type { EngineServices } from '../src/services.js';
 import type { PipelineRow } from '../src/db/pipeline-row.js';
-import { readHistoryRows } from '../src/db/history.js';
 import { errorSentence } from '../src/domain/error-text.js';
 import { escapeControl } from '../src/text/escape.js';
 import { formatCount, formatDateTime, formatMs, plural } from '../src/text/format.js';
@@ -20,7 +19,7 @@ import { bookLabel, bookTitle } from './describe.js';
 /** How many audit entries the pane lists (newest kept; the Audit tab has the rest with `book:ID`). */
 export const STORY_AUDIT_LIMIT = 100;
 
-export function bookStory(services: Pick<Services, 'db' | 'audit' | 'clock'>, row: PipelineRow, tab: TabId): Details {
+export async function bookStory(services: Pick<EngineServices, 'engine' | 'clock'>, row: PipelineRow, tab: TabId): Promise<Details> {
   const now = services.clock();
   const items: KeyValueItem[] = [
     { label: 'Id', value: row.id },
@@ -40,7 +39,7 @@ export function bookStory(services: Pick<Services, 'db' | 'audit' | 'clock'>, ro
   if (row.lease_owner) items.push({ label: 'Lease', value: `${escapeControl(row.lease_owner)} until ${formatDateTime(row.lease_expires_at)}` });
   if (row.approved_by) items.push({ label: 'Approved by', value: escapeControl(row.approved_by) });
 
-  const history = readHistoryRows(services.db, row.id);
+  const history = await services.engine.history.forPipeline(row.id);
   items.push({ label: '', value: `History: ${plural(history.length, 'state change')}`, heading: true });
   // Row i entered to_state at `at`; it lasted until row i+1 (whose duration_ms is that stay).
   history.forEach((h, i) => {
@@ -49,7 +48,7 @@ export function bookStory(services: Pick<Services, 'db' | 'audit' | 'clock'>, ro
     items.push({ label: h.to_state, value: `${stayed}, from ${formatDateTime(h.at)} (${escapeControl(h.actor)})` });
   });
 
-  const audit = services.audit.query({ pipelineId: row.id, limit: STORY_AUDIT_LIMIT });
+  const audit = await services.engine.audit.query({ pipelineId: row.id, limit: STORY_AUDIT_LIMIT });
   items.push({ label: '', value: `Audit: ${plural(audit.length, 'entry', 'entries')}${audit.length === STORY_AUDIT_LIMIT ? ' (newest)' : ''}`, heading: true });
   for (const a of [...audit].reverse()) {
     const what = [a.action, escapeControl(a.actor), a.reason ? escapeControl(a.reason) : ''].filter(Boolean).join('  ');

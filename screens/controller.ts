@@ -10,13 +10,17 @@
  * handler table is typed over every binding id, so a binding without a handler does not compile.
  *
  * Every write goes through the domain services (BookActions, ops.recovery, ops.batch), then
- * `poller.refreshNow()` — our own commits do not move `PRAGMA data_version`.
+ * `poller.refreshNow()` — our own commits do not move the engine's change version.
+ *
+ * Reads and writes are async (the engine's), so keys are handled one at a time on one line of
+ * work (`serial`), each to its end before the next, and the poller's timer ticks join the same
+ * line: a refresh never lands between a key and the window it asked for.
  */
 import type { Key } from 'ink';
 import type { Services } from '../src/services.js';
 import type { Actor } from '../src/domain/actor.js';
 import type { OpsServices } from '../src/ops/types.js';
-import { Poller, type Feed } from '../store/poller.js';
+import { createSerial, Poller, type Feed, type Serial } from '../store/poller.js';
 import type { ConsoleStores } from '../store/stores.js';
 import { isModal, type ConfirmOverlay, type PromptOverlay } from '../store/ui.js';
 import { BLANK_KEY, charKeys, splitKeys } from '../components/key-chunks.js';
@@ -30,8 +34,10 @@ import {
   helpSections,
   keyNameOf,
   tabOfBinding,
+  isListTab,
   type BindingContext,
   type BindingId,
+  type ListTabId,
   type Scope,
   type TabId,
 } from './keymap.js';
@@ -69,7 +75,7 @@ export interface ConsoleLayout {
 /** `global.tab.*`: routed by `tabOfBinding`, so they need no entry in the handler table. */
 type TabSwitchId = `global.tab.${TabId}`;
 
-type HandlerTable = { readonly [Id in Exclude<BindingId, TabSwitchId>]: () => void };
+type HandlerTable = { readonly [Id in Exclude<BindingId, TabSwitchId>]: () => void | Promise<void> };
 
 const READ_ONLY_HINT = 'refused (read-only)';
 
@@ -98,9 +104,12 @@ export class ConsoleController {
   private readonly batch: BatchKeys;
   private readonly audit: AuditKeys;
   private readonly failed: FailedKeys;
-  /** The tabs that show a list, for the shared list keys. */
-  private readonly lists: Partial<Record<TabId, ListKeys>>;
+  /** The tabs that show a list (LIST_TAB_IDS), for the shared list keys. */
+  private readonly listKeys: Record<ListTabId, ListKeys>;
   private readonly handlers: HandlerTable;
+  /** The one line keys and timer ticks run on (see the header). */
+  private readonly serial: Serial = createSerial();
+  private handled = 0;
 
   constructor(opts: ControllerOptions) {
     this.services = opts.services;
@@ -122,7 +131,7 @@ export class ConsoleController {
     this.batch = batchKeys(deps);
     this.audit = auditKeys(deps);
     this.failed = failedKeys(deps);
-    this.lists = { stuck: stuck.list, queue: this.queue.list, audit: this.audit.list, failed: this.failed.list };
+    this.listKeys = { stuck: stuck.list, queue: this.queue.list, audit: this.audit.list, failed: this.failed.list };
     this.handlers = {
       ...this.globalHandlers(),
       ...this.listHandlers(),
@@ -135,13 +144,19 @@ export class ConsoleController {
       ...this.failed.handlers,
     };
     this.poller = new Poller({
-      db: opts.services.db,
+      changes: opts.services.engine.changes,
+      serial: this.serial,
       ui: opts.stores.ui,
       feeds: this.feeds(),
       refreshMs: opts.refreshMs,
       clock: opts.services.clock,
       ...(opts.recheckMs !== undefined ? { recheckMs: opts.recheckMs } : {}),
     });
+  }
+
+  /** The active (or given) tab's list keys; undefined on a tab without a list. */
+  private listOf(tab: TabId): ListKeys | undefined {
+    return isListTab(tab) ? this.listKeys[tab] : undefined;
   }
 
   get ops(): OpsServices {
@@ -174,7 +189,7 @@ export class ConsoleController {
   setLayout(layout: ConsoleLayout): void {
     const changed = layout.listRows !== this.layout.listRows;
     this.layout = layout;
-    if (changed && this.poller.hasPolled) this.reloadActive();
+    if (changed && this.poller.hasPolled) void this.serial(() => this.reloadActive());
   }
 
   get listRows(): number {
@@ -191,13 +206,13 @@ export class ConsoleController {
       {
         name: 'health',
         wanted: () => true,
-        load: () => s.health.getState().applySnapshot(this.ops.health.report()),
+        load: async () => s.health.getState().applySnapshot(await this.ops.health.report()),
         fail: (m) => s.health.getState().setError(m),
       },
       {
         name: 'stuck',
         wanted: () => tab() === 'stuck' && !frozen(),
-        load: () => { const r = this.ops.stuck.survey({ limit: this.stuckLimit }); s.stuck.getState().applySnapshot(r.books, r); },
+        load: async () => { const r = await this.ops.stuck.survey({ limit: this.stuckLimit }); s.stuck.getState().applySnapshot(r.books, r); },
         fail: (m) => s.stuck.getState().setError(m),
       },
       {
@@ -227,8 +242,8 @@ export class ConsoleController {
     ];
   }
 
-  private reloadActive(): void {
-    this.poller.refreshNow();
+  private async reloadActive(): Promise<void> {
+    await this.poller.refreshNow();
   }
 
   // ── keys ───────────────────────────────────────────────────────────────────────────────
@@ -243,7 +258,7 @@ export class ConsoleController {
   }
 
   bindingContext(tab: TabId = this.ui.tab): BindingContext {
-    return { readOnly: this.readOnly, ...this.lists[tab]?.selection() };
+    return { readOnly: this.readOnly, ...this.listOf(tab)?.selection() };
   }
 
   /**
@@ -253,26 +268,40 @@ export class ConsoleController {
    * prompt, types into it and submits it. Text typed into an open prompt goes in as one edit.
    * Confirm and prompt overlays get their keys here too (their components only draw); only the
    * bindings marked `inOverlays` (Ctrl-C) pass through them.
+   *
+   * Resolves once these keys are handled (after the keys before them: see `serial`).
    */
-  handleKey(input: string, key: Key): void {
+  handleKey(input: string, key: Key): Promise<void> {
+    return this.serial(async () => {
+      await this.safe(() => this.handleKeyNow(input, key));
+      this.handled++;
+    });
+  }
+
+  /** Reads `useInput` has handed over and that are fully handled: a test waits on it instead of sleeping. */
+  get keysHandled(): number {
+    return this.handled;
+  }
+
+  private async handleKeyNow(input: string, key: Key): Promise<void> {
     for (const ev of splitKeys(input, key)) {
       if (!ev.text) {
-        this.handleOne(ev.input, ev.key);
+        await this.handleOne(ev.input, ev.key);
         continue;
       }
       const chars = [...ev.input];
       for (let i = 0; i < chars.length && !this.exited; i++) {
         if (this.activeScope() === 'prompt') {
-          this.promptKey(chars.slice(i).join(''), BLANK_KEY);
+          await this.promptKey(chars.slice(i).join(''), BLANK_KEY);
           break;
         }
         const one = charKeys(chars[i]!)[0]!;
-        this.handleOne(one.input, one.key);
+        await this.handleOne(one.input, one.key);
       }
     }
   }
 
-  private handleOne(input: string, key: Key): void {
+  private async handleOne(input: string, key: Key): Promise<void> {
     if (this.exited) return;
     const scope = this.activeScope();
     const name = keyNameOf(input, key);
@@ -283,34 +312,34 @@ export class ConsoleController {
     }
     if (name === null) return;
     const binding = bindingsFor(scope).find((b) => b.keys.includes(name));
-    if (binding) this.run(binding.id as BindingId);
+    if (binding) await this.run(binding.id as BindingId);
   }
 
   /** One key (or a pasted run) in the open text prompt: the rules are TextPrompt's `editLine`. */
-  private promptKey(input: string, key: Key): void {
+  private async promptKey(input: string, key: Key): Promise<void> {
     const o = this.ui.overlay;
     if (o.kind !== 'prompt') return;
     const value = o.value ?? o.initialValue ?? '';
     const step = editLine(value, input, key, o.digitsOnly ? { accept: digitsOnly } : {});
     if (step.kind === 'cancel') {
-      if (o.onCancel) o.onCancel();
+      if (o.onCancel) await o.onCancel();
       else this.ui.closeOverlay();
     } else if (step.kind === 'submit') {
       const problem = o.validate?.(step.value) ?? null;
       if (problem !== null) this.ui.setOverlay({ ...o, value, error: problem } satisfies PromptOverlay);
-      else o.onSubmit(step.value);
+      else await o.onSubmit(step.value);
     } else if (step.kind === 'edit') {
       this.ui.setOverlay({ ...o, value: step.value, error: null } satisfies PromptOverlay);
-      o.onChange?.(step.value);
+      await o.onChange?.(step.value);
     }
   }
 
   /** One key in the open confirmation: the rules are ConfirmDialog's `confirmStep`. */
-  private confirmKey(input: string, key: Key): void {
+  private async confirmKey(input: string, key: Key): Promise<void> {
     const o = this.ui.overlay;
     if (o.kind !== 'confirm') return;
     const step = confirmStep({ typed: o.typed ?? '', error: o.error ?? null }, input, key, { count: o.count });
-    if (step.kind === 'confirm') o.onConfirm();
+    if (step.kind === 'confirm') await o.onConfirm();
     else if (step.kind === 'cancel') {
       this.ui.closeOverlay();
       this.ui.setMessage({ text: 'Cancelled: nothing changed' });
@@ -320,7 +349,7 @@ export class ConsoleController {
   }
 
   /** Runs a binding by id, refusing it (with the reason in the status bar) when disabled. */
-  run(id: BindingId): void {
+  async run(id: BindingId): Promise<void> {
     const binding = getBinding(id);
     const reason = disabledReason(binding, this.bindingContext());
     if (reason !== null) {
@@ -332,7 +361,7 @@ export class ConsoleController {
     }
     const tab = tabOfBinding(id);
     if (tab) return this.switchTab(tab);
-    this.handlers[id as Exclude<BindingId, TabSwitchId>]();
+    await this.handlers[id as Exclude<BindingId, TabSwitchId>]();
   }
 
   private globalHandlers(): Omit<KeyHandlers<'global'>, TabSwitchId> {
@@ -341,8 +370,8 @@ export class ConsoleController {
       'global.prevTab': () => this.switchTab(cycleTab(this.ui.tab, -1)),
       'global.help': () => this.ui.setOverlay({ kind: 'help', offset: 0 }),
       'global.pause': () => this.togglePause(),
-      'global.refresh': () => {
-        this.poller.refreshNow();
+      'global.refresh': async () => {
+        await this.poller.refreshNow();
         this.ui.setMessage({ text: 'Refreshed' });
       },
       'global.back': () => this.back(),
@@ -373,25 +402,25 @@ export class ConsoleController {
     };
   }
 
-  private safe(fn: () => void): void {
+  private async safe(fn: () => void | Promise<void>): Promise<void> {
     try {
-      fn();
+      await fn();
     } catch (err) {
       this.ui.setMessage({ text: err instanceof Error ? err.message : String(err), tone: 'critical' });
     }
   }
 
-  switchTab(tab: TabId): void {
+  async switchTab(tab: TabId): Promise<void> {
     if (this.ui.tab === tab) return;
     this.ui.setTab(tab);
-    this.poller.refreshNow();
+    await this.poller.refreshNow();
   }
 
-  private togglePause(): void {
+  private async togglePause(): Promise<void> {
     const paused = !this.ui.paused;
     this.ui.setPaused(paused);
     this.ui.setMessage(paused ? { text: 'Refresh paused (Space resumes)', tone: 'warning' } : { text: 'Refresh resumed' });
-    if (!paused) this.poller.refreshNow();
+    if (!paused) await this.poller.refreshNow();
     else this.poller.updateAges();
   }
 
@@ -404,26 +433,26 @@ export class ConsoleController {
     if (offset !== o.offset) this.ui.setOverlay({ kind: 'help', offset });
   }
 
-  private back(): void {
+  private async back(): Promise<void> {
     const ui = this.ui;
     if (ui.details) return ui.setDetails(null);
-    const list = this.lists[ui.tab];
+    const list = this.listOf(ui.tab);
     if (list && list.filterText() !== '') return this.applyFilter(list, '');
     if (ui.message) ui.setMessage(null);
   }
 
   // ── lists: the shared keys, carried out by the active tab's ListKeys ────────────────────
 
-  private move(delta: number): void {
+  private async move(delta: number): Promise<void> {
     if (this.scrollDetails(delta)) return;
-    const list = this.lists[this.ui.tab];
-    if (list) this.safe(() => list.move(delta));
+    const list = this.listOf(this.ui.tab);
+    if (list) await this.safe(() => list.move(delta));
   }
 
-  private jump(to: 'top' | 'bottom'): void {
+  private async jump(to: 'top' | 'bottom'): Promise<void> {
     if (this.scrollDetails(to === 'top' ? -Infinity : Infinity)) return;
-    const list = this.lists[this.ui.tab];
-    if (list) this.safe(() => list.jump(to));
+    const list = this.listOf(this.ui.tab);
+    if (list) await this.safe(() => list.jump(to));
   }
 
   /** While a details pane is open the list keys scroll it (the list under it stays put). */
@@ -438,17 +467,17 @@ export class ConsoleController {
     return true;
   }
 
-  private openDetails(): void {
-    const list = this.lists[this.ui.tab];
+  private async openDetails(): Promise<void> {
+    const list = this.listOf(this.ui.tab);
     if (!list) return;
-    this.safe(() => {
-      const details = list.selectedDetails();
+    await this.safe(async () => {
+      const details = await list.selectedDetails();
       if (details) this.ui.setDetails(details);
     });
   }
 
   private askFilter(): void {
-    const list = this.lists[this.ui.tab];
+    const list = this.listOf(this.ui.tab);
     if (!list) return;
     this.ui.setOverlay({
       kind: 'prompt',
@@ -459,17 +488,17 @@ export class ConsoleController {
       onChange: (v) => this.applyFilter(list, v),
       onSubmit: (v) => {
         this.ui.closeOverlay();
-        this.applyFilter(list, v);
+        return this.applyFilter(list, v);
       },
       onCancel: () => {
         this.ui.closeOverlay();
-        this.applyFilter(list, '');
+        return this.applyFilter(list, '');
       },
     });
   }
 
-  private applyFilter(list: ListKeys, text: string): void {
-    this.safe(() => list.setFilter(text));
+  private async applyFilter(list: ListKeys, text: string): Promise<void> {
+    await this.safe(() => list.setFilter(text));
     const shown = list.describeFilter(text);
     this.ui.setMessage(shown === '' ? null : { text: `Filter: ${shown} (Esc clears)` });
   }
@@ -477,17 +506,14 @@ export class ConsoleController {
   // ── writes ─────────────────────────────────────────────────────────────────────────────
 
   /** Runs a write, reports success or the refusal, and refreshes at once. */
-  private write(describe: () => string): void {
+  private async write(describe: () => string | Promise<string>): Promise<void> {
     this.ui.closeOverlay();
-    this.ui.setBusy(true);
     try {
-      const text = describe();
+      const text = await describe();
       this.ui.setMessage({ text, tone: 'ok' });
     } catch (err) {
       this.ui.setMessage({ text: err instanceof Error ? err.message : String(err), tone: 'critical' });
-    } finally {
-      this.ui.setBusy(false);
     }
-    this.poller.refreshNow();
+    await this.poller.refreshNow();
   }
 }

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { AuditRow } from '../src/db/audit.js';
-import { auditToJson } from '../src/db/audit.js';
+import { auditToJson } from '../src/db/audit-entry.js';
 import type { StuckBook } from '../src/ops/types.js';
 import { formatConfidence, formatSeconds, formatTime, shortId } from '../src/cli/format.js';
 import type { KeyValueItem } from '../components/KeyValueList.js';

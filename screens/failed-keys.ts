@@ -11,11 +11,12 @@ import { loadFailedWindow, type FailedIntent } from '../store/failed.js';
 import { bookLabel } from './describe.js';
 import { bookListKeys, selectedBook } from './book-list-keys.js';
 import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
+import { reasonPrompt } from './reason-prompt.js';
 
 export interface FailedKeys {
   readonly handlers: KeyHandlers<'failed'>;
   readonly list: ListKeys;
-  load(intent: FailedIntent): void;
+  load(intent: FailedIntent): Promise<void>;
 }
 
 export function failedKeys(deps: KeyDeps): FailedKeys {
@@ -24,18 +25,18 @@ export function failedKeys(deps: KeyDeps): FailedKeys {
   const failed = () => deps.stores.failed.getState();
   const selectedRow = () => selectedBook(failed());
 
-  function load(intent: FailedIntent): void {
-    const f = failed();
-    f.applyWindow(loadFailedWindow(source, f, intent, deps.listRows()));
+  async function load(intent: FailedIntent): Promise<void> {
+    const w = await loadFailedWindow(source, failed(), intent, deps.listRows());
+    failed().applyWindow(w);
   }
 
-  function act(kind: 'retry' | 'reject'): void {
+  async function act(kind: 'retry' | 'reject'): Promise<void> {
     const row = selectedRow();
     if (!row) return;
     const verb = kind === 'retry' ? 'Retry' : 'Reject';
-    const confirm = (op: BatchOperation, reason?: string): void => {
+    const confirm = async (op: BatchOperation, reason?: string): Promise<void> => {
       // The book as it is now and its version: apply skips it if it moves before the answer.
-      const preview = deps.services.ops.batch.preview({ ids: [row.id], states: [row.state], max_count: 1 }, op);
+      const preview = await deps.services.ops.batch.preview({ ids: [row.id], states: [row.state], max_count: 1 }, op);
       if (preview.books.length !== 1) {
         ui().setMessage({ text: `${verb}: ${bookLabel(row)} is no longer ${row.state}`, tone: 'warning' });
         return;
@@ -48,24 +49,23 @@ export function failedKeys(deps: KeyDeps): FailedKeys {
         detail: reason !== undefined ? `Reason: ${reason}` : `It is ${row.state}; attempts start over and it is queued again.`,
         destructive: kind === 'reject',
         onConfirm: () =>
-          deps.write(() => {
-            const r = deps.services.ops.batch.apply(preview, deps.actor);
+          deps.write(async () => {
+            const r = await deps.services.ops.batch.apply(preview, deps.actor);
             if (r.affected === 0) throw new Error(`${verb}: ${shortId(row.id)} changed since, nothing done (${r.skipped[0]?.why ?? 'skipped'})`);
-            const now = deps.services.pipelines.get(row.id);
+            const now = await deps.services.engine.pipelines.get(row.id);
             return `${verb} ${shortId(row.id)}: now ${now?.state ?? '?'} (audit #${r.audit_id ?? '-'})`;
           }),
       });
     };
-    deps.safe(() => {
+    await deps.safe(() => {
       if (kind === 'retry') return confirm({ kind: 'retry' });
-      ui().setOverlay({
-        kind: 'prompt',
-        label: `Reason for rejecting ${bookLabel(row)}`,
-        placeholder: 'why (recorded in the audit log)',
-        validate: (v) => (v.trim() === '' ? 'A reason is required' : null),
-        onSubmit: (v) => deps.safe(() => confirm({ kind: 'reject', reason: v.trim() }, v.trim())),
-        onCancel: () => ui().closeOverlay(),
-      });
+      ui().setOverlay(
+        reasonPrompt({
+          subject: bookLabel(row),
+          onReason: (reason) => deps.safe(() => confirm({ kind: 'reject', reason }, reason)),
+          onCancel: () => ui().closeOverlay(),
+        }),
+      );
     });
   }
 

@@ -11,7 +11,7 @@
  * because the controller's handler table must have an entry for every id.
  *
  * Scopes. `global` keys work on every tab. `list` holds the table navigation shared by the tabs
- * that show a list (stuck, queue, audit). A tab's scope chain is tab → list (if any) → global, and
+ * that show a list (LIST_TAB_IDS). A tab's scope chain is tab → list (if any) → global, and
  * no key may appear twice in one chain (a test checks). The overlay scopes — `help`, `confirm`,
  * `prompt` — are modal: while one is open only its keys apply, plus the few global bindings
  * marked `inOverlays` (Ctrl-C quits from anywhere).
@@ -29,9 +29,22 @@ import type { Key } from 'ink'; // type only: importing this module does not loa
 import type { HintItem } from '../components/FooterHints.js';
 import type { HelpSection } from '../components/HelpOverlay.js';
 import type { Glyphs } from '../components/theme.js';
+import { MAX_PRIORITY, MIN_PRIORITY } from '../src/domain/states.js';
 
 export const TAB_IDS = ['health', 'stuck', 'queue', 'batch', 'audit', 'failed'] as const;
 export type TabId = (typeof TAB_IDS)[number];
+
+/**
+ * The tabs that show a list, declared once: they get the shared list keys (`list` scope), the
+ * `/` filter and details, and the footer follows their selection. The controller's table of
+ * list keys is a Record over these, so a list tab without one does not compile.
+ */
+export const LIST_TAB_IDS = ['stuck', 'queue', 'audit', 'failed'] as const satisfies readonly TabId[];
+export type ListTabId = (typeof LIST_TAB_IDS)[number];
+
+export function isListTab(tab: string): tab is ListTabId {
+  return (LIST_TAB_IDS as readonly string[]).includes(tab);
+}
 
 export const OVERLAY_SCOPES = ['help', 'confirm', 'prompt'] as const;
 export type OverlayScope = (typeof OVERLAY_SCOPES)[number];
@@ -94,9 +107,6 @@ export interface Binding {
 
 const needsSelection = (ctx: BindingContext): string | null => (ctx.hasSelection === false ? 'no book selected' : null);
 
-export const MIN_PRIORITY = 1;
-export const MAX_PRIORITY = 10;
-
 export const KEYMAP = [
   // ── global ──────────────────────────────────────────────────────────────────────────────
   { id: 'global.tab.health', keys: ['1'], scope: 'global', description: 'Go to the Health tab', label: 'health', mutates: false },
@@ -137,7 +147,7 @@ export const KEYMAP = [
     inOverlays: true,
   },
 
-  // ── lists (stuck, queue, audit) ─────────────────────────────────────────────────────────
+  // ── lists (LIST_TAB_IDS) ────────────────────────────────────────────────────────────────
   { id: 'list.down', keys: ['j', 'down'], scope: 'list', description: 'Move down one row', label: 'down', mutates: false },
   { id: 'list.up', keys: ['k', 'up'], scope: 'list', description: 'Move up one row', label: 'up', mutates: false },
   { id: 'list.top', keys: ['g', 'home'], scope: 'list', description: 'Go to the first row', label: 'top', mutates: false },
@@ -198,7 +208,7 @@ export const KEYMAP = [
     mutates: true,
     footer: true,
     disabledReason: (ctx) =>
-      needsSelection(ctx) ?? (ctx.selectedPriority !== undefined && ctx.selectedPriority <= MIN_PRIORITY ? 'already 1' : null),
+      needsSelection(ctx) ?? (ctx.selectedPriority !== undefined && ctx.selectedPriority <= MIN_PRIORITY ? `already ${MIN_PRIORITY}` : null),
   },
   {
     id: 'queue.lowerPriority',
@@ -209,7 +219,7 @@ export const KEYMAP = [
     mutates: true,
     footer: true,
     disabledReason: (ctx) =>
-      needsSelection(ctx) ?? (ctx.selectedPriority !== undefined && ctx.selectedPriority >= MAX_PRIORITY ? 'already 10' : null),
+      needsSelection(ctx) ?? (ctx.selectedPriority !== undefined && ctx.selectedPriority >= MAX_PRIORITY ? `already ${MAX_PRIORITY}` : null),
   },
   {
     id: 'queue.setPriority',
@@ -326,9 +336,8 @@ export function isOverlayScope(s: Scope): s is OverlayScope {
 export function scopeChain(scope: Scope): readonly Scope[] {
   if (isOverlayScope(scope)) return [scope];
   if (scope === 'global') return ['global'];
-  if (scope === 'list' || scope === 'stuck' || scope === 'queue' || scope === 'audit' || scope === 'failed') {
-    return scope === 'list' ? ['list', 'global'] : [scope, 'list', 'global'];
-  }
+  if (scope === 'list') return ['list', 'global'];
+  if (isListTab(scope)) return [scope, 'list', 'global'];
   return [scope, 'global'];
 }
 
@@ -445,6 +454,22 @@ export function formatKey(name: KeyName, glyphs: Glyphs): string {
   }
 }
 
+/**
+ * A dialog's key line from its bindings: "y/Enter confirm  n/Esc cancel". Dialogs spell Enter
+ * out (a ⏎ beside typed text reads as a character). With `namedOnly` the printable keys are
+ * left out: while a count is being typed they are text, not actions.
+ */
+export function dialogHint(ids: readonly BindingId[], glyphs: Glyphs, options: { namedOnly?: boolean } = {}): string {
+  const words: Glyphs = { ...glyphs, enterKey: 'Enter' };
+  return ids
+    .map((id) => {
+      const b = getBinding(id);
+      const keys = options.namedOnly ? b.keys.filter((k) => [...k].length > 1) : b.keys;
+      return `${formatKeys(keys, words)} ${b.label}`;
+    })
+    .join('  ');
+}
+
 /** All of a binding's keys: "j/↓". */
 export function formatKeys(keys: readonly KeyName[], glyphs: Glyphs): string {
   return keys.map((k) => formatKey(k, glyphs)).join('/');
@@ -467,7 +492,7 @@ const FOOTER_PINNED: ReadonlySet<string> = new Set(['global.help', 'global.quit'
 
 export const SCOPE_TITLES: Record<Scope, string> = {
   global: 'Everywhere',
-  list: 'Lists (Stuck, Queue, Audit, Failed)',
+  list: `Lists (${LIST_TAB_IDS.map((t) => t[0]!.toUpperCase() + t.slice(1)).join(', ')})`,
   health: 'Health',
   stuck: 'Stuck',
   queue: 'Queue',

@@ -15,7 +15,7 @@ export interface QueueKeys {
   readonly handlers: KeyHandlers<'queue'>;
   readonly list: ListKeys;
   /** Loads the window `intent` asks for (also the poller's queue feed). */
-  load(intent: QueueIntent): void;
+  load(intent: QueueIntent): Promise<void>;
 }
 
 export function queueKeys(deps: KeyDeps): QueueKeys {
@@ -24,25 +24,26 @@ export function queueKeys(deps: KeyDeps): QueueKeys {
   const queue = () => deps.stores.queue.getState();
   const selectedRow = () => selectedBook(queue());
 
-  function load(intent: QueueIntent): void {
+  async function load(intent: QueueIntent): Promise<void> {
     const q = queue();
-    q.applyWindow(loadQueueWindow(source, q, intent, deps.listRows()));
+    const w = await loadQueueWindow(source, q, intent, deps.listRows());
+    queue().applyWindow(w);
   }
 
-  function setPriority(id: string, priority: number): void {
+  async function setPriority(id: string, priority: number): Promise<void> {
     const row = selectedRow();
-    deps.write(() => {
-      const r = deps.services.actions.setPriority(id, priority, deps.actor);
+    await deps.write(async () => {
+      const r = await deps.services.actions.setPriority(id, priority, deps.actor);
       return r.changed ? `Priority of ${shortId(id)} set to ${priority} (audit #${r.auditId})` : `Priority of ${shortId(id)} is already ${priority}; nothing changed`;
     });
     // The cursor follows the book to its new place in claim order.
-    deps.safe(() => load({ kind: 'follow', id, ...(row ? { key: keyOf(row) } : {}) }));
+    await deps.safe(() => load({ kind: 'follow', id, ...(row ? { key: keyOf(row) } : {}) }));
   }
 
-  function bumpPriority(delta: number): void {
+  async function bumpPriority(delta: number): Promise<void> {
     const row = selectedRow();
     if (!row) return;
-    setPriority(row.id, Math.max(MIN_PRIORITY, Math.min(MAX_PRIORITY, row.priority + delta)));
+    await setPriority(row.id, Math.max(MIN_PRIORITY, Math.min(MAX_PRIORITY, row.priority + delta)));
   }
 
   function askPriority(): void {
@@ -55,7 +56,7 @@ export function queueKeys(deps: KeyDeps): QueueKeys {
       digitsOnly: true,
       validate: (v) => {
         const n = Number(v);
-        return Number.isInteger(n) && n >= MIN_PRIORITY && n <= MAX_PRIORITY ? null : 'Type a number from 1 to 10';
+        return Number.isInteger(n) && n >= MIN_PRIORITY && n <= MAX_PRIORITY ? null : `Type a number from ${MIN_PRIORITY} to ${MAX_PRIORITY}`;
       },
       onSubmit: (v) => setPriority(row.id, Number(v)),
       onCancel: () => ui().closeOverlay(),

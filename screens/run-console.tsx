@@ -49,6 +49,8 @@ export async function runConsole(options: ConsoleOptions): Promise<number> {
       // the previous frame ended with a newline (always, at height rows - 1), so every update
       // is drawn one row lower and the screen scrolls (seen under tmux 3.3). Standard rendering
       // rewrites the frame only when it changed; idle refreshes change nothing and write nothing.
+      // `exitOnCtrlC` is off: Ctrl-C is a keymap binding (`global.forceQuit`) that goes through
+      // the single exit path (stop the poller, unmount, then close the database here).
       { incrementalRendering: false, maxFps: 10, exitOnCtrlC: false, patchConsole: true },
     );
     controller.poller.start();

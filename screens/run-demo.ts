@@ -32,11 +32,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const setup = createServices(dbPath);
   const books = writeSampleLibrary(path.join(dir, 'library'), options.books ?? 24);
   await queueSampleLibrary(setup, books, 'system:demo');
-  stallBook(setup);
+  await stallBook(setup);
   setup.close();
 
   // Workers and the console each get their own connection, as separate processes would: the
-  // console sees the workers' commits through PRAGMA data_version.
+  // console sees the workers' commits through the engine's change version (data_version).
   const workerServices = createServices(dbPath);
   const workers = Array.from(
     { length: options.workers ?? 2 },

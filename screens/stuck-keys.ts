@@ -7,6 +7,7 @@ import { shortId } from '../src/cli/format.js';
 import { bookLabel, stuckDetails } from './describe.js';
 import { bookStory } from './book-story.js';
 import type { KeyDeps, KeyHandlers, ListKeys } from './tab-keys.js';
+import { reasonPrompt } from './reason-prompt.js';
 
 export interface StuckKeys {
   readonly handlers: KeyHandlers<'stuck'>;
@@ -41,41 +42,34 @@ export function stuckKeys(deps: KeyDeps): StuckKeys {
         detail: reason !== undefined ? `Reason: ${reason}` : detail[action],
         destructive: action !== 'retry',
         onConfirm: () =>
-          deps.write(() => {
-            const r = deps.services.ops.recovery.recover(book.id, action, deps.actor, reason);
+          deps.write(async () => {
+            const r = await deps.services.ops.recovery.recover(book.id, action, deps.actor, reason);
             return `${verb} ${shortId(book.id)}: now ${r.pipeline.state} (audit #${r.audit_id})`;
           }),
       });
     if (action !== 'reject') return ask();
     // A rejection is final for the book, so the audit log must say why.
-    ui().setOverlay({
-      kind: 'prompt',
-      label: `Reason for rejecting ${bookLabel(book)}`,
-      placeholder: 'why (recorded in the audit log)',
-      validate: (v) => (v.trim() === '' ? 'A reason is required' : null),
-      onSubmit: (v) => ask(v.trim()),
-      onCancel: () => ui().closeOverlay(),
-    });
+    ui().setOverlay(reasonPrompt({ subject: bookLabel(book), onReason: (reason) => ask(reason), onCancel: () => ui().closeOverlay() }));
   }
 
   const list: ListKeys = {
-    move: (delta) => {
+    move: async (delta) => {
       const st = stuck();
       const i = st.books.findIndex((b) => b.id === st.selectedId);
       const next = st.books[Math.max(0, Math.min(st.books.length - 1, i + delta))];
       if (next) st.select(next.id);
     },
-    jump: (to) => {
+    jump: async (to) => {
       const st = stuck();
       const b = to === 'top' ? st.books[0] : st.books[st.books.length - 1];
       if (b) st.select(b.id);
     },
-    selectedDetails: () => {
+    selectedDetails: async () => {
       const b = selected();
       if (!b) return null;
       // Why it is stuck first, then the book's whole story (states, audit) as on every tab.
-      const row = deps.services.pipelines.get(b.id);
-      const story = row ? bookStory(deps.services, row, 'stuck') : null;
+      const row = await deps.services.engine.pipelines.get(b.id);
+      const story = row ? await bookStory(deps.services, row, 'stuck') : null;
       const why = stuckDetails(b);
       const said = new Set(why.map((i) => i.label));
       const rest = (story?.items ?? []).filter((i) => i.heading === true || !said.has(i.label) || i.label === '');
@@ -84,7 +78,7 @@ export function stuckKeys(deps: KeyDeps): StuckKeys {
     selection: () => ({ hasSelection: stuck().selectedId !== null }),
     filterPlaceholder: 'state, reason or part of the path',
     filterText: () => stuck().filter,
-    setFilter: (text) => stuck().setFilter(text),
+    setFilter: async (text) => stuck().setFilter(text),
     describeFilter: (text) => text.trim(),
   };
 

@@ -13,7 +13,7 @@ import type { Details } from '../store/ui.js';
 import type { BindingContext, BindingIdIn, Scope } from './keymap.js';
 
 /** One handler per binding of scope `S`: a missing or unknown id is a type error. */
-export type KeyHandlers<S extends Scope> = { readonly [Id in BindingIdIn<S>]: () => void };
+export type KeyHandlers<S extends Scope> = { readonly [Id in BindingIdIn<S>]: () => void | Promise<void> };
 
 /** What the controller lends a tab's handlers. */
 export interface KeyDeps {
@@ -22,26 +22,26 @@ export interface KeyDeps {
   readonly actor: Actor;
   /** Table rows on screen now: list windows are loaded this tall. */
   listRows(): number;
-  /** Runs `fn`; what it throws goes to the status bar instead of ending the console. */
-  safe(fn: () => void): void;
+  /** Runs `fn`; what it throws (or rejects with) goes to the status bar instead of ending the console. */
+  safe(fn: () => void | Promise<void>): Promise<void>;
   /** Closes the dialog, runs a write, reports its result or refusal, and refreshes at once. */
-  write(describe: () => string): void;
+  write(describe: () => string | Promise<string>): Promise<void>;
   /** Opens the filter prompt for the active list tab (the `/` of stuck, queue and audit). */
   askFilter(): void;
 }
 
 /** What a tab that shows a list tells the shared list keys (`list.*`, `/`, Esc). */
 export interface ListKeys {
-  move(delta: number): void;
-  jump(to: 'top' | 'bottom'): void;
-  /** The details pane for the selected row, or null when nothing is selected. */
-  selectedDetails(): Details | null;
+  move(delta: number): Promise<void>;
+  jump(to: 'top' | 'bottom'): Promise<void>;
+  /** The details pane for the selected row (the book as it is now), or null when nothing is selected. */
+  selectedDetails(): Promise<Details | null>;
   /** The selection's part of the binding context (row actions are disabled without one). */
   selection(): Omit<BindingContext, 'readOnly'>;
   readonly filterPlaceholder: string;
   filterText(): string;
-  /** Sets the filter and reloads the list; may throw (the caller reports it). */
-  setFilter(text: string): void;
+  /** Sets the filter and reloads the list; may reject (the caller reports it). */
+  setFilter(text: string): Promise<void>;
   /** The filter as the status bar names it; '' when there is none. */
   describeFilter(text: string): string;
 }

@@ -3,58 +3,20 @@
  * every way out, and the terminal's size.
  *
  * This module must not import Ink (or anything that imports chalk): chalk fixes its colour level
- * the moment it is first imported, and `applyNoColor()` has to run before that. So `bin/` does:
- *
- *   import { applyNoColor, openTerminalSession } from '../screens/terminal.js';
- *   applyNoColor(process.env);                        // before Ink/chalk are loaded
- *   const { runConsole } = await import('./console.js'); // dynamic: loads Ink only now
- *
- * and the hook below takes the stream as an argument (`useTerminalSize(useStdout().stdout)`)
+ * the moment it is first imported, and `bin/` maps NO_COLOR (bin/no-color.ts) before the console
+ * is loaded by a dynamic import. So the hook below takes the stream as an argument (`useTerminalSize(useStdout().stdout)`)
  * instead of calling Ink's `useStdout` itself.
  */
 import fs from 'node:fs';
-import type { RenderOptions } from 'ink'; // type only: no run-time import of Ink
 import { useEffect, useState } from 'react';
 
 export const ENTER_ALT_SCREEN = '\u001b[?1049h';
 export const LEAVE_ALT_SCREEN = '\u001b[?1049l';
 export const SHOW_CURSOR = '\u001b[?25h';
 
-/**
- * Options for Ink's `render(app, INK_RENDER_OPTIONS)` in the console.
- *
- * `incrementalRendering` is OFF on purpose, although it writes far fewer bytes. In Ink 6.8 its
- * line diff moves the cursor up one row too few whenever the frame ends with a newline, which is
- * every frame shorter than the terminal — and ours is `rows - 1` tall (see `rootHeight`). Fed
- * "A\nB\n" then "A\nC\n", it writes `ESC[1A ESC[E C`: C lands one row too low. Checked in tmux
- * (110×34): opening an overlay over a table left a stale table header on screen and pushed
- * the status bar off the bottom; with the standard renderer (erase the frame, write it again)
- * every frame was right. Check again after an Ink upgrade.
- *
- * `exitOnCtrlC` is off because Ctrl-C is a keymap binding (`global.forceQuit`) that goes through
- * the app's single exit path (stop pollers, close the database, unmount).
- */
-export const INK_RENDER_OPTIONS = {
-  incrementalRendering: false,
-  maxFps: 10,
-  exitOnCtrlC: false,
-} as const satisfies RenderOptions;
-
 /** Used when the stream does not say (pipes, ink-testing-library's stdout has no `rows`). */
 export const DEFAULT_COLUMNS = 80;
 export const DEFAULT_ROWS = 24;
-
-/**
- * chalk ignores `NO_COLOR` (https://no-color.org), but honours `FORCE_COLOR=0`. Map one to the
- * other. Must run before chalk or Ink is imported (see the module comment). An explicit
- * `FORCE_COLOR` wins. Returns whether colour was turned off.
- */
-export function applyNoColor(env: NodeJS.ProcessEnv = process.env): boolean {
-  const noColor = env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '';
-  if (!noColor || env['FORCE_COLOR'] !== undefined) return false;
-  env['FORCE_COLOR'] = '0';
-  return true;
-}
 
 /** The part of a tty stream these helpers use; `process.stdout` and test fakes both fit. */
 export interface TerminalStream {

@@ -48,14 +48,14 @@ function auditReads(source: AuditSource, f: AuditFilter, count: CappedCount): Li
     after: (id, limit) => source.olderFrom(id === undefined ? undefined : id - 1, limit, f),
     from: (id, limit) => source.olderFrom(id, limit, f),
     before: (id, limit) => (id === undefined ? source.oldest(limit, f) : source.newerThan(id, limit, f)),
-    positionOf: (id) => Math.min(source.count(f, id).count, count.count),
+    positionOf: async (id) => Math.min((await source.count(f, id)).count, count.count),
     // With a capped count the oldest entries' position is unknown: "beyond 10,000".
-    bottomStart: (rows) => (count.capped ? count.count : Math.max(0, count.count - rows.length)),
+    bottomStart: async (rows) => (count.capped ? count.count : Math.max(0, count.count - rows.length)),
   };
 }
 
-export function loadAuditWindow(source: AuditSource, cur: Current, intent: AuditIntent, capacity: number): AuditWindow {
-  const count = source.count(cur.filter);
+export async function loadAuditWindow(source: AuditSource, cur: Current, intent: AuditIntent, capacity: number): Promise<AuditWindow> {
+  const count = await source.count(cur.filter);
   const nav = windowNav(auditReads(source, cur.filter, count), cur, count, capacity);
   switch (intent.kind) {
     case 'refresh': {

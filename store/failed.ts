@@ -33,19 +33,19 @@ function failedReads(source: FailedSource, filter: string, total: number): ListR
     from: (key, limit) => source.older(key, limit, filter, true),
     before: (key, limit) => source.newer(key, limit, filter),
     positionOf: (key) => source.positionOf(key, filter),
-    bottomStart: (rows) => Math.max(0, total - rows.length),
+    bottomStart: async (rows) => Math.max(0, total - rows.length),
   };
 }
 
-export function loadFailedWindow(source: FailedSource, cur: Current, intent: FailedIntent, capacity: number): FailedWindow {
-  const count = source.total(cur.filter);
+export async function loadFailedWindow(source: FailedSource, cur: Current, intent: FailedIntent, capacity: number): Promise<FailedWindow> {
+  const count = await source.total(cur.filter);
   const nav = windowNav(failedReads(source, cur.filter, count.count), cur, count, capacity);
   switch (intent.kind) {
     case 'refresh': {
       const sel = nav.selected;
       if (!sel) return nav.top();
       // Retried or rejected since: keep the place, select the book that took its row.
-      const now = source.current(sel.id);
+      const now = await source.current(sel.id);
       return now ? nav.placeAt(failedKeyOf(now), nav.screenRow, now.id) : nav.placeAt(failedKeyOf(sel), nav.screenRow, null);
     }
     default:

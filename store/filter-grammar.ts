@@ -8,8 +8,8 @@
  * - `key:value` matches one field exactly: `state:failed`, `type:fiction`, `p:3` (or `p3`),
  *   `id:3f2a` (an id prefix); the Audit tab has `actor:`, `action:` and `book:`.
  *
- * Pure: the SQL for each tab is built where its reads are (store/sources.ts), through the same
- * indexes as before, with counts capped.
+ * Pure: each tab parses this into the engine's filter terms (store/sources.ts,
+ * store/failed-source.ts); the engine builds the indexed queries, with counts capped.
  */
 
 export interface FilterWords {
@@ -28,12 +28,6 @@ export function parseFilterWords(text: string): FilterWords {
     else words.push(w);
   }
   return { words, fields };
-}
-
-/** A bare word as a LIKE pattern (`ESCAPE '\'`): substring, `*` → any run, `?` → one character. */
-export function likeSubstring(word: string): string {
-  const escaped = word.replace(/[\\%_]/g, (c) => '\\' + c).replace(/\*/g, '%').replace(/\?/g, '_');
-  return `%${escaped}%`;
 }
 
 /** What the filter prompt shows as its placeholder: the grammar in one line. */

@@ -36,19 +36,19 @@ function queueReads(source: QueueSource, filter: string, count: CappedCount): Li
     from: (key, limit) => source.from(key, limit, filter),
     before: (key, limit) => source.before(key, limit, filter),
     positionOf: (key) => source.positionOf(key, filter),
-    bottomStart: (rows) => (count.capped && rows[0] ? source.positionOf(keyOf(rows[0]), filter) : Math.max(0, count.count - rows.length)),
+    bottomStart: async (rows) => (count.capped && rows[0] ? source.positionOf(keyOf(rows[0]), filter) : Math.max(0, count.count - rows.length)),
   };
 }
 
 /**
  * The window for `intent` given what is on screen. `capacity` is how many rows fit.
  */
-export function loadQueueWindow(source: QueueSource, cur: Current, intent: QueueIntent, capacity: number): QueueWindow {
-  const count = source.total(cur.filter);
+export async function loadQueueWindow(source: QueueSource, cur: Current, intent: QueueIntent, capacity: number): Promise<QueueWindow> {
+  const count = await source.total(cur.filter);
   const nav = windowNav(queueReads(source, cur.filter, count), cur, count, capacity);
   switch (intent.kind) {
     case 'follow': {
-      const row = source.queued(intent.id);
+      const row = await source.queued(intent.id);
       if (row) return nav.placeAt(keyOf(row), nav.screenRow, row.id);
       if (intent.key) return nav.placeAt(intent.key, nav.screenRow, null);
       return nav.top();
@@ -56,7 +56,7 @@ export function loadQueueWindow(source: QueueSource, cur: Current, intent: Queue
     case 'refresh': {
       const sel = nav.selected;
       if (!sel) return cur.rows.length === 0 ? nav.top() : nav.placeAt(keyOf(cur.rows[0]!), 0, null);
-      const now = source.queued(sel.id);
+      const now = await source.queued(sel.id);
       // Gone (claimed, rejected): keep the place, select the book that took its row.
       return now ? nav.placeAt(keyOf(now), nav.screenRow, now.id) : nav.placeAt(keyOf(sel), nav.screenRow, null);
     }

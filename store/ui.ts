@@ -15,7 +15,7 @@ export interface ConfirmOverlay {
   readonly count: number;
   readonly detail?: string;
   readonly destructive?: boolean;
-  readonly onConfirm: () => void;
+  readonly onConfirm: () => void | Promise<void>;
   /** What has been typed so far when the count must be typed (kept here: the controller reads the keys). */
   readonly typed?: string;
   readonly error?: string | null;
@@ -28,10 +28,10 @@ export interface PromptOverlay {
   readonly placeholder?: string;
   readonly digitsOnly?: boolean;
   readonly validate?: (value: string) => string | null;
-  readonly onSubmit: (value: string) => void;
-  readonly onChange?: (value: string) => void;
+  readonly onSubmit: (value: string) => void | Promise<void>;
+  readonly onChange?: (value: string) => void | Promise<void>;
   /** Called on Esc (e.g. to restore a live filter). */
-  readonly onCancel?: () => void;
+  readonly onCancel?: () => void | Promise<void>;
   /**
    * The text typed so far and the validation message: the controller edits them key by key, so
    * keys that arrive in one read (a paste and its Enter) are applied in order, none lost to a
@@ -69,8 +69,6 @@ export interface UiState {
   /** Quantised to the refresh period (see Poller), so an idle refresh changes nothing here. */
   readonly dataAgeMs: number | null;
   readonly lastPollAgeMs: number | null;
-  /** A mutation is running. */
-  readonly busy: boolean;
   setTab(tab: TabId): void;
   setOverlay(overlay: Overlay): void;
   closeOverlay(): void;
@@ -78,7 +76,6 @@ export interface UiState {
   setPaused(paused: boolean): void;
   setMessage(message: StatusMessage | null): void;
   setAges(dataAgeMs: number | null, lastPollAgeMs: number | null): void;
-  setBusy(busy: boolean): void;
 }
 
 export type UiStore = StoreApi<UiState>;
@@ -92,7 +89,6 @@ export function createUiStore(initialTab: TabId = 'health'): UiStore {
     message: null,
     dataAgeMs: null,
     lastPollAgeMs: null,
-    busy: false,
     setTab: (tab) => {
       if (get().tab !== tab) set({ tab, details: null });
     },
@@ -113,9 +109,6 @@ export function createUiStore(initialTab: TabId = 'health'): UiStore {
       const s = get();
       if (s.dataAgeMs === dataAgeMs && s.lastPollAgeMs === lastPollAgeMs) return;
       set({ dataAgeMs, lastPollAgeMs });
-    },
-    setBusy: (busy) => {
-      if (get().busy !== busy) set({ busy });
     },
   }));
 }

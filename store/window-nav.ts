@@ -19,15 +19,15 @@ export type ListIntent =
 export interface ListReads<Row, Key> {
   keyOf(row: Row): Key;
   /** Up to `limit` rows after `key` (exclusive), in list order; from the first row when undefined. */
-  after(key: Key | undefined, limit: number): Row[];
+  after(key: Key | undefined, limit: number): Promise<Row[]>;
   /** Up to `limit` rows from `key` (inclusive, or the next one down) on, in list order. */
-  from(key: Key, limit: number): Row[];
+  from(key: Key, limit: number): Promise<Row[]>;
   /** Up to `limit` rows just before `key` (exclusive), in list order; the last rows when undefined. */
-  before(key: Key | undefined, limit: number): Row[];
+  before(key: Key | undefined, limit: number): Promise<Row[]>;
   /** 0-based position of `key` in the list. */
-  positionOf(key: Key): number;
+  positionOf(key: Key): Promise<number>;
   /** Where the last screenful (`rows`) starts; a capped count cannot always say. */
-  bottomStart(rows: readonly Row[]): number;
+  bottomStart(rows: readonly Row[]): Promise<number>;
 }
 
 /** What is on screen now. */
@@ -42,18 +42,18 @@ export interface WindowNav<Row, Key, Id> {
   /** The selected row's screen row (0 when none), kept when the window is read again. */
   readonly screenRow: number;
   /** The first screenful, its first row selected. */
-  top(): ListWindow<Row, Id>;
+  top(): Promise<ListWindow<Row, Id>>;
   /** The last screenful, its last row selected. */
-  bottom(): ListWindow<Row, Id>;
+  bottom(): Promise<ListWindow<Row, Id>>;
   /**
    * Rows around `key` with the row at (or after) it on screen row `r`, `wantId` selected if it is
    * among them, else the row at `key`. Near the end the screen is filled from above.
    */
-  placeAt(key: Key, r: number, wantId: Id | null): ListWindow<Row, Id>;
+  placeAt(key: Key, r: number, wantId: Id | null): Promise<ListWindow<Row, Id>>;
   /** The selection `delta` rows down (up when negative), scrolling only as far as needed. */
-  move(delta: number): ListWindow<Row, Id>;
+  move(delta: number): Promise<ListWindow<Row, Id>>;
   /** The window for a jump or a move, alike on every list tab (a refresh is each tab's own). */
-  go(intent: Exclude<ListIntent, { readonly kind: 'refresh' }>): ListWindow<Row, Id>;
+  go(intent: Exclude<ListIntent, { readonly kind: 'refresh' }>): Promise<ListWindow<Row, Id>>;
 }
 
 export function windowNav<Row extends { readonly id: Id }, Key, Id>(
@@ -69,49 +69,49 @@ export function windowNav<Row extends { readonly id: Id }, Key, Id>(
   const screenRow = Math.max(0, Math.min(selIndex, cap - 1));
   const { keyOf } = reads;
 
-  const top = (): ListWindow<Row, Id> => {
-    const rows = reads.after(undefined, cap);
+  const top = async (): Promise<ListWindow<Row, Id>> => {
+    const rows = await reads.after(undefined, cap);
     return { rows, windowStart: 0, total, totalCapped, selectedId: rows[0]?.id ?? null };
   };
 
-  const bottom = (): ListWindow<Row, Id> => {
-    const rows = reads.before(undefined, cap);
-    return { rows, windowStart: reads.bottomStart(rows), total, totalCapped, selectedId: rows[rows.length - 1]?.id ?? null };
+  const bottom = async (): Promise<ListWindow<Row, Id>> => {
+    const rows = await reads.before(undefined, cap);
+    return { rows, windowStart: await reads.bottomStart(rows), total, totalCapped, selectedId: rows[rows.length - 1]?.id ?? null };
   };
 
-  const placeAt = (key: Key, r: number, wantId: Id | null): ListWindow<Row, Id> => {
-    let before = reads.before(key, r);
-    const from = reads.from(key, cap - before.length);
+  const placeAt = async (key: Key, r: number, wantId: Id | null): Promise<ListWindow<Row, Id>> => {
+    let before = await reads.before(key, r);
+    const from = await reads.from(key, cap - before.length);
     if (before.length + from.length < cap && before.length === r) {
       // Near the end: fill the screen from above.
       const first = before[0] ?? from[0];
-      if (first) before = [...reads.before(keyOf(first), cap - before.length - from.length), ...before];
+      if (first) before = [...(await reads.before(keyOf(first), cap - before.length - from.length)), ...before];
     }
     const rows = [...before, ...from];
     if (rows.length === 0) return top();
     const selectedId = wantId !== null && rows.some((x) => x.id === wantId) ? wantId : (from[0] ?? rows[rows.length - 1])!.id;
-    return { rows, windowStart: reads.positionOf(keyOf(rows[0]!)), total, totalCapped, selectedId };
+    return { rows, windowStart: await reads.positionOf(keyOf(rows[0]!)), total, totalCapped, selectedId };
   };
 
-  const move = (delta: number): ListWindow<Row, Id> => {
+  const move = async (delta: number): Promise<ListWindow<Row, Id>> => {
     if (!selected) return top();
     const target = selIndex + delta;
     // Same rows (no scrolling): only the selection moves.
     if (target >= 0 && target < cur.rows.length) return placeAt(keyOf(cur.rows[0]!), 0, cur.rows[target]!.id);
     if (delta > 0) {
       const last = cur.rows[cur.rows.length - 1]!;
-      const further = reads.after(keyOf(last), target - (cur.rows.length - 1));
+      const further = await reads.after(keyOf(last), target - (cur.rows.length - 1));
       const t = further[further.length - 1];
       if (!t) return placeAt(keyOf(cur.rows[0]!), 0, last.id);
       return placeAt(keyOf(t), delta >= cap ? screenRow : cap - 1, t.id);
     }
-    const earlier = reads.before(keyOf(cur.rows[0]!), -target);
+    const earlier = await reads.before(keyOf(cur.rows[0]!), -target);
     const t = earlier[0];
     if (!t) return top();
     return placeAt(keyOf(t), -delta >= cap ? screenRow : 0, t.id);
   };
 
-  const go = (intent: Exclude<ListIntent, { readonly kind: 'refresh' }>): ListWindow<Row, Id> =>
+  const go = (intent: Exclude<ListIntent, { readonly kind: 'refresh' }>): Promise<ListWindow<Row, Id>> =>
     intent.kind === 'top' ? top() : intent.kind === 'bottom' ? bottom() : move(intent.delta);
 
   return { selected, screenRow, top, bottom, placeAt, move, go };

@@ -145,7 +145,7 @@ async function inProcess(ctx: BenchContext): Promise<BenchResult[]> {
         writer.queue.claimNext('bench-w', 60_000);
         const t0 = performance.now();
         const wrote = stdout.nextWrite();
-        const r = controller.poller.poll();
+        const r = await controller.poller.poll();
         polls.push(r.ms);
         await wrote;
         times.push(performance.now() - t0);

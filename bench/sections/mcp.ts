@@ -34,10 +34,10 @@ export default async function mcpSection(ctx: BenchContext): Promise<BenchResult
   const services = createServices(ctx.dbPath, { opsConfig: {} });
   const inProcess: number[] = [];
   try {
-    services.ops.health.report(); // warm the page cache and the statements
+    await services.ops.health.report(); // warm the page cache and the statements
     for (let i = 0; i < CALLS; i++) {
       const t0 = performance.now();
-      services.ops.health.report();
+      await services.ops.health.report();
       inProcess.push(performance.now() - t0);
     }
   } finally {

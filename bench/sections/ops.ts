@@ -13,12 +13,12 @@ import { median, copyDatabaseForBench, type BenchContext, type BenchResult } fro
 const HERE = path.dirname(fileURLToPath(import.meta.url)); // dist/bench/sections
 const CLI = path.resolve(HERE, '../../bin/agentic-pipeline.js');
 
-function timeMs(fn: () => unknown, runs: number): number {
-  fn(); // warm the page cache and the prepared statements
+async function timeMs(fn: () => unknown, runs: number): Promise<number> {
+  await fn(); // warm the page cache and the prepared statements
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    fn();
+    await fn();
     samples.push(performance.now() - t0);
   }
   return Math.round(median(samples) * 100) / 100;
@@ -32,13 +32,13 @@ export default async function opsSection(ctx: BenchContext): Promise<BenchResult
     const pipelines = ((services.db.prepare('SELECT SUM(n) AS n FROM pipeline_counts').get() as { n: number | null }).n ?? 0);
     ctx.log(`${pipelines.toLocaleString('en-US')} pipelines`);
 
-    const report = ops.health.report();
+    const report = await ops.health.report();
     ctx.log(`health: ${report.status}, ${report.stuck_count} stuck, ${report.queued} queued, ${report.completed_24h} completed in 24h`);
-    results.push({ name: 'health report', value: timeMs(() => ops.health.report(), 30), unit: 'ms', goal: '<= 10', note: `median of 30, ${pipelines} pipelines` });
+    results.push({ name: 'health report', value: await timeMs(() => ops.health.report(), 30), unit: 'ms', goal: '<= 10', note: `median of 30, ${pipelines} pipelines` });
 
-    const stuck = ops.stuck.detect();
-    ctx.log(`stuck: ${stuck.length} listed (limit 100), ${ops.stuck.count()} in all`);
-    results.push({ name: 'stuck detection (100 longest)', value: timeMs(() => ops.stuck.detect(), 30), unit: 'ms', goal: '<= 20', note: 'median of 30' });
+    const stuck = await ops.stuck.detect();
+    ctx.log(`stuck: ${stuck.length} listed (limit 100), ${await ops.stuck.count()} in all`);
+    results.push({ name: 'stuck detection (100 longest)', value: await timeMs(() => ops.stuck.detect(), 30), unit: 'ms', goal: '<= 20', note: 'median of 30' });
 
   } finally {
     services.close();

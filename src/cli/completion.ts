@@ -13,7 +13,7 @@ import { GLOBAL_FLAGS, type FlagSpec, type FlagSpecs } from './args.js';
 import { COMMANDS } from './registry.js';
 import { CONSOLE_FLAGS, DEMO_FLAGS, DEMO_SUMMARY } from './entry-flags.js';
 import { BOOK_TYPES, STATES } from '../domain/states.js';
-import { AUDIT_ACTIONS } from '../db/audit.js';
+import { AUDIT_ACTIONS } from '../db/audit-entry.js';
 import { MAINTENANCE_STEPS } from '../ops/maintenance.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;

@@ -5,7 +5,8 @@
 import type { Services } from '../services.js';
 import { createServices, resolveDbPath } from '../services.js';
 import type { Actor } from '../domain/actor.js';
-import { defaultHumanActor, parseActor } from '../domain/actor.js';
+import { parseActor } from '../domain/actor.js';
+import { defaultHumanActor } from '../config/actor.js';
 import type { ParsedArgs } from './args.js';
 
 export interface Output {

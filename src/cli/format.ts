@@ -5,7 +5,8 @@
 import { formatDateTime, formatSeconds } from '../text/format.js';
 import { displayWidth, fitWidth, padWidth, singleLine } from './width.js';
 
-export const shortId = (id: string): string => id.slice(0, 8);
+// One implementation of each, in src/text/format.ts (shared with operations and the console).
+export { formatCount, shortId } from '../text/format.js';
 
 export interface Column<T> {
   header: string;
@@ -67,9 +68,4 @@ export function formatAge(ms: number | null | undefined, now: number): string {
 
 export function formatConfidence(c: number | null | undefined): string {
   return c === null || c === undefined ? '-' : c.toFixed(2);
-}
-
-/** 1234567 → "1,234,567". */
-export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
 }

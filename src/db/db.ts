@@ -20,9 +20,8 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
 }
 
-export class DatabaseMissingError extends Error {
-  override name = 'DatabaseMissingError';
-}
+export { DatabaseMissingError } from './errors.js';
+import { DatabaseMissingError } from './errors.js';
 
 /**
  * Creates the missing folders above `file`, top down, one `mkdir` each. Not

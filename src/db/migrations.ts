@@ -11,16 +11,18 @@
  *   and an INSERT cannot reuse an id (INSERT OR REPLACE would otherwise overwrite a row).
  * Append new migrations at the end; never edit one that has shipped.
  */
-import { STATES, CLAIMABLE_STATES, WORKING_STATES } from '../domain/states.js';
+// Transitional re-export: the queries that import it from here move into src/db/sqlite (#14).
+export { workingList } from './state-lists.js';
 
-const stateList = STATES.map((s) => `'${s}'`).join(', ');
-const claimableList = CLAIMABLE_STATES.map((s) => `'${s}'`).join(', ');
-/** Also used verbatim by queries that must match the partial learning index. */
-export const workingList = WORKING_STATES.map((s) => `'${s}'`).join(', ');
 /** States in which a book no longer holds its content (another copy may be queued). */
 export const DEAD_STATES = ['duplicate', 'rejected', 'archived', 'failed'] as const;
-const deadList = DEAD_STATES.map((s) => `'${s}'`).join(', ');
 
+/*
+ * The migrations are frozen text: every state list is written out, not interpolated from
+ * src/domain/states.ts, so editing a constant can never change what an existing database was
+ * (or a new one is) migrated with. Adding a state means a new migration that rebuilds the CHECK
+ * and the partial indexes; test/db/migrations-frozen.test.ts fails until one does.
+ */
 export const MIGRATIONS: readonly string[] = [
   // 1: pipelines, history, counts, audit, workers, stats, library.
   `
@@ -30,7 +32,7 @@ export const MIGRATIONS: readonly string[] = [
     content_hash     TEXT,
     size             INTEGER,
     format           TEXT,
-    state            TEXT NOT NULL CHECK (state IN (${stateList})),
+    state            TEXT NOT NULL CHECK (state IN ('detected', 'hashing', 'classifying', 'selecting_strategy', 'processing', 'validating', 'pending_approval', 'approved', 'embedding', 'complete', 'needs_retry', 'failed', 'rejected', 'archived', 'duplicate')),
     -- priority is the effective one (aging lowers it); base_priority is what a person set.
     priority         INTEGER NOT NULL DEFAULT 5 CHECK (priority BETWEEN 1 AND 10),
     base_priority    INTEGER NOT NULL DEFAULT 5 CHECK (base_priority BETWEEN 1 AND 10),
@@ -65,7 +67,7 @@ export const MIGRATIONS: readonly string[] = [
   -- Claim order over exactly the claimable rows; next_attempt_at rides along so the backoff
   -- check needs no table lookup.
   CREATE INDEX pipelines_claim ON pipelines(priority, created_at, id, next_attempt_at)
-    WHERE state IN (${claimableList});
+    WHERE state IN ('detected', 'needs_retry', 'approved');
   CREATE INDEX pipelines_state_entered ON pipelines(state, state_entered_at);
   CREATE INDEX pipelines_created ON pipelines(created_at);
   CREATE INDEX pipelines_lease_expiry ON pipelines(lease_expires_at) WHERE lease_owner IS NOT NULL;
@@ -237,7 +239,7 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX pipelines_lease_expiry;
   DROP INDEX state_history_learning;
   CREATE INDEX state_history_learning ON state_history(from_state, at, duration_ms)
-    WHERE from_state IN (${workingList});
+    WHERE from_state IN ('hashing', 'classifying', 'selecting_strategy', 'processing', 'validating', 'embedding');
   DROP INDEX pipelines_type_confidence;
   CREATE INDEX pipelines_type_confidence ON pipelines(state, book_type, confidence) WHERE book_type IS NOT NULL;
   `,
@@ -276,7 +278,7 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE pipelines SET last_audit_id = (SELECT MAX(id) FROM audit WHERE pipeline_id = pipelines.id);
 
   UPDATE pipelines SET live_hash = content_hash
-    WHERE content_hash IS NOT NULL AND state NOT IN (${deadList});
+    WHERE content_hash IS NOT NULL AND state NOT IN ('duplicate', 'rejected', 'archived', 'failed');
 
   DROP INDEX state_history_pipeline;
   DROP INDEX audit_pipeline;
@@ -307,12 +309,12 @@ export const MIGRATIONS: readonly string[] = [
   END;
 
   CREATE TRIGGER pipelines_live_hash_insert AFTER INSERT ON pipelines
-    WHEN NEW.content_hash IS NOT NULL AND NEW.state NOT IN (${deadList}) BEGIN
+    WHEN NEW.content_hash IS NOT NULL AND NEW.state NOT IN ('duplicate', 'rejected', 'archived', 'failed') BEGIN
     UPDATE pipelines SET live_hash = NEW.content_hash WHERE rowid = NEW.rowid;
   END;
   CREATE TRIGGER pipelines_live_hash_update AFTER UPDATE OF state, content_hash ON pipelines
-    WHEN NEW.live_hash IS NOT (CASE WHEN NEW.state NOT IN (${deadList}) THEN NEW.content_hash END) BEGIN
-    UPDATE pipelines SET live_hash = CASE WHEN NEW.state NOT IN (${deadList}) THEN NEW.content_hash END
+    WHEN NEW.live_hash IS NOT (CASE WHEN NEW.state NOT IN ('duplicate', 'rejected', 'archived', 'failed') THEN NEW.content_hash END) BEGIN
+    UPDATE pipelines SET live_hash = CASE WHEN NEW.state NOT IN ('duplicate', 'rejected', 'archived', 'failed') THEN NEW.content_hash END
       WHERE rowid = NEW.rowid;
   END;
 

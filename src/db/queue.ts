@@ -18,11 +18,12 @@ import { immediate } from './db.js';
 import type { PipelineRow } from './pipeline-row.js';
 import type { Clock } from '../domain/clock.js';
 import { CLAIMABLE_STATES, MAX_PRIORITY, MIN_PRIORITY } from '../domain/states.js';
+import { CLAIMABLE_IN, CLAIM_INDEX, CLAIM_KEY, claimOrderBy } from './claim-order.js';
 import { InputError } from '../domain/errors.js';
 import { PIPELINE_COLUMNS, pipelineFromRaw } from './pipeline-row.js';
 import { MAX_CLAIM_BATCH } from './ops/queue.js';
 
-const claimable = CLAIMABLE_STATES.map((s) => `'${s}'`).join(', ');
+const claimable = CLAIMABLE_IN;
 
 /** The claimable condition, written identically in the subquery and the outer guard. */
 const CLAIMABLE_WHERE = `state IN (${claimable}) AND (next_attempt_at IS NULL OR next_attempt_at <= @now)`;
@@ -52,12 +53,8 @@ export interface Claim {
   leaseToken: string;
 }
 
-export function assertPriority(value: number, label = 'priority'): number {
-  if (!Number.isInteger(value) || value < MIN_PRIORITY || value > MAX_PRIORITY) {
-    throw new InputError(`${label} must be a whole number from ${MIN_PRIORITY} (most urgent) to ${MAX_PRIORITY}, got ${String(value)}`);
-  }
-  return value;
-}
+// Transitional re-export (#14): the check is domain policy and lives in src/domain/priority.ts.
+export { assertPriority } from '../domain/priority.js';
 
 export class WorkQueue {
   private readonly claimStmt: Statement;
@@ -77,8 +74,8 @@ export class WorkQueue {
   ) {
     this.claimStmt = db.prepare(`
       UPDATE pipelines SET ${CLAIM_SET}
-      WHERE id = (SELECT id FROM pipelines INDEXED BY pipelines_claim WHERE ${CLAIMABLE_WHERE}
-                  ORDER BY priority, created_at, id LIMIT 1)
+      WHERE id = (SELECT id FROM pipelines INDEXED BY ${CLAIM_INDEX} WHERE ${CLAIMABLE_WHERE}
+                  ORDER BY ${claimOrderBy()} LIMIT 1)
         AND ${CLAIMABLE_WHERE}
       RETURNING ${PIPELINE_COLUMNS}`).raw(true);
     // claimBatch picks in claim order first, then claims the picked ids in one statement: the
@@ -88,8 +85,8 @@ export class WorkQueue {
     // scanning every claimable row through the state index.
     this.pickStmt = db
       .prepare(
-        `SELECT id FROM pipelines INDEXED BY pipelines_claim WHERE ${CLAIMABLE_WHERE}
-         ORDER BY priority, created_at, id LIMIT @n`,
+        `SELECT id FROM pipelines INDEXED BY ${CLAIM_INDEX} WHERE ${CLAIMABLE_WHERE}
+         ORDER BY ${claimOrderBy()} LIMIT @n`,
       )
       .pluck();
     this.claimManyStmt = db.prepare(`
@@ -227,15 +224,15 @@ export class WorkQueue {
     const params: Record<string, unknown> = { limit: options.limit };
     let keyset = '';
     if (options.after) {
-      keyset = 'AND (priority, created_at, id) > (@ap, @ac, @ai)';
+      keyset = `AND ${CLAIM_KEY} > (@ap, @ac, @ai)`;
       params.ap = options.after.priority;
       params.ac = options.after.created_at;
       params.ai = options.after.id;
     }
     return this.db
       .prepare(
-        `SELECT ${PIPELINE_COLUMNS} FROM pipelines INDEXED BY pipelines_claim WHERE state IN (${claimable}) ${keyset}
-         ORDER BY priority, created_at, id LIMIT @limit`,
+        `SELECT ${PIPELINE_COLUMNS} FROM pipelines INDEXED BY ${CLAIM_INDEX} WHERE state IN (${claimable}) ${keyset}
+         ORDER BY ${claimOrderBy()} LIMIT @limit`,
       )
       .all(params) as PipelineRow[];
   }
@@ -245,8 +242,8 @@ export class WorkQueue {
     if (!(CLAIMABLE_STATES as readonly string[]).includes(row.state)) return undefined;
     const r = this.db
       .prepare(
-        `SELECT COUNT(*) AS n FROM pipelines INDEXED BY pipelines_claim WHERE state IN (${claimable})
-         AND (priority, created_at, id) < (@p, @c, @i)`,
+        `SELECT COUNT(*) AS n FROM pipelines INDEXED BY ${CLAIM_INDEX} WHERE state IN (${claimable})
+         AND ${CLAIM_KEY} < (@p, @c, @i)`,
       )
       .get({ p: row.priority, c: row.created_at, i: row.id }) as { n: number };
     return r.n;

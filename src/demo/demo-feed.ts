@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Services } from '../services.js';
+import type { EngineServices } from '../services.js';
 import type { Actor } from '../domain/actor.js';
 import { writeLibrary } from './book-files.js';
 import { stallBook } from './sample-library.js';
@@ -42,7 +42,7 @@ export class DemoFeed {
   private readonly opts: Required<DemoFeedOptions>;
 
   constructor(
-    private readonly services: Services,
+    private readonly services: Pick<EngineServices, 'engine' | 'enqueuer'>,
     options: DemoFeedOptions,
   ) {
     this.opts = {
@@ -104,7 +104,7 @@ export class DemoFeed {
       const r = await this.services.enqueuer.enqueueFile(file, { priority: 1 + ((n + i) % 9), actor: this.opts.actor });
       if (r.pipeline) queued++;
     }
-    const stalled = n % this.opts.stallEvery === 0 ? stallBook(this.services, this.opts.stallLeaseMs) : undefined;
+    const stalled = n % this.opts.stallEvery === 0 ? await stallBook(this.services, this.opts.stallLeaseMs) : undefined;
     return { wave: n, queued, broken, stalled };
   }
 }

@@ -9,7 +9,7 @@
  *   Stuck tab for the operator to reset, retry or reject.
  */
 import path from 'node:path';
-import type { Services } from '../services.js';
+import type { EngineServices } from '../services.js';
 import type { Actor } from '../domain/actor.js';
 import { writeEmptyFile, writeLibrary, writeTextNamedPdf, writeTruncatedEpub } from './book-files.js';
 
@@ -33,7 +33,7 @@ export function writeSampleLibrary(dir: string, count = 24): SampleBook[] {
 }
 
 /** Queues every sample book; returns the pipeline ids in the same order. */
-export async function queueSampleLibrary(services: Services, books: readonly SampleBook[], actor: Actor): Promise<string[]> {
+export async function queueSampleLibrary(services: Pick<EngineServices, 'enqueuer'>, books: readonly SampleBook[], actor: Actor): Promise<string[]> {
   const ids: string[] = [];
   for (const b of books) {
     const r = await services.enqueuer.enqueueFile(b.path, { priority: b.priority, actor });
@@ -48,8 +48,8 @@ export const STALLED_WORKER = 'demo-crashed-worker';
  * Claims the most urgent queued book as a worker that then "crashes" (never heartbeats again).
  * Call before the real workers start, with the book to stall at priority 1.
  */
-export function stallBook(services: Services, leaseMs = 20_000): string | undefined {
-  services.queue.register(STALLED_WORKER, { concurrency: 1, leaseMs, demo: 'stalls one book' });
-  const claim = services.queue.claimNext(STALLED_WORKER, leaseMs);
+export async function stallBook(services: Pick<EngineServices, 'engine'>, leaseMs = 20_000): Promise<string | undefined> {
+  await services.engine.queue.register(STALLED_WORKER, { concurrency: 1, leaseMs, demo: 'stalls one book' });
+  const claim = await services.engine.queue.claimNext(STALLED_WORKER, leaseMs);
   return claim?.pipeline.id;
 }

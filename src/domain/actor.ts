@@ -1,6 +1,5 @@
-import os from 'node:os';
 import { InputError } from './errors.js';
-import { escapeControl, hasControl } from '../text/escape.js';
+import { escapeControl, hasControl } from './control-chars.js';
 
 /** Who did something: `human:<user>`, `auto:<rule>`, `system:<job>`, `mcp:<client>`. */
 export type Actor = `${'human' | 'auto' | 'system' | 'mcp'}:${string}`;
@@ -27,16 +26,12 @@ export function parseActor(value: string): Actor {
   return value as Actor;
 }
 
-export function defaultHumanActor(env: NodeJS.ProcessEnv = process.env): Actor {
-  let user = env.USER ?? env.LOGNAME ?? '';
-  if (!user) {
-    try {
-      user = os.userInfo().username;
-    } catch {
-      user = 'unknown';
-    }
-  }
-  // $USER is outside our control: a control character in it must not reach the audit trail.
+/**
+ * The actor for a person known by a login name. The name comes from outside our control ($USER,
+ * the passwd entry): whitespace and control characters in it must not reach the audit trail.
+ * (Finding the name is src/config/actor.ts: the domain does no I/O.)
+ */
+export function humanActorFor(user: string): Actor {
   // eslint-disable-next-line no-control-regex
   return `human:${user.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, '_') || 'unknown'}`;
 }

@@ -5,7 +5,7 @@
  * usually a `stage`; this says where it happened and whether a retry is coming, and never shows
  * JSON. `--json` output keeps the structured document.
  */
-import { escapeControl } from '../text/escape.js';
+import { escapeControl } from './control-chars.js';
 
 interface ErrorDocument {
   readonly message?: unknown;

@@ -4,7 +4,7 @@
  * store a control character that would act on the terminal of whoever reads the audit trail.
  */
 import { InputError } from './errors.js';
-import { escapeControl, hasControl } from '../text/escape.js';
+import { escapeControl, hasControl } from './control-chars.js';
 
 /** A reason is a sentence or two; a longer one is a pasted file or a runaway variable. */
 export const MAX_REASON_LENGTH = 2000;

@@ -5,7 +5,7 @@
  * or empty a batch or an audit query.
  */
 import { InputError } from './errors.js';
-import { escapeControl } from '../text/escape.js';
+import { escapeControl } from './control-chars.js';
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 

@@ -73,8 +73,6 @@ export {
   HashingEmbedder,
   hashingEmbedding,
   cosineSimilarity,
-  embeddingToBytes,
-  embeddingFromBytes,
   EmbedderConfigSchema,
   DEFAULT_EMBEDDING_DIMS,
   type EmbedderConfig,

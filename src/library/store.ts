@@ -6,4 +6,4 @@
  */
 export type { LibraryBook, LibraryChapter, LibraryChunk, LibraryCounts, LibraryWrite, StoredChunk } from '../db/ops/library.js';
 
-export { embeddingFromBytes as decodeEmbedding } from '../ingest/embedder.js';
+export { embeddingFromBytes as decodeEmbedding } from '../db/embedding-bytes.js';

@@ -6,7 +6,7 @@
  * a read failed, so the server never keeps reporting a file that is gone.
  */
 import fs from 'node:fs';
-import type { Services } from '../services.js';
+import type { EngineServices } from '../services.js';
 import { createServices } from '../services.js';
 import { DbSnapshotReader, type DbSnapshot } from './db-snapshot.js';
 import { ServerMetrics } from './server-metrics.js';
@@ -22,14 +22,14 @@ export interface ServeAppOptions {
 }
 
 class ReadOnlyHandle {
-  private services: Services | undefined;
+  private services: EngineServices | undefined;
   private reader: DbSnapshotReader | undefined;
   private identity = '';
 
   constructor(private readonly options: ServeAppOptions) {}
 
   /** The open services, reopened when the file at the path changed identity. */
-  get(): { services: Services; reader: DbSnapshotReader } {
+  get(): { services: EngineServices; reader: DbSnapshotReader } {
     const id = fileIdentity(this.options.dbPath);
     if (this.services && id !== this.identity) this.drop();
     if (!this.services) {
@@ -40,15 +40,15 @@ class ReadOnlyHandle {
       });
       this.services = s;
       this.identity = id;
-      this.reader = new DbSnapshotReader(s.db, s.ops.stuck, s.clock);
+      this.reader = new DbSnapshotReader(s.engine, s.ops.stuck, s.clock);
     }
     return { services: this.services, reader: this.reader! };
   }
 
   /** Runs `fn` on the connection; a failure closes it so the next call opens afresh. */
-  use<T>(fn: (h: { services: Services; reader: DbSnapshotReader }) => T): T {
+  async use<T>(fn: (h: { services: EngineServices; reader: DbSnapshotReader }) => Promise<T>): Promise<T> {
     try {
-      return fn(this.get());
+      return await fn(this.get());
     } catch (err) {
       this.drop();
       throw err;
@@ -89,7 +89,7 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
   const metrics = new ServerMetrics(
     {
       dbPath: options.dbPath,
-      read: (): DbSnapshot => handle.use((h) => h.reader.read()),
+      read: (): Promise<DbSnapshot> => handle.use((h) => h.reader.read()),
     },
     Date.now,
     options.snapshotTtlMs,
@@ -98,15 +98,15 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
     '/metrics': async () => ({ status: 200, contentType: metrics.contentType, body: await metrics.render() }),
     // Touches nothing: only "the process answers".
     '/health/live': () => json(200, { status: 'live', checks: [{ name: 'process', ok: true, detail: `pid ${process.pid}` }] }),
-    '/health/ready': () => {
-      const checks = readinessChecks(options.dbPath, shuttingDown);
+    '/health/ready': async () => {
+      const checks = await readinessChecks(options.dbPath, shuttingDown);
       const ready = checks.every((c) => c.ok);
       return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
     },
     // The document `health --json` prints; 503 only when unhealthy (degraded still serves).
-    '/health': () => {
+    '/health': async () => {
       try {
-        const report = handle.use((h) => h.services.ops.health.report());
+        const report = await handle.use((h) => h.services.ops.health.report());
         return json(report.status === 'unhealthy' ? 503 : 200, report);
       } catch (err) {
         return json(503, { status: 'unhealthy', error: (err instanceof Error ? err.message : String(err)).split('\n')[0] });

@@ -18,8 +18,8 @@ export const PREFIX = 'agentic_pipeline_';
 export const SNAPSHOT_TTL_MS = 1000;
 
 export interface SnapshotSource {
-  /** Throws when the database cannot be read (counted as a scrape error). */
-  read(): DbSnapshot;
+  /** Rejects when the database cannot be read (counted as a scrape error). */
+  read(): Promise<DbSnapshot>;
   dbPath: string;
 }
 
@@ -39,6 +39,8 @@ export class ServerMetrics {
   private readonly scrapeErrors: Counter;
   private readonly buildInfo: Gauge;
   private last: { at: number; ok: boolean } | undefined;
+  /** The database read under way: scrapes arriving meanwhile wait for it instead of reading again. */
+  private refreshing: Promise<void> | undefined;
 
   constructor(
     private readonly source: SnapshotSource,
@@ -67,7 +69,10 @@ export class ServerMetrics {
 
   /** The scrape body (Prometheus text format). */
   async render(): Promise<string> {
-    this.refresh();
+    this.refreshing ??= this.refresh().finally(() => {
+      this.refreshing = undefined;
+    });
+    await this.refreshing;
     return this.registry.metrics();
   }
 
@@ -75,13 +80,13 @@ export class ServerMetrics {
     return this.registry.contentType;
   }
 
-  private refresh(): void {
+  private async refresh(): Promise<void> {
     const now = this.now();
     if (this.last && now - this.last.at < this.ttlMs) return;
     const started = process.hrtime.bigint();
     let snap: DbSnapshot | undefined;
     try {
-      snap = this.source.read();
+      snap = await this.source.read();
     } catch {
       this.scrapeErrors.inc();
     }

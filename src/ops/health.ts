@@ -1,55 +1,34 @@
 /**
- * The health report: counts from the trigger-kept `pipeline_counts` aggregate, everything else
- * through index ranges (completions by the pipelines_completed index, the failure rate by the
- * state_history_finished index, durations by state_history_learning, stuck books by the
- * detector's per-state ranges), so one report costs a few milliseconds at a million pipelines.
+ * The health report: what the figures mean (rates, estimates, statuses, alerts) is decided here;
+ * the figures come from the engine (`stats.healthAggregates`: counts from the maintained
+ * aggregate, everything else by index ranges, see src/db/sqlite/stats-health.ts) and from the
+ * StuckDetector, so one report costs a few milliseconds at a million pipelines.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Statement } from 'better-sqlite3';
 import { CLAIMABLE_STATES, MAX_PRIORITY, MIN_PRIORITY, WORKING_STATES } from '../domain/states.js';
-import { formatCount, formatSeconds, shortId } from '../cli/format.js';
+import { formatCount, formatSeconds, shortId } from '../text/format.js';
 import type { Alert, HealthReport, HealthService as HealthServiceContract, HealthStatus, Severity, StuckBook, WorkerCounts, WorkerLiveness, WorkerStatus } from './types.js';
 import type { OpsContext } from './core.js';
-import { sqlList } from './core.js';
-import { workingList } from '../db/migrations.js';
 import type { StuckDetector } from './stuck-detector.js';
+import { DEFAULT_WORKER_LEASE_MS, type WorkerRecord } from '../db/ops/stats.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const EARLY_EXITS = `'needs_retry', 'failed', 'rejected', 'detected', 'approved', 'duplicate'`;
 
-/** The worker's own default lease, for a workers row that did not record one. */
-const DEFAULT_LEASE_MS = 30_000;
 /** Running and lost workers listed; beyond that only counted. */
 const LIVE_WORKERS_LISTED = 50;
 /** Recently stopped workers listed (the rest of the day's are counted). */
 const STOPPED_WORKERS_LISTED = 10;
 
-interface WorkerRaw {
-  id: string;
-  pid: number | null;
-  host: string | null;
-  started_at: number;
-  heartbeat_at: number;
-  stopped_at: number | null;
-  lease_ms: number | null;
-  active_books: number;
-  /** info_json.breakers: the worker's external-command breaker states (src/worker/external-breaker.ts). */
-  breakers: string | null;
-}
-
 /**
  * A worker heartbeats every lease/3 and each heartbeat extends its leases by one lease, so a
  * heartbeat older than the lease means the worker is gone and every lease it held has run out.
  */
-function workerStatus(w: Pick<WorkerRaw, 'stopped_at' | 'heartbeat_at' | 'lease_ms'>, now: number): WorkerStatus {
+function workerStatus(w: Pick<WorkerRecord, 'stopped_at' | 'heartbeat_at' | 'lease_ms'>, now: number): WorkerStatus {
   if (w.stopped_at !== null) return 'stopped';
-  return now - w.heartbeat_at > (w.lease_ms ?? DEFAULT_LEASE_MS) ? 'lost' : 'running';
+  return now - w.heartbeat_at > (w.lease_ms ?? DEFAULT_WORKER_LEASE_MS) ? 'lost' : 'running';
 }
-
-/** The lease a workers row recorded at registration (info_json.leaseMs), in SQL. */
-const LEASE_MS_SQL = `CASE WHEN json_valid(w.info_json) THEN json_extract(w.info_json, '$.leaseMs') END`;
 
 export interface HealthExtras {
   /** failed / finished over the last `failure_window` finished runs (null when none finished). */
@@ -93,65 +72,24 @@ function breakersOf(json: string | null): { external_breakers?: Record<string, s
 }
 
 export class HealthService implements HealthServiceContract {
-  private readonly counts: Statement<[], { state: string; priority: number; n: number }>;
-  private readonly completedSince: Statement<{ since: number }, { n: number }>;
-  private readonly perMinute: Statement<{ start: number; end: number }, { b: number; n: number }>;
-  private readonly finished: Statement<{ window: number }, { n: number; failed: number | null }>;
-  private readonly avgState: Statement<{ state: string; since: number }, { avg: number | null; n: number }>;
-  private readonly oldestIn: Statement<{ state: string }, { t: number | null }>;
-  private readonly liveWorkers: Statement<{ since: number; limit: number }, WorkerRaw>;
-  private readonly stoppedWorkers: Statement<{ since: number; limit: number }, WorkerRaw>;
-  private readonly workerCounts: Statement<{ since: number; now: number }, { running: number | null; lost: number | null; stopped: number | null }>;
-  private readonly lastHeartbeat: Statement<[], { t: number | null }>;
-
   constructor(
     private readonly ctx: OpsContext,
     private readonly detector: StuckDetector,
-  ) {
-    const db = ctx.db;
-    this.counts = db.prepare('SELECT state, priority, n FROM pipeline_counts WHERE n <> 0');
-    this.completedSince = db.prepare(
-      'SELECT COUNT(*) AS n FROM pipelines INDEXED BY pipelines_completed WHERE completed_at IS NOT NULL AND completed_at >= @since',
-    );
-    this.perMinute = db.prepare(`
-      SELECT (completed_at - @start) / 60000 AS b, COUNT(*) AS n FROM pipelines INDEXED BY pipelines_completed
-      WHERE completed_at IS NOT NULL AND completed_at >= @start AND completed_at < @end GROUP BY b`);
-    this.finished = db.prepare(`
-      SELECT COUNT(*) AS n, SUM(to_state = 'failed') AS failed FROM (
-        SELECT to_state FROM state_history INDEXED BY state_history_finished
-        WHERE to_state IN ('complete', 'failed') ORDER BY at DESC LIMIT @window)`);
-    this.avgState = db.prepare(`
-      SELECT AVG(d) AS avg, COUNT(*) AS n FROM (
-        SELECT duration_ms AS d FROM state_history INDEXED BY state_history_learning
-        WHERE from_state = @state AND from_state IN (${workingList}) AND at >= @since AND duration_ms IS NOT NULL AND to_state NOT IN (${EARLY_EXITS})
-        ORDER BY at DESC LIMIT 200)`);
-    this.oldestIn = db.prepare('SELECT MIN(state_entered_at) AS t FROM pipelines INDEXED BY pipelines_state_entered WHERE state = @state');
-    // The last day's workers by the heartbeat index (a clean stop also sets heartbeat_at, so a
-    // row stopped over a day ago falls out of the range). Running and lost ones are listed
-    // before stopped ones, so a day of restarts cannot push a dead worker off the list.
-    const workersFrom = (stopped: 'IS NULL' | 'IS NOT NULL') => `
-      SELECT w.id, w.pid, w.host, w.started_at, w.heartbeat_at, w.stopped_at, ${LEASE_MS_SQL} AS lease_ms,
-             CASE WHEN json_valid(w.info_json) THEN json_extract(w.info_json, '$.breakers') END AS breakers,
-             COALESCE(l.n, 0) AS active_books
-      FROM workers w INDEXED BY workers_heartbeat
-      -- Leased rows are few (the fleet's concurrency), and the lease index covers lease_owner.
-      LEFT JOIN (SELECT lease_owner, COUNT(*) AS n FROM pipelines INDEXED BY pipelines_lease_stuck
-                 WHERE lease_owner IS NOT NULL GROUP BY lease_owner) l ON l.lease_owner = w.id
-      WHERE w.heartbeat_at >= @since AND w.stopped_at ${stopped}
-      ORDER BY w.heartbeat_at DESC LIMIT @limit`;
-    this.liveWorkers = db.prepare(workersFrom('IS NULL'));
-    this.stoppedWorkers = db.prepare(workersFrom('IS NOT NULL'));
-    this.workerCounts = db.prepare(`
-      SELECT SUM(w.stopped_at IS NULL AND @now - w.heartbeat_at <= COALESCE(${LEASE_MS_SQL}, ${DEFAULT_LEASE_MS})) AS running,
-             SUM(w.stopped_at IS NULL AND @now - w.heartbeat_at > COALESCE(${LEASE_MS_SQL}, ${DEFAULT_LEASE_MS})) AS lost,
-             SUM(w.stopped_at IS NOT NULL) AS stopped
-      FROM workers w INDEXED BY workers_heartbeat WHERE w.heartbeat_at >= @since`);
-    this.lastHeartbeat = db.prepare('SELECT MAX(heartbeat_at) AS t FROM workers');
-  }
+  ) {}
 
-  report(): FullHealthReport {
+  async report(): Promise<FullHealthReport> {
     const cfg = this.ctx.config.health;
     const now = this.ctx.clock();
+    const agg = await this.ctx.engine.stats.healthAggregates({
+      now,
+      completedSince: now - DAY,
+      perMinuteFrom: now - HOUR,
+      durationsSince: now - DAY,
+      failureWindow: cfg.failure_window,
+      workersSince: now - DAY,
+      liveWorkersListed: LIVE_WORKERS_LISTED,
+      stoppedWorkersListed: STOPPED_WORKERS_LISTED,
+    });
     const working = new Set<string>(WORKING_STATES);
     const claimable = new Set<string>(CLAIMABLE_STATES);
     const byState: Record<string, number> = {};
@@ -159,7 +97,7 @@ export class HealthService implements HealthServiceContract {
     for (let p = MIN_PRIORITY; p <= MAX_PRIORITY; p++) queueByPriority[p] = 0;
     let inWorkingStates = 0;
     let queued = 0;
-    for (const r of this.counts.all()) {
+    for (const r of agg.counts) {
       byState[r.state] = (byState[r.state] ?? 0) + r.n;
       if (working.has(r.state)) inWorkingStates += r.n;
       if (claimable.has(r.state)) {
@@ -168,32 +106,29 @@ export class HealthService implements HealthServiceContract {
       }
     }
 
-    const completed24h = this.completedSince.get({ since: now - DAY })!.n;
+    const completed24h = agg.completed;
     const throughputPerHour = completed24h / 24;
-    const hourStart = now - HOUR;
     const buckets = new Array<number>(60).fill(0);
-    for (const r of this.perMinute.all({ start: hourStart, end: now + 1 })) {
+    for (const r of agg.perMinute) {
       const i = Math.min(59, Math.max(0, Math.floor(r.b)));
       buckets[i] = (buckets[i] ?? 0) + r.n;
     }
 
     let avgMs = 0;
     let sampled = false;
-    for (const state of WORKING_STATES) {
-      const r = this.avgState.get({ state, since: now - DAY })!;
-      if (r.n > 0 && r.avg !== null) {
-        avgMs += r.avg;
+    for (const r of agg.durations) {
+      if (r.n > 0 && r.avg_ms !== null) {
+        avgMs += r.avg_ms;
         sampled = true;
       }
     }
     const avgProcessingSeconds = sampled ? Math.round(avgMs / 100) / 10 : null;
 
     // A book whose lease ran out has no one working on it: it is stuck, not active.
-    const active = Math.max(0, inWorkingStates - this.detector.leaseExpiredCount());
+    const active = Math.max(0, inWorkingStates - (await this.detector.leaseExpiredCount()));
 
-    const workers = this.readWorkers(now);
-    const wc = this.workerCounts.get({ since: now - DAY, now })!;
-    const workerCounts: WorkerCounts = { running: wc.running ?? 0, lost: wc.lost ?? 0, stopped: wc.stopped ?? 0 };
+    const workers = this.workersFrom(agg.liveWorkers, agg.stoppedWorkers, now);
+    const workerCounts: WorkerCounts = agg.workerCounts;
 
     let estimatedQueueMinutes: number | null;
     if (queued === 0) estimatedQueueMinutes = 0;
@@ -201,18 +136,14 @@ export class HealthService implements HealthServiceContract {
     else if (throughputPerHour > 0) estimatedQueueMinutes = Math.round((queued / throughputPerHour) * 60 * 10) / 10;
     else estimatedQueueMinutes = null;
 
-    let oldest: number | null = null;
-    for (const state of CLAIMABLE_STATES) {
-      const t = this.oldestIn.get({ state })!.t;
-      if (t !== null && (oldest === null || t < oldest)) oldest = t;
-    }
+    const oldest = agg.oldestQueuedEnteredAt;
 
-    const survey = this.detector.survey({ limit: cfg.stuck_list_limit });
+    const survey = await this.detector.survey({ limit: cfg.stuck_list_limit });
     const stuck = survey.books;
     const stuckCount = survey.count;
 
-    const fin = this.finished.get({ window: cfg.failure_window })!;
-    const failureRate = fin.n > 0 ? (fin.failed ?? 0) / fin.n : null;
+    const fin = agg.finished;
+    const failureRate = fin.n > 0 ? fin.failed / fin.n : null;
 
     const diskFree = this.diskFree();
 
@@ -260,7 +191,7 @@ export class HealthService implements HealthServiceContract {
       alerts.push({
         severity: 'warning',
         code: 'high_failure_rate',
-        message: `${fin.failed ?? 0} of the last ${fin.n} finished pipelines failed (${Math.round(failureRate * 100)}%, threshold ${Math.round(cfg.failure_rate * 100)}%)`,
+        message: `${fin.failed} of the last ${fin.n} finished pipelines failed (${Math.round(failureRate * 100)}%, threshold ${Math.round(cfg.failure_rate * 100)}%)`,
       });
     }
     if (queued > cfg.queue_backup) {
@@ -270,7 +201,7 @@ export class HealthService implements HealthServiceContract {
       // Nothing will move the queue: a warning at once; critical once the last worker has been
       // gone for worker_idle_seconds (a worker between restarts is not an outage yet, and a
       // library that never had a worker is being set up, not down).
-      const last = this.lastHeartbeat.get()!.t;
+      const last = await this.ctx.engine.stats.lastHeartbeat();
       const since = last === null ? null : now - last;
       const severity: Severity = since !== null && since > cfg.worker_idle_seconds * 1000 ? 'critical' : 'warning';
       alerts.push({
@@ -318,12 +249,8 @@ export class HealthService implements HealthServiceContract {
   }
 
   /** Lost workers, then running ones (most recent heartbeat first), then the latest stopped ones. */
-  private readWorkers(now: number): WorkerLiveness[] {
-    const since = now - DAY;
-    const rows = [
-      ...this.liveWorkers.all({ since, limit: LIVE_WORKERS_LISTED }),
-      ...this.stoppedWorkers.all({ since, limit: STOPPED_WORKERS_LISTED }),
-    ];
+  private workersFrom(live: readonly WorkerRecord[], stopped: readonly WorkerRecord[], now: number): WorkerLiveness[] {
+    const rows = [...live, ...stopped];
     // Lost first: they are the ones a person must act on (their books wait on a dead lease).
     const rank: Record<WorkerStatus, number> = { lost: 0, running: 1, stopped: 2 };
     return rows
@@ -337,7 +264,7 @@ export class HealthService implements HealthServiceContract {
           last_heartbeat_at: w.heartbeat_at,
           heartbeat_age_seconds: Math.max(0, Math.round((now - w.heartbeat_at) / 1000)),
           status,
-          lease_seconds: Math.round((w.lease_ms ?? DEFAULT_LEASE_MS) / 100) / 10,
+          lease_seconds: Math.round((w.lease_ms ?? DEFAULT_WORKER_LEASE_MS) / 100) / 10,
           stopped: status === 'stopped',
           active_books: w.active_books,
           ...breakersOf(w.breakers),

@@ -42,25 +42,25 @@ export interface MaintenanceOptions {
 export class Maintenance {
   constructor(private readonly ops: () => OpsBundle) {}
 
-  run(options: MaintenanceOptions = {}): MaintenanceReport {
+  async run(options: MaintenanceOptions = {}): Promise<MaintenanceReport> {
     const ops = this.ops();
     const core = ops.core;
     const t0 = performance.now();
     const report: MaintenanceReport = { started_at: core.clock(), elapsed_ms: 0, errors: [] };
     const skip = new Set(options.skip ?? []);
-    const step = <T>(name: MaintenanceStep, fn: () => T, set: (v: T) => void) => {
+    const step = async <T>(name: MaintenanceStep, fn: () => T | Promise<T>, set: (v: T) => void) => {
       if (skip.has(name)) return;
       try {
-        set(fn());
+        set(await fn());
       } catch (err) {
         report.errors.push({ step: name, message: err instanceof Error ? err.message : String(err) });
       }
     };
-    step('durations', () => ops.durations.refresh(), (v) => (report.durations = v));
-    step('recovery', () => ops.recovery.autoRecover(), (v) => (report.recovery = v));
-    step('aging', () => ops.aging.run(), (v) => (report.aging = v));
-    step('retention', () => ops.retention.run(), (v) => (report.retention = v));
-    step(
+    await step('durations', () => ops.durations.refresh(), (v) => (report.durations = v));
+    await step('recovery', () => ops.recovery.autoRecover(), (v) => (report.recovery = v));
+    await step('aging', () => ops.aging.run(), (v) => (report.aging = v));
+    await step('retention', () => ops.retention.run(), (v) => (report.retention = v));
+    await step(
       'checkpoint',
       () => {
         if (core.dbPath === ':memory:') return { wal_bytes: 0, checkpointed: false };
@@ -78,7 +78,7 @@ export class Maintenance {
     );
     const anchorTo = options.anchorTo;
     if (anchorTo !== undefined) {
-      step('anchor', () => ({ file: anchorTo, ...writeAnchor(core.audit, core.dbPath, anchorTo) }), (v) => (report.anchor = v));
+      await step('anchor', () => ({ file: anchorTo, ...writeAnchor(core.audit, core.dbPath, anchorTo) }), (v) => (report.anchor = v));
     }
     report.elapsed_ms = Math.round((performance.now() - t0) * 10) / 10;
     return report;
@@ -93,7 +93,7 @@ export function runMaintenance(
   services: { ops: OpsBundle },
   config?: OpsConfig,
   options: MaintenanceOptions = {},
-): MaintenanceReport {
+): Promise<MaintenanceReport> {
   const ops = config ? services.ops.withConfig(config) : services.ops;
   return ops.maintenance.run(options);
 }

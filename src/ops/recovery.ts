@@ -154,11 +154,11 @@ export class StuckRecovery implements StuckRecoveryContract {
    * Applies the configured automatic rules to the books stuck now. At most max_auto_recoveries
    * per book; after that the book is only reported (capped) for an operator.
    */
-  autoRecover(options: { limit?: number } = {}): AutoRecoveryReport {
+  async autoRecover(options: { limit?: number } = {}): Promise<AutoRecoveryReport> {
     const cfg = this.ctx.config;
     const report: AutoRecoveryReport = { recovered: [], capped: [], unmatched: 0, skipped: [] };
     const now = this.ctx.clock();
-    const stuck = this.detector.detect({ limit: options.limit ?? 1000 });
+    const stuck = await this.detector.detect({ limit: options.limit ?? 1000 });
     for (const book of stuck) {
       const rule = this.matchRule(book, cfg.recovery.rules, now);
       if (!rule) {

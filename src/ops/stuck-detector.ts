@@ -6,15 +6,15 @@
  * were seen (`state_stats`, refreshed by the durations job), else the built-in default. Waiting
  * books (queued, pending approval) are never stuck.
  *
- * Every query is an index range: (a) over pipelines_lease_stuck, (b) one range per working state
- * over pipelines_state_entered (`state = ? AND state_entered_at < now - threshold`).
+ * The rule (thresholds, cut-offs, which reason wins, the cap) is here; the reads are the engine's
+ * (`engine.stats`), each an index range: (a) over the expired leases, (b) one range per working
+ * state of books that entered it before now - threshold.
  */
-import type { Statement } from 'better-sqlite3';
-import { WORKING_STATES, type PipelineState } from '../domain/states.js';
+import { WORKING_STATES } from '../domain/states.js';
 import { DEFAULT_EXPECTED_SECONDS } from '../config/ops.js';
+import type { LearnedDuration, StateCutoff, StuckCandidate, StuckCandidates, StuckCandidatesQuery } from '../db/ops/stats.js';
 import type { StuckBook, StuckDetector as StuckDetectorContract, StuckReason, StuckSurvey } from './types.js';
 import type { OpsContext } from './core.js';
-import { sqlList } from './core.js';
 
 type WorkingState = (typeof WORKING_STATES)[number];
 
@@ -28,24 +28,6 @@ export interface StateThreshold {
   max_seconds: number | null;
 }
 
-interface Candidate {
-  id: string;
-  state: PipelineState;
-  source_path: string;
-  state_entered_at: number;
-  lease_owner: string | null;
-  lease_expires_at: number | null;
-  priority: number;
-  attempts: number;
-  max_attempts: number;
-  auto_recoveries: number;
-  version: number;
-}
-
-const COLUMNS = `id, state, source_path, state_entered_at, lease_owner, lease_expires_at, priority, attempts,
-  max_attempts, auto_recoveries, version`;
-const working = sqlList(WORKING_STATES);
-
 /**
  * Counting stops here: an exact count of a million stuck rows would walk a million index entries
  * on every poll, and "10,000+" says all a person needs (the Queue and Audit tabs stop there too).
@@ -58,44 +40,24 @@ export interface DetectOptions {
   reason?: StuckReason;
 }
 
-export class StuckDetector implements StuckDetectorContract {
-  private readonly leaseExpired: Statement<{ now: number; limit: number }, Candidate>;
-  private readonly overThreshold: Statement<{ state: string; cutoff: number; limit: number }, Candidate>;
-  private readonly countOver: Statement<{ state: string; cutoff: number; cap: number }, { n: number }>;
-  private readonly countLeaseOnly: Statement<Record<string, number>, { n: number }>;
-  private readonly countLeaseExpired: Statement<{ now: number }, { n: number }>;
-  private readonly stats: Statement<[], { state: string; samples: number; median_ms: number | null; p95_ms: number | null; max_ms: number | null }>;
+/** Counting stops one past the cap: more than the cap found means "at least the cap" (capped). */
+const COUNT_STOP_AT = STUCK_COUNT_CAP + 1;
 
-  constructor(private readonly ctx: OpsContext) {
-    const db = ctx.db;
-    this.leaseExpired = db.prepare(`
-      SELECT ${COLUMNS} FROM pipelines INDEXED BY pipelines_lease_stuck
-      WHERE lease_owner IS NOT NULL AND lease_expires_at < @now AND state IN (${working})
-      ORDER BY lease_expires_at LIMIT @limit`);
-    this.overThreshold = db.prepare(`
-      SELECT ${COLUMNS} FROM pipelines INDEXED BY pipelines_state_entered
-      WHERE state = @state AND state_entered_at < @cutoff
-      ORDER BY state_entered_at LIMIT @limit`);
-    this.countOver = db.prepare(`
-      SELECT COUNT(*) AS n FROM (SELECT 1 FROM pipelines INDEXED BY pipelines_state_entered
-      WHERE state = @state AND state_entered_at < @cutoff LIMIT @cap)`);
-    // Expired leases not already over threshold: one index-only pass (pipelines_lease_stuck).
-    this.countLeaseOnly = db.prepare(`
-      SELECT COUNT(*) AS n FROM (SELECT 1 FROM pipelines INDEXED BY pipelines_lease_stuck
-      WHERE lease_owner IS NOT NULL AND lease_expires_at < @now AND state IN (${working})
-        AND state_entered_at >= CASE state ${WORKING_STATES.map((s) => `WHEN '${s}' THEN @c_${s}`).join(' ')} END
-      LIMIT @cap)`);
-    // Leased rows are few (the fleet's concurrency): exact, no cap needed.
-    this.countLeaseExpired = db.prepare(`
-      SELECT COUNT(*) AS n FROM pipelines INDEXED BY pipelines_lease_stuck
-      WHERE lease_owner IS NOT NULL AND lease_expires_at < @now AND state IN (${working})`);
-    this.stats = db.prepare('SELECT state, samples, median_ms, p95_ms, max_ms FROM state_stats');
-  }
+export class StuckDetector implements StuckDetectorContract {
+  constructor(private readonly ctx: OpsContext) {}
 
   /** The threshold in force for each working state now, and where it comes from. */
-  thresholds(): StateThreshold[] {
+  async thresholds(): Promise<StateThreshold[]> {
+    return this.thresholdsFrom(await this.ctx.engine.stats.learnedDurations());
+  }
+
+  /**
+   * Thresholds from learned durations: configured seconds, else the learned median once
+   * `min_samples` runs were seen, else the built-in default; stuck past `multiplier` × that.
+   */
+  thresholdsFrom(learnedRows: readonly LearnedDuration[]): StateThreshold[] {
     const cfg = this.ctx.config.stuck;
-    const learned = new Map(this.stats.all().map((r) => [r.state, r]));
+    const learned = new Map(learnedRows.map((r) => [r.state, r]));
     return WORKING_STATES.map((state) => {
       const s = learned.get(state);
       const configured = cfg.expected_seconds[state];
@@ -123,79 +85,85 @@ export class StuckDetector implements StuckDetectorContract {
     });
   }
 
+  /** Each working state's cut-off at `now`: a book that entered it earlier is over threshold. */
+  cutoffsAt(now: number, thresholds: readonly StateThreshold[]): StateCutoff[] {
+    return thresholds.map((t) => ({ state: t.state, cutoff: now - Math.round(t.threshold_seconds * 1000) }));
+  }
+
   /** Stuck books, longest in their state first; at most `limit` (default 100). */
-  detect(options: DetectOptions = {}): StuckBook[] {
-    return this.detectAt(this.ctx.clock(), this.thresholds(), options);
+  async detect(options: DetectOptions = {}): Promise<StuckBook[]> {
+    const now = this.ctx.clock();
+    const thresholds = await this.thresholds();
+    const q = this.candidatesQuery(now, thresholds, options);
+    return this.booksFrom(now, thresholds, q.limit, await this.ctx.engine.stats.stuckCandidates(q));
   }
 
   /**
    * The list and the total at one instant with one set of thresholds, so the tab bar, the
    * alert, the Stuck list and `stuck` all say the same number.
    */
-  survey(options: { limit?: number } = {}): StuckSurvey {
+  async survey(options: { limit?: number } = {}): Promise<StuckSurvey> {
     const now = this.ctx.clock();
-    const thresholds = this.thresholds();
-    const books = this.detectAt(now, thresholds, options);
-    const t = this.tallyAt(now, thresholds);
+    const thresholds = await this.thresholds();
+    const q = this.candidatesQuery(now, thresholds, options);
+    const r = await this.ctx.engine.stats.stuckSurvey({ ...q, stopAt: COUNT_STOP_AT });
+    const books = this.booksFrom(now, thresholds, q.limit, r);
+    const t = capped(r.count);
     return { books, count: Math.max(books.length, t.count), capped: t.capped };
   }
 
   /** Working books whose lease has expired: their worker is gone, so they are stuck, not active. */
-  leaseExpiredCount(): number {
-    return this.countLeaseExpired.get({ now: this.ctx.clock() })!.n;
-  }
-
-  private detectAt(now: number, thresholds: StateThreshold[], options: DetectOptions): StuckBook[] {
-    const limit = Math.max(1, Math.min(options.limit ?? 100, 100_000));
-    const expectedOf = new Map(thresholds.map((t) => [t.state as string, t.expected_seconds]));
-    const found = new Map<string, StuckBook>();
-    const add = (c: Candidate, reason: StuckReason) => {
-      if (found.has(c.id)) return;
-      found.set(c.id, {
-        id: c.id,
-        state: c.state,
-        stuck_seconds: Math.max(0, Math.round((now - c.state_entered_at) / 1000)),
-        expected_seconds: expectedOf.get(c.state) ?? null,
-        source_path: c.source_path,
-        reason,
-        lease_owner: c.lease_owner,
-        priority: c.priority,
-        attempts: c.attempts,
-        max_attempts: c.max_attempts,
-        auto_recoveries: c.auto_recoveries,
-        version: c.version,
-        state_entered_at: c.state_entered_at,
-        lease_expires_at: c.lease_expires_at,
-      });
-    };
-    if (options.reason !== 'over_threshold') {
-      for (const c of this.leaseExpired.all({ now, limit })) add(c, 'lease_expired');
-    }
-    if (options.reason !== 'lease_expired') {
-      for (const t of thresholds) {
-        const cutoff = now - Math.round(t.threshold_seconds * 1000);
-        for (const c of this.overThreshold.all({ state: t.state, cutoff, limit })) add(c, 'over_threshold');
-      }
-    }
-    return [...found.values()].sort((a, b) => b.stuck_seconds - a.stuck_seconds || a.id.localeCompare(b.id)).slice(0, limit);
+  async leaseExpiredCount(): Promise<number> {
+    return this.ctx.engine.stats.leaseExpiredCount(this.ctx.clock());
   }
 
   /** How many books are stuck now, at most STUCK_COUNT_CAP (index counts; no list). */
-  count(): number {
-    return this.tallyAt(this.ctx.clock(), this.thresholds()).count;
+  async count(): Promise<number> {
+    const now = this.ctx.clock();
+    const cutoffs = this.cutoffsAt(now, await this.thresholds());
+    return capped(await this.ctx.engine.stats.stuckCount({ now, cutoffs, stopAt: COUNT_STOP_AT })).count;
   }
 
-  /** Index counts per state, each stopping at the cap: bounded work however many are stuck. */
-  private tallyAt(now: number, thresholds: StateThreshold[]): { count: number; capped: boolean } {
-    const cap = STUCK_COUNT_CAP + 1;
-    let n = 0;
-    const params: Record<string, number> = { now, cap };
-    for (const t of thresholds) {
-      const cutoff = now - Math.round(t.threshold_seconds * 1000);
-      params[`c_${t.state}`] = cutoff;
-      if (n < cap) n += this.countOver.get({ state: t.state, cutoff, cap })!.n;
-    }
-    if (n < cap) n += this.countLeaseOnly.get(params)!.n;
-    return n > STUCK_COUNT_CAP ? { count: STUCK_COUNT_CAP, capped: true } : { count: n, capped: false };
+  private candidatesQuery(now: number, thresholds: readonly StateThreshold[], options: DetectOptions): StuckCandidatesQuery {
+    return {
+      now,
+      cutoffs: this.cutoffsAt(now, thresholds),
+      limit: Math.max(1, Math.min(options.limit ?? 100, 100_000)),
+      leaseExpired: options.reason !== 'over_threshold',
+      overThreshold: options.reason !== 'lease_expired',
+    };
   }
+
+  /** Expired leases first (a book both expired and over threshold is reported as expired), longest stuck first. */
+  private booksFrom(now: number, thresholds: readonly StateThreshold[], limit: number, c: StuckCandidates): StuckBook[] {
+    const expectedOf = new Map(thresholds.map((t) => [t.state as string, t.expected_seconds]));
+    const found = new Map<string, StuckBook>();
+    const add = (b: StuckCandidate, reason: StuckReason) => {
+      if (found.has(b.id)) return;
+      found.set(b.id, {
+        id: b.id,
+        state: b.state,
+        stuck_seconds: Math.max(0, Math.round((now - b.state_entered_at) / 1000)),
+        expected_seconds: expectedOf.get(b.state) ?? null,
+        source_path: b.source_path,
+        reason,
+        lease_owner: b.lease_owner,
+        priority: b.priority,
+        attempts: b.attempts,
+        max_attempts: b.max_attempts,
+        auto_recoveries: b.auto_recoveries,
+        version: b.version,
+        state_entered_at: b.state_entered_at,
+        lease_expires_at: b.lease_expires_at,
+      });
+    };
+    for (const b of c.leaseExpired) add(b, 'lease_expired');
+    for (const b of c.overThreshold) add(b, 'over_threshold');
+    return [...found.values()].sort((a, b) => b.stuck_seconds - a.stuck_seconds || a.id.localeCompare(b.id)).slice(0, limit);
+  }
+}
+
+/** A count read with COUNT_STOP_AT, as shown: beyond the cap it is "10,000+". */
+function capped(n: number): { count: number; capped: boolean } {
+  return n > STUCK_COUNT_CAP ? { count: STUCK_COUNT_CAP, capped: true } : { count: n, capped: false };
 }

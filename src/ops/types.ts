@@ -170,7 +170,7 @@ export interface BatchService {
 }
 
 export interface HealthService {
-  report(): HealthReport;
+  report(): Promise<HealthReport>;
 }
 
 /** The longest stuck books and how many there are in all, read at one instant. */
@@ -183,9 +183,9 @@ export interface StuckSurvey {
 
 export interface StuckDetector {
   /** Stuck books, longest stuck first (a windowed list: `limit` default 100). */
-  detect(options?: { limit?: number }): StuckBook[];
+  detect(options?: { limit?: number }): Promise<StuckBook[]>;
   /** detect() and the capped total together: what every view of "stuck" shows. */
-  survey(options?: { limit?: number }): StuckSurvey;
+  survey(options?: { limit?: number }): Promise<StuckSurvey>;
 }
 
 export interface StuckRecovery {

@@ -1,7 +1,7 @@
 /**
- * Numbers, durations and times as people read them, one style for every interface: the CLI's
- * tables (src/cli/format.ts re-exports the duration and time functions) and the console's
- * components and screens.
+ * Numbers, durations, times and short ids as people read them, one style for every interface:
+ * the CLI's tables (src/cli/format.ts re-exports what it uses), operations' messages, and the
+ * console's components and screens.
  * Pure (no imports), so components may use it.
  */
 
@@ -19,6 +19,9 @@ export function formatSeconds(seconds: number | null | undefined): string {
 export function formatMs(ms: number | null | undefined): string {
   return ms === null || ms === undefined ? '-' : formatSeconds(ms / 1000);
 }
+
+/** A pipeline id as people see it in tables and messages: its first 8 characters. */
+export const shortId = (id: string): string => id.slice(0, 8);
 
 /** 1234567 → "1,234,567" (en-US grouping whatever the host locale). */
 export function formatCount(n: number): string {

@@ -28,10 +28,17 @@ export function healthSummary(r: HealthReport): string {
   return parts.join(' · ');
 }
 
-export function startHealthLog(report: () => HealthReport, intervalMs: number, log: Logger): HealthLog {
-  const timer = setInterval(() => {
+export function startHealthLog(report: () => Promise<HealthReport>, intervalMs: number, log: Logger): HealthLog {
+  let stopped = false;
+  // One report at a time: a slow read is not joined by another one every interval.
+  let reading = false;
+  const tick = async () => {
+    if (reading) return;
+    reading = true;
     try {
-      const r = report();
+      const r = await report();
+      // The worker may have stopped while the report was read: its log ends with "worker stopped".
+      if (stopped) return;
       log.info(
         {
           health: {
@@ -49,9 +56,17 @@ export function startHealthLog(report: () => HealthReport, intervalMs: number, l
         healthSummary(r),
       );
     } catch (err) {
-      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'health summary failed; will try again');
+      if (!stopped) log.warn({ err: err instanceof Error ? err.message : String(err) }, 'health summary failed; will try again');
+    } finally {
+      reading = false;
     }
-  }, intervalMs);
+  };
+  const timer = setInterval(() => void tick(), intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }

@@ -36,7 +36,7 @@ function plainFilter(s: ReturnType<typeof openTest>, prefix: string, limit: numb
 }
 
 describe('AuditSource book prefixes', () => {
-  it('a prefix shared by thousands of books: the same newest rows as a plain filter, and a capped count', () => {
+  it('a prefix shared by thousands of books: the same newest rows as a plain filter, and a capped count', async () => {
     const s = openTest();
     booksWithAudit(s, 'a', DENSE_BOOK_PREFIX + 50, 1);
     const rare = booksWithAudit(s, 'b7', 3, 2);
@@ -44,31 +44,31 @@ describe('AuditSource book prefixes', () => {
     const source = new AuditSource(s);
 
     const dense = parseAuditFilter('book:a');
-    expect(source.olderFrom(undefined, 40, dense).map((r) => r.id)).toEqual(plainFilter(s, 'a', 40));
+    expect((await source.olderFrom(undefined, 40, dense)).map((r) => r.id)).toEqual(plainFilter(s, 'a', 40));
     const below = plainFilter(s, 'a', 100)[60]!;
-    expect(source.olderFrom(below, 25, dense).map((r) => r.id)).toEqual(
+    expect((await source.olderFrom(below, 25, dense)).map((r) => r.id)).toEqual(
       (s.db.prepare(`SELECT id FROM audit WHERE pipeline_id LIKE 'a%' AND id <= ? ORDER BY id DESC LIMIT 25`).pluck().all(below) as number[]),
     );
-    expect(source.count(dense)).toEqual({ count: DENSE_PREFIX_COUNT_CAP, capped: true });
+    expect(await source.count(dense)).toEqual({ count: DENSE_PREFIX_COUNT_CAP, capped: true });
 
     const sparse = parseAuditFilter('book:b7');
-    expect(source.olderFrom(undefined, 40, sparse).map((r) => r.id)).toEqual(plainFilter(s, 'b7', 40));
-    expect(source.count(sparse)).toEqual({ count: 6, capped: false });
-    expect(source.olderFrom(undefined, 40, parseAuditFilter(`book:${rare[0]!}`)).map((r) => r.pipeline_id)).toEqual([rare[0], rare[0]]);
+    expect((await source.olderFrom(undefined, 40, sparse)).map((r) => r.id)).toEqual(plainFilter(s, 'b7', 40));
+    expect(await source.count(sparse)).toEqual({ count: 6, capped: false });
+    expect((await source.olderFrom(undefined, 40, parseAuditFilter(`book:${rare[0]!}`))).map((r) => r.pipeline_id)).toEqual([rare[0], rare[0]]);
     s.close();
   });
 
-  it('the window says when its count stopped at the cap, and an unfiltered count stays exact', () => {
+  it('the window says when its count stopped at the cap, and an unfiltered count stays exact', async () => {
     const s = openTest();
     booksWithAudit(s, 'c', 40, FILTERED_COUNT_CAP / 20 + 1); // 20,040 rows, half of them QUEUED
     const source = new AuditSource(s);
     const start = { rows: [], selectedId: null, follow: true } as const;
-    const all = loadAuditWindow(source, { ...start, filter: {} }, { kind: 'top' }, 30);
+    const all = await loadAuditWindow(source, { ...start, filter: {} }, { kind: 'top' }, 30);
     expect(all).toMatchObject({ total: 20_040, totalCapped: false, windowStart: 0 });
-    const queued = loadAuditWindow(source, { ...start, filter: parseAuditFilter('action:queued') }, { kind: 'top' }, 30);
+    const queued = await loadAuditWindow(source, { ...start, filter: parseAuditFilter('action:queued') }, { kind: 'top' }, 30);
     expect(queued).toMatchObject({ total: FILTERED_COUNT_CAP, totalCapped: true, windowStart: 0 });
     expect(queued.rows.every((r) => r.action === 'QUEUED')).toBe(true);
-    const oldest = loadAuditWindow(source, { ...start, filter: parseAuditFilter('action:queued') }, { kind: 'bottom' }, 30);
+    const oldest = await loadAuditWindow(source, { ...start, filter: parseAuditFilter('action:queued') }, { kind: 'bottom' }, 30);
     expect(oldest).toMatchObject({ totalCapped: true, windowStart: FILTERED_COUNT_CAP });
     expect(scrollIndicator(queued.windowStart, 30, queued.total, unicodeGlyphs, true)).toBe(' ↓ 1–30 of 10,000+');
     expect(scrollIndicator(oldest.windowStart, 30, oldest.total, unicodeGlyphs, true)).toBe('↑↓ beyond 10,000');

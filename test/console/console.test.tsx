@@ -61,7 +61,7 @@ describe('tabs show what a person reads', () => {
   it('Audit: newest first, following; details show before/after and ids', async () => {
     const m = await mount({ tab: 'audit', fixture: { pending: 3 } });
     m.services.actions.approve(m.fx.pendingIds[0]!, 'human:ana', { reason: 'looks right' });
-    m.controller.poller.refreshNow();
+    await m.controller.poller.refreshNow();
     const f = await waitForText(m.instance, 'APPROVED');
     expect(f).toContain('FOLLOWING');
     expect(f).toMatch(/APPROVED +human:ana +[0-9a-f]{8} +pending_approval → approved/);
@@ -77,7 +77,7 @@ describe('tabs show what a person reads', () => {
     const deep = '/library/' + 'a-very-long-folder-name/'.repeat(6) + 'the-book-to-find.epub';
     const other = m.other();
     other.db.transaction(() => other.pipelines.insert({ source_path: deep, priority: 1, actor: 'system:test' }))();
-    m.controller.poller.poll({ force: true });
+    await m.controller.poller.poll({ force: true });
     const f = await waitForText(m.instance, 'the-book-to-find.epub');
     expect(f).toMatch(/the-book-to-find\.epub +…[a-z-]*folder-name$/m);
   });
@@ -133,8 +133,14 @@ describe('batch approve confirmation', () => {
     const m = await mount({ tab: 'batch', fixture: { pending: 120 } });
     await waitForText(m.instance, 'Preview: 120 books match');
     const previewed = m.stores.batch.getState().preview!;
-    // A book that arrives after the preview is not part of the batch.
+    // A book that arrives after the preview (another process takes it to pending_approval) is
+    // not part of the batch.
     const late = m.other();
+    const lateId = late.db.transaction(() => late.pipelines.insert({ source_path: '/library/pending/late.epub', priority: 5, actor: 'system:test' }))().id;
+    for (const to of ['hashing', 'classifying', 'selecting_strategy', 'processing', 'validating', 'pending_approval'] as const) {
+      late.pipelines.transition({ id: lateId, from: late.pipelines.require(lateId).state, to, actor: 'system:test' });
+    }
+    expect(late.pipelines.countsByState().pending_approval).toBe(121);
     await sendKeys(m.instance, 'a');
     await waitForText(m.instance, 'Type 120 and press Enter to confirm.');
     await sendKeys(m.instance, 'y');
@@ -143,7 +149,6 @@ describe('batch approve confirmation', () => {
     await sendKeys(m.instance, 'enter');
     await waitForText(m.instance, '12 is not the count: type 120 to confirm');
     expect(m.services.pipelines.countsByState().approved ?? 0).toBe(0);
-    void late;
     await typeText(m.instance, '0');
     await sendKeys(m.instance, 'enter');
     const f = await waitForFrame(m.instance, (x) => /Approved 120 books \(audit #\d+\)/.test(x));
@@ -154,6 +159,8 @@ describe('batch approve confirmation', () => {
     expect(JSON.parse(batchRow.ids_json!).sort()).toEqual(previewed.books.map((b) => b.id).sort());
     expect(m.services.pipelines.countsByState().approved).toBe(120);
     expect(m.stores.batch.getState().applied?.result.affected).toBe(120);
+    expect(JSON.parse(batchRow.ids_json!)).not.toContain(lateId);
+    expect(m.services.pipelines.get(lateId)?.state).toBe('pending_approval');
   });
 
   it('Esc cancels and nothing changes', async () => {
@@ -177,7 +184,7 @@ describe('cursor and refresh', () => {
     const other = m.other();
     other.queue.claimNext('w1', 60_000);
     other.queue.claimNext('w1', 60_000);
-    m.controller.poller.poll();
+    await m.controller.poller.poll();
     const f = await waitForFrame(m.instance, (x) => x.includes('of 28'));
     expect(m.stores.queue.getState().selectedId).toBe(selected);
     expect(line(f)).toContain(selected.slice(0, 8));
@@ -189,7 +196,7 @@ describe('cursor and refresh', () => {
     await waitForText(m.instance, 'Priority for');
     const rows = m.stores.queue.getState().rows;
     m.other().queue.claimNext('w1', 60_000);
-    m.controller.poller.poll();
+    await m.controller.poller.poll();
     expect(m.stores.queue.getState().rows).toBe(rows);
     await sendKeys(m.instance, 'esc');
   });
@@ -200,7 +207,7 @@ describe('cursor and refresh', () => {
     await waitForText(m.instance, '[PAUSED]');
     m.other().queue.claimNext('w1', 60_000);
     const frames = m.instance.frames.length;
-    expect(m.controller.poller.tick()).toBeNull();
+    expect(await m.controller.poller.tick()).toBeNull();
     expect(lastFrameStripped(m.instance)).toContain('of 10');
     await sendKeys(m.instance, 'space');
     await waitForText(m.instance, 'of 9');
@@ -211,13 +218,21 @@ describe('cursor and refresh', () => {
     const m = await mount({ tab: 'queue', fixture: { queued: 10 } });
     await sendKeys(m.instance, 'down');
     const frames = m.instance.frames.length;
+    // The stores the Queue tab draws from. (The health report is read too, and may change by
+    // itself: free disk space moves with whatever else the machine writes.)
+    let sets = 0;
+    for (const store of [m.stores.queue, m.stores.ui]) store.subscribe(() => sets++);
     for (let i = 0; i < 5; i++) {
-      const r = m.controller.poller.tick();
+      const r = await m.controller.poller.tick();
       expect(r?.queried).toBe(false);
     }
-    // A forced re-query that finds the same data keeps every store object: still no frame.
-    m.controller.poller.poll({ force: true });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(m.instance.frames.length).toBe(frames);
+    // A forced re-query that finds the same data keeps every store object: nothing set.
+    const forced = await m.controller.poller.poll({ force: true });
+    expect(forced.feeds).toContain('queue');
+    expect(sets).toBe(0);
+    // Then one change of our own: exactly one more frame, so the polls before it drew none.
+    m.stores.ui.getState().setMessage({ text: 'marker' });
+    await waitForText(m.instance, 'marker');
+    expect(m.instance.frames.length).toBe(frames + 1);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { lastFrameStripped, sendKeys, typeText, waitForFrame, waitForText } from '../helpers/ink.js';
-import { mountEachTest, type Mounted } from './harness.js';
+import { mountEachTest, pressHandled, type Mounted } from './harness.js';
 
 const mount = mountEachTest();
 const queueIndex = (m: Mounted) => {
@@ -28,7 +28,7 @@ describe('keys that arrive together are all handled', () => {
     for (let i = 0; i < 3; i++) {
       other.db.transaction(() => other.pipelines.insert({ source_path: `/library/batch2/paste-${i}.epub`, priority: 5, actor: 'system:test' }))();
     }
-    m.controller.poller.poll({ force: true });
+    await m.controller.poller.poll({ force: true });
     await waitForText(m.instance, 'of 13');
     await sendKeys(m.instance, '/');
     await waitForText(m.instance, 'Filter:');
@@ -59,8 +59,7 @@ describe('the Batch tab approves only what the screen shows', () => {
     await typeText(m.instance, 'failed');
     await sendKeys(m.instance, 'enter');
     await waitForFrame(m.instance, (f) => !f.includes('Preview: 9 books match'));
-    await sendKeys(m.instance, 'a');
-    await sendKeys(m.instance, 'y');
+    await pressHandled(m, 'a', 'y');
     expect(m.services.pipelines.countsByState().approved ?? 0).toBe(0);
     expect(m.stores.ui.getState().overlay.kind).toBe('none');
   });
@@ -83,7 +82,7 @@ describe('the Batch tab approves only what the screen shows', () => {
     await typeText(m.instance, '1.5');
     await sendKeys(m.instance, 'enter');
     await waitForText(m.instance, 'Min confidence must be a number from 0 to 1');
-    await sendKeys(m.instance, 'a', 'y');
+    await pressHandled(m, 'a', 'y');
     expect(m.services.pipelines.countsByState().approved ?? 0).toBe(0);
   });
 
@@ -94,7 +93,7 @@ describe('the Batch tab approves only what the screen shows', () => {
     await typeText(m.instance, ',');
     await sendKeys(m.instance, 'enter');
     await waitForText(m.instance, 'Book type: give at least one type');
-    await sendKeys(m.instance, 'a', 'y');
+    await pressHandled(m, 'a', 'y');
     expect(m.services.pipelines.countsByState().approved ?? 0).toBe(0);
   });
 
@@ -111,7 +110,7 @@ describe('Audit follow mode', () => {
   it('keeps the cursor on the newest entry while following; moving turns following off and says so', async () => {
     const m = await mount({ tab: 'audit', fixture: { pending: 4, queued: 5 } });
     for (const id of m.fx.pendingIds.slice(1)) m.other().actions.approve(id, 'human:ana', { reason: 'earlier' });
-    m.controller.poller.poll();
+    await m.controller.poller.poll();
     await waitForText(m.instance, 'of 3');
     expect(lastFrameStripped(m.instance)).toContain('FOLLOWING');
     // Move down and back to the top, then follow again: the cursor sits on the newest entry.
@@ -123,7 +122,7 @@ describe('Audit follow mode', () => {
     const newestBefore = m.stores.audit.getState().rows[0]!.id;
     expect(m.stores.audit.getState().selectedId).toBe(newestBefore);
     m.other().actions.approve(m.fx.pendingIds[0]!, 'human:ana', { reason: 'new' });
-    m.controller.poller.poll();
+    await m.controller.poller.poll();
     await waitForFrame(m.instance, () => m.stores.audit.getState().rows[0]!.id > newestBefore);
     const a = m.stores.audit.getState();
     expect(a.selectedId).toBe(a.rows[0]!.id);

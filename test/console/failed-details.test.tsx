@@ -68,7 +68,7 @@ describe('the Failed tab', () => {
       )
       .all() as { detail: string }[]).map((r) => r.detail);
     expect(plans.join('\n')).toMatch(/SEARCH pipelines USING INDEX pipelines_state_entered \(state=\? AND state_entered_at<\?\)/);
-    expect(new FailedSource(m.services).older(undefined, 5).map((r) => r.id)).toEqual([m.fx.failedIds[0]]);
+    expect((await new FailedSource(m.services).older(undefined, 5)).map((r) => r.id)).toEqual([m.fx.failedIds[0]]);
   });
 });
 
@@ -106,7 +106,7 @@ describe('details tell the book’s story', () => {
     const m = await mount({ tab: 'queue', fixture: { pending: 1, queued: 1 } });
     const id = m.fx.pendingIds[0]!;
     m.services.actions.approve(id, 'human:ana', { reason: 'reads well' });
-    m.controller.poller.refreshNow();
+    await m.controller.poller.refreshNow();
     // The approved book is queued again (for embedding); select it.
     await waitForText(m.instance, 'book-0000.epub');
     while (m.stores.queue.getState().selectedId !== id) await sendKeys(m.instance, 'j');
@@ -132,7 +132,7 @@ describe('details tell the book’s story', () => {
     const deep = '/library/' + 'deep-folder-name-'.repeat(12) + '/the-end-of-the-path.epub';
     const other = m.other();
     other.db.transaction(() => other.pipelines.insert({ source_path: deep, priority: 1, actor: 'system:test' }))();
-    m.controller.poller.poll({ force: true });
+    await m.controller.poller.poll({ force: true });
     await waitForText(m.instance, 'the-end-of-the-path.epub');
     await sendKeys(m.instance, 'enter');
     const f = await waitForText(m.instance, 'History:');

@@ -31,7 +31,7 @@ describe('the filter grammar', () => {
   it('the Queue: the prompt shows the grammar; bare words match the title, path or state; key:value is exact', async () => {
     const m = await mount({ tab: 'queue', fixture: { queued: 10 } });
     const id = titled(m, '/library/whales/md-001.epub', 'Moby Dick; or, The Whale');
-    m.controller.poller.poll({ force: true });
+    await m.controller.poller.poll({ force: true });
     await waitForText(m.instance, 'of 11');
     expect(lastFrameStripped(m.instance)).toContain('Moby Dick; or, The Whale');
     await sendKeys(m.instance, '/');
@@ -67,7 +67,7 @@ describe('control characters in stored text', () => {
     const m = await mount({ tab: 'queue', fixture: { queued: 0 } });
     const s = m.other();
     s.db.transaction(() => s.pipelines.insert({ source_path: '/library/evil\u001b]0;pwned\u0007\u001b[2J.txt', priority: 1, actor: 'system:test' }))();
-    m.controller.poller.poll({ force: true });
+    await m.controller.poller.poll({ force: true });
     const f = await waitForText(m.instance, 'evil');
     expect(f).toContain('evil\\x1b]0;pwned\\x07\\x1b[2J.txt');
     expect(m.instance.lastFrame()).not.toContain('\u001b]0;');
@@ -85,7 +85,7 @@ describe('control characters in stored text', () => {
     for (const to of ['hashing', 'classifying', 'selecting_strategy', 'processing', 'validating', 'pending_approval'] as const) {
       s.pipelines.transition({ id: row.id, from: s.pipelines.require(row.id).state, to, actor: 'system:test' });
     }
-    m.controller.poller.poll({ force: true });
+    await m.controller.poller.poll({ force: true });
     const f = await waitForText(m.instance, 'Preview: 1 book match');
     expect(f).toContain('evil\\x1b[2Jbook.epub');
     expect(m.instance.lastFrame()).not.toContain('\u001b[2J');

@@ -1,5 +1,5 @@
 /** Mounts the whole console (real stores, real SQLite file) under ink-testing-library. */
-import { afterEach } from 'vitest';
+import { afterEach, expect, vi } from 'vitest';
 import { render } from 'ink-testing-library';
 import { createServices, type Services } from '../../src/services.js';
 import { createConsoleStores, type ConsoleStores } from '../../store/stores.js';
@@ -7,7 +7,7 @@ import { ConsoleController } from '../../screens/controller.js';
 import { ConsoleApp } from '../../screens/App.js';
 import type { TabId } from '../../screens/keymap.js';
 import { tempDbPath } from '../helpers/tmp.js';
-import { themed, waitForInputReady, type InkInstance } from '../helpers/ink.js';
+import { KEY_SEQUENCES, themed, waitForInputReady, type InkInstance, type KeyName } from '../helpers/ink.js';
 import { ADMIN, buildFixture, type Fixture, type FixtureOptions } from './fixtures.js';
 
 export interface Mounted {
@@ -36,7 +36,7 @@ export async function mountConsole(
       colour: opts.colour ?? true,
     }),
   );
-  controller.poller.poll({ force: true });
+  await controller.poller.poll({ force: true });
   await waitForInputReady(instance);
   let second: Services | undefined;
   return {
@@ -65,6 +65,18 @@ export function mountEachTest(): (...args: Parameters<typeof mountConsole>) => P
     mounted = undefined;
   });
   return async (...args) => (mounted = await mountConsole(...args));
+}
+
+/**
+ * Presses each key and waits until the console has handled it (its reads and writes done), so
+ * a key that changes nothing on screen is proven handled by an event, not by a quiet moment.
+ */
+export async function pressHandled(m: Mounted, ...keys: (KeyName | (string & {}))[]): Promise<void> {
+  for (const k of keys) {
+    const before = m.controller.keysHandled;
+    m.instance.stdin.write(k in KEY_SEQUENCES ? KEY_SEQUENCES[k as KeyName] : k);
+    await vi.waitFor(() => expect(m.controller.keysHandled).toBeGreaterThan(before), { timeout: 3000, interval: 2 });
+  }
 }
 
 /** Keymap key names → what `sendKeys` understands. */

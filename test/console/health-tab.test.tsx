@@ -20,7 +20,7 @@ afterEach(() => {
 });
 
 /** Two workers lost while holding books, one stopped cleanly, books queued: three alerts. */
-function deadFleet() {
+async function deadFleet() {
   const { s, clock } = setup();
   s.queue.register('stopped-cleanly', { leaseMs: 10_000 });
   s.queue.unregister('stopped-cleanly');
@@ -30,14 +30,14 @@ function deadFleet() {
   }
   for (let i = 0; i < 4; i++) addBook(s);
   clock.advance(60_000);
-  const report = s.ops.health.report();
+  const report = await s.ops.health.report();
   s.close();
   return report;
 }
 
 async function mountHealth(width: number, rows: number) {
   const stores = createConsoleStores('health');
-  stores.health.getState().applySnapshot(deadFleet());
+  stores.health.getState().applySnapshot(await deadFleet());
   const height = rootHeight(rows) - CHROME_LINES;
   instance = render(themed(<StoresProvider stores={stores}><HealthTab width={width} height={height} /></StoresProvider>, { colour: false }));
   return { frame: await waitForFrame(instance, (f) => f.includes('Status')), height };

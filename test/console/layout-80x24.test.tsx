@@ -34,7 +34,7 @@ describe('80×24', () => {
     m.services.db.prepare(`DELETE FROM sqlite_sequence WHERE name = 'audit'`).run();
     m.services.db.prepare(`INSERT INTO sqlite_sequence (name, seq) VALUES ('audit', 2999995)`).run();
     for (const id of m.fx.pendingIds) m.other().actions.approve(id, 'human:ana', { reason: 'ok' });
-    m.controller.poller.poll({ force: true });
+    await m.controller.poller.poll({ force: true });
     const f = await waitForText(m.instance, '3000007');
     fits(f);
     for (let id = 2999996; id <= 3000007; id++) expect(f).toMatch(new RegExp(`^[› ] +${id} `, 'm'));

@@ -21,27 +21,27 @@ afterEach(() => {
 });
 
 /** Applies a fresh read twice; the second, the same data read again, must not set anything. */
-function idleAfterFirstRead<Row, Id>(store: StoreApi<ListWindowState<Row, Id>>, read: () => ListWindow<Row, Id>): void {
+async function idleAfterFirstRead<Row, Id>(store: StoreApi<ListWindowState<Row, Id>>, read: () => Promise<ListWindow<Row, Id>>): Promise<void> {
   let sets = 0;
   store.subscribe(() => sets++);
-  store.getState().applyWindow(read());
+  store.getState().applyWindow(await read());
   expect(sets).toBe(1);
   const rows = store.getState().rows;
   expect(rows.length, 'rows on screen').toBeGreaterThan(0);
-  store.getState().applyWindow(read());
+  store.getState().applyWindow(await read());
   store.getState().setError(null);
   expect(sets).toBe(1);
   expect(store.getState().rows).toBe(rows);
   // A failed refresh is shown; the next good read clears it.
   store.getState().setError('database is locked');
   expect(sets).toBe(2);
-  store.getState().applyWindow(read());
+  store.getState().applyWindow(await read());
   expect(sets).toBe(3);
   expect(store.getState().error).toBeNull();
 }
 
 describe('list stores: the same data read again sets nothing', () => {
-  it('Queue, Failed and Audit alike', () => {
+  it('Queue, Failed and Audit alike', async () => {
     fx = buildFixture(tempDbPath(), { queued: 12, failed: 6 });
     const s = fx.services;
     // Audit entries to list: a person's priority changes.
@@ -49,15 +49,15 @@ describe('list stores: the same data read again sets nothing', () => {
 
     const queue = createQueueStore();
     const qs = new QueueSource(s);
-    idleAfterFirstRead(queue, () => loadQueueWindow(qs, queue.getState(), { kind: 'refresh' }, 5));
+    await idleAfterFirstRead(queue, () => loadQueueWindow(qs, queue.getState(), { kind: 'refresh' }, 5));
 
     const failed = createFailedStore();
     const fs = new FailedSource(s);
-    idleAfterFirstRead(failed, () => loadFailedWindow(fs, failed.getState(), { kind: 'refresh' }, 5));
+    await idleAfterFirstRead(failed, () => loadFailedWindow(fs, failed.getState(), { kind: 'refresh' }, 5));
 
     const audit = createAuditStore();
     const as = new AuditSource(s);
-    idleAfterFirstRead(audit, () => loadAuditWindow(as, audit.getState(), { kind: 'refresh' }, 5));
+    await idleAfterFirstRead(audit, () => loadAuditWindow(as, audit.getState(), { kind: 'refresh' }, 5));
   });
 
   it('a filter set to what it already is sets nothing', () => {

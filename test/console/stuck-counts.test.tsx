@@ -29,7 +29,7 @@ describe('the stuck count is the same everywhere', () => {
     expect([cli.doc.count, cli.doc.count_capped, cli.doc.stuck.length]).toEqual([250, false, 200]);
   });
 
-  it(`past ${STUCK_COUNT_CAP} the count stops and says so: "10,000+" in the report, the alert and \`stuck\``, () => {
+  it(`past ${STUCK_COUNT_CAP} the count stops and says so: "10,000+" in the report, the alert and \`stuck\``, async () => {
     const { s, dbPath } = setup();
     const now = s.clock();
     s.db.transaction(() => {
@@ -38,10 +38,10 @@ describe('the stuck count is the same everywhere', () => {
     s.db
       .prepare(`UPDATE pipelines SET state = 'processing', state_entered_at = @t, lease_owner = 'w1', lease_token = 'tok', lease_expires_at = @exp, attempts = 1`)
       .run({ t: now - 90 * MIN, exp: now + 5 * MIN });
-    const r = s.ops.health.report();
+    const r = await s.ops.health.report();
     expect([r.stuck_count, r.stuck_count_capped]).toEqual([STUCK_COUNT_CAP, true]);
     expect(r.alerts.find((a) => a.code === 'stuck_pipeline')?.message).toMatch(/^10,000\+ pipelines stuck/);
-    expect(s.ops.stuck.survey({ limit: 5 })).toMatchObject({ count: STUCK_COUNT_CAP, capped: true });
+    expect(await s.ops.stuck.survey({ limit: 5 })).toMatchObject({ count: STUCK_COUNT_CAP, capped: true });
     s.close();
     const out = runCli(['stuck', '--db', dbPath, '--limit', '5', '--expected', 'processing=60']);
     expect(out.code, out.stderr).toBe(0);

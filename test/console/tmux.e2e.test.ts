@@ -11,37 +11,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../src/services.js';
 import { CLI, ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { hasTmux, isolatedEnv, Tmux } from '../helpers/tmux.js';
 import { buildFixture } from './fixtures.js';
 
-const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
 if (!hasTmux) console.warn('tmux.e2e: tmux is not installed, skipping the real-terminal test (CI installs it)');
 
-const socket = `ap-e2e-${process.pid}`;
+const tmux = new Tmux(`ap-e2e-${process.pid}`);
 const session = 'console';
-const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-const capture = (): string => tmux('capture-pane', '-p', '-t', session).stdout;
-
-async function waitForScreen(test: (screen: string) => boolean, what: string, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const screen = capture();
-    if (test(screen)) return screen;
-    if (Date.now() > deadline) throw new Error(`tmux: never saw ${what}. Screen:\n${screen}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-const waitFor = (text: string | RegExp, timeoutMs?: number) =>
-  waitForScreen((s) => (typeof text === 'string' ? s.includes(text) : text.test(s)), String(text), timeoutMs);
-/** One key per send-keys, as a person types (tmux would otherwise deliver several in one read). */
-async function press(...keys: string[]): Promise<void> {
-  for (const k of keys) {
-    tmux('send-keys', '-t', session, k);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
+const waitFor = (text: string | RegExp, timeoutMs = 10_000) => tmux.waitFor(session, text, String(text), timeoutMs);
+const press = (...keys: string[]) => tmux.press(session, ...keys);
 
 afterAll(() => {
-  if (hasTmux) tmux('kill-server');
+  if (hasTmux) tmux.killServer();
 });
 
 describe.skipIf(!hasTmux)('console under tmux', () => {
@@ -51,19 +32,8 @@ describe.skipIf(!hasTmux)('console under tmux', () => {
     const stuckId = fx.stuckIds[0]!;
     fx.services.close();
 
-    const env: NodeJS.ProcessEnv = { ...process.env, LANG: 'C.UTF-8', USER: 'tester', NO_COLOR: '1', PS1: 'e2e$ ' };
-    delete env.TMUX;
-    const started = spawnSync(
-      'tmux',
-      ['-L', socket, 'new-session', '-d', '-s', session, '-x', '100', '-y', '30', 'bash --norc --noprofile'],
-      { env, encoding: 'utf8' },
-    );
-    expect(started.status, started.stderr).toBe(0);
-    await waitForScreen((s) => s.trim() !== '', 'a shell prompt');
-    // bash ignores PS1 from the environment: set a prompt we can recognise.
-    tmux('send-keys', '-t', session, "PS1='e2e$ '", 'Enter');
-    await waitFor(/^e2e\$/m);
-    tmux('send-keys', '-t', session, `cd ${ROOT} && node ${CLI} --db ${dbPath}`, 'Enter');
+    await tmux.startShell(session, { cols: 100, rows: 30, env: isolatedEnv({ NO_COLOR: '1' }), cwd: ROOT, prompt: 'e2e$ ' });
+    tmux.type(session, `node ${CLI} --db ${dbPath}`);
 
     await waitFor(/\[1 Health.*\]/);
     await waitFor('Stuck 1');
@@ -88,12 +58,17 @@ describe.skipIf(!hasTmux)('console under tmux', () => {
 
     await press('q');
     // Back on the normal screen: the console is gone and the shell answers.
-    await waitForScreen((s) => {
-      const lines = s.split('\n').filter((l) => l.trim() !== '');
-      return !s.includes('Health') && lines[lines.length - 1] === 'e2e$';
-    }, 'the shell prompt after quitting');
-    tmux('send-keys', '-t', session, 'echo done-$((1+1))-marker', 'Enter');
-    await waitFor(/^done-2-marker$/m);
+    await tmux.waitFor(
+      session,
+      (s) => {
+        const lines = s.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
+        return !s.includes('Health') && lines[lines.length - 1] === 'e2e$';
+      },
+      'the shell prompt after quitting',
+      10_000,
+    );
+    tmux.type(session, 'echo done-$((1+1))-marker');
+    await waitFor(/^done-2-marker\s*$/m);
 
     const services = createServices(dbPath, { readonly: true });
     try {
@@ -115,30 +90,20 @@ describe.skipIf(!hasTmux)('console under tmux', () => {
     buildFixture(dbPath, { stuck: 1, pending: 2, queued: 2 }).services.close();
     const errPath = path.join(dir, 'console.err');
     const hup = 'hangup';
-    const env: NodeJS.ProcessEnv = { ...process.env, LANG: 'C.UTF-8', USER: 'tester' };
-    delete env.TMUX;
     // exec: the console is the pane's process, so it gets the hang-up itself (no shell between).
-    const started = spawnSync(
-      'tmux',
-      ['-L', socket, 'new-session', '-d', '-s', hup, '-x', '100', '-y', '30', `exec node ${CLI} --db ${dbPath} 2>${errPath}`],
-      { env, encoding: 'utf8', cwd: ROOT },
-    );
-    expect(started.status, started.stderr).toBe(0);
-    const pid = Number(tmux('list-panes', '-t', hup, '-F', '#{pane_pid}').stdout.trim());
-    const deadline = Date.now() + 10_000;
-    while (!tmux('capture-pane', '-p', '-t', hup).stdout.includes('Health')) {
-      if (Date.now() > deadline) throw new Error('the console never drew its first frame');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    tmux.newSession(hup, `exec node ${CLI} --db ${dbPath} 2>${errPath}`, { cols: 100, rows: 30, env: isolatedEnv({}), cwd: ROOT });
+    const pid = Number(tmux.run('list-panes', '-t', hup, '-F', '#{pane_pid}').stdout.trim());
+    await tmux.waitFor(hup, 'Health', 'the console drawing its first frame', 10_000);
     expect(fs.existsSync(`${dbPath}-wal`)).toBe(true); // open
 
-    tmux('kill-session', '-t', hup);
+    tmux.run('kill-session', '-t', hup);
     const gone = (): boolean => {
       const ps = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' });
       return ps.status !== 0 || ps.stdout.trim().startsWith('Z');
     };
+    const deadline = Date.now() + 15_000;
     while (!gone()) {
-      if (Date.now() > deadline + 5_000) throw new Error('the console kept running after its terminal went away');
+      if (Date.now() > deadline) throw new Error('the console kept running after its terminal went away');
       await new Promise((r) => setTimeout(r, 50));
     }
     // No "write EIO" stack, no "Assertion failed ... node::ResetStdio": nothing at all.

@@ -11,6 +11,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export type ScreenTest = string | RegExp | ((screen: string) => boolean);
 
+export interface SessionOptions {
+  readonly cols: number;
+  readonly rows: number;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
 export class Tmux {
   constructor(readonly socket: string) {}
 
@@ -58,17 +65,22 @@ export class Tmux {
    * and no history file (bash would write one into the test's HOME when the server is killed);
    * resolves once the prompt shows.
    */
-  async startShell(session: string, options: { cols: number; rows: number; env: NodeJS.ProcessEnv; cwd: string; prompt: string }): Promise<void> {
-    const started = spawnSync(
-      'tmux',
-      ['-L', this.socket, '-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', String(options.cols), '-y', String(options.rows), 'bash --norc --noprofile'],
-      { env: options.env, encoding: 'utf8', cwd: options.cwd },
-    );
-    if (started.status !== 0) throw new Error(`tmux new-session failed: ${started.stderr}`);
+  async startShell(session: string, options: SessionOptions & { prompt: string }): Promise<void> {
+    this.newSession(session, 'bash --norc --noprofile', options);
     await this.waitFor(session, (s) => s.trim() !== '', 'a shell');
     this.type(session, `PS1='${options.prompt}'; unset HISTFILE`);
     const escaped = options.prompt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     await this.waitFor(session, new RegExp(`^${escaped}`, 'm'), 'the shell prompt');
+  }
+
+  /** A detached session running `command` (a shell command line) in a pane of `cols`×`rows`. */
+  newSession(session: string, command: string, options: SessionOptions): void {
+    const started = spawnSync(
+      'tmux',
+      ['-L', this.socket, '-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', String(options.cols), '-y', String(options.rows), command],
+      { env: options.env, encoding: 'utf8', cwd: options.cwd },
+    );
+    if (started.status !== 0) throw new Error(`tmux new-session failed: ${started.stderr}`);
   }
 
   killServer(): void {

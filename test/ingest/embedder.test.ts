@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cosineSimilarity, createEmbedder, embeddingFromBytes, embeddingToBytes, hashingEmbedding } from '../../src/ingest/index.js';
+import { cosineSimilarity, createEmbedder, hashingEmbedding } from '../../src/ingest/index.js';
+import { embeddingFromBytes, embeddingToBytes } from '../../src/db/embedding-bytes.js';
 
 const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 

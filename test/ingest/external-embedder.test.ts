@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../../src/domain/errors.js';
 import { ExternalCommandEmbedder } from '../../src/ingest/external-embedder.js';
-import { embeddingFromBytes } from '../../src/ingest/embedder.js';
+import { embeddingFromBytes } from '../../src/db/embedding-bytes.js';
 import { createServices, type Services } from '../../src/services.js';
 import { Worker } from '../../src/worker/worker.js';
 import { WorkerConfigSchema, type WorkerConfigInput } from '../../src/config/worker.js';

@@ -89,39 +89,39 @@ describe('lost workers (real processes, SIGKILL)', () => {
 });
 
 describe('worker liveness in the report (a movable clock)', () => {
-  it('running until the heartbeat is older than the lease the worker registered with, then lost; a heartbeat brings it back', () => {
+  it('running until the heartbeat is older than the lease the worker registered with, then lost; a heartbeat brings it back', async () => {
     const { s, clock } = setup();
     s.queue.register('w1', { concurrency: 1, leaseMs: 10_000 });
     addWorking(s, 'processing', 1000, 10_000);
-    let r = s.ops.health.report();
+    let r = await s.ops.health.report();
     expect(r.workers.map((w) => [w.id, w.status])).toEqual([['w1', 'running']]);
     expect(r.active).toBe(1);
     clock.advance(10_000);
-    expect(s.ops.health.report().workers[0]!.status).toBe('running'); // exactly the lease: not yet
+    expect((await s.ops.health.report()).workers[0]!.status).toBe('running'); // exactly the lease: not yet
     clock.advance(1);
-    r = s.ops.health.report();
+    r = await s.ops.health.report();
     expect(r.workers[0]!.status).toBe('lost');
     expect(r.active).toBe(0);
     expect(r.stuck_count).toBe(1);
     expect(r.status).toBe('degraded');
     s.queue.heartbeat('w1', 10_000);
-    r = s.ops.health.report();
+    r = await s.ops.health.report();
     expect(r.workers[0]!.status).toBe('running');
     expect(r.active).toBe(1);
     expect(r.alerts.map((a) => a.code)).not.toContain('worker_lost');
     s.close();
   });
 
-  it('a lost worker whose books were rescued stays listed as lost, but is alerted on only for worker_idle_seconds', () => {
+  it('a lost worker whose books were rescued stays listed as lost, but is alerted on only for worker_idle_seconds', async () => {
     const { s, clock } = setup();
     s.queue.register('crashed', { leaseMs: 10_000 });
     s.queue.register('alive', { leaseMs: 3_600_000 });
     clock.advance(11_000);
-    expect(s.ops.health.report().alerts.map((a) => a.message)).toEqual([
+    expect((await s.ops.health.report()).alerts.map((a) => a.message)).toEqual([
       '1 worker lost: crashed (no heartbeat for up to 11s, longer than the lease; 0 books stuck)',
     ]);
     clock.advance(5 * MIN);
-    const r = s.ops.health.report();
+    const r = await s.ops.health.report();
     expect(r.workers.find((w) => w.id === 'crashed')?.status).toBe('lost');
     expect(r.worker_counts.lost).toBe(1);
     expect(r.alerts).toEqual([]);
@@ -129,17 +129,17 @@ describe('worker liveness in the report (a movable clock)', () => {
     s.close();
   });
 
-  it('a worker row without a recorded lease is measured against the default 30 s lease', () => {
+  it('a worker row without a recorded lease is measured against the default 30 s lease', async () => {
     const { s, clock } = setup();
     s.queue.register('old-worker');
     clock.advance(30_000);
-    expect(s.ops.health.report().workers[0]!.status).toBe('running');
+    expect((await s.ops.health.report()).workers[0]!.status).toBe('running');
     clock.advance(1);
-    expect(s.ops.health.report().workers[0]!.status).toBe('lost');
+    expect((await s.ops.health.report()).workers[0]!.status).toBe('lost');
     s.close();
   });
 
-  it('stopped rows older than a day are not listed; lost workers are listed first, then running, then stopped', () => {
+  it('stopped rows older than a day are not listed; lost workers are listed first, then running, then stopped', async () => {
     const { s, clock } = setup();
     s.queue.register('gone-yesterday', { leaseMs: 10_000 });
     s.queue.unregister('gone-yesterday');
@@ -151,7 +151,7 @@ describe('worker liveness in the report (a movable clock)', () => {
     s.queue.register('dead', { leaseMs: 10_000 });
     clock.advance(MIN);
     s.queue.register('alive', { leaseMs: 10_000 });
-    const r = s.ops.health.report();
+    const r = await s.ops.health.report();
     expect(r.workers.map((w) => w.id)).not.toContain('gone-yesterday');
     expect(r.workers.slice(0, 2).map((w) => [w.id, w.status])).toEqual([
       ['dead', 'lost'],

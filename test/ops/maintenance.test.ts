@@ -106,11 +106,11 @@ describe('audit retention', () => {
 });
 
 describe('maintenance', () => {
-  it('runs durations, automatic recovery, aging and retention once', () => {
+  it('runs durations, automatic recovery, aging and retention once', async () => {
     const { s } = setup();
     const dead = addWorking(s, 'hashing', 10_000, -1000);
     const old = addBook(s, { priority: 5, state_entered_at: s.clock() - 30 * HOUR });
-    const r = runMaintenance(s);
+    const r = await runMaintenance(s);
     expect(r.errors).toEqual([]);
     expect(r.durations?.map((d) => d.state)).toContain('processing');
     expect(r.recovery?.recovered.map((x) => x.id)).toEqual([dead.id]);
@@ -119,7 +119,7 @@ describe('maintenance', () => {
     expect(s.pipelines.require(dead.id).state).toBe('needs_retry');
     // With a config that disables aging, nothing ages.
     const young = addBook(s, { priority: 6, state_entered_at: s.clock() - 30 * HOUR });
-    runMaintenance(s, parseOpsConfig({ aging: { enabled: false } }));
+    await runMaintenance(s, parseOpsConfig({ aging: { enabled: false } }));
     expect(s.pipelines.require(young.id).priority).toBe(6);
     s.close();
   });

@@ -6,23 +6,23 @@ import { LeaseLostError } from '../../src/domain/errors.js';
 import { auditCount } from './helpers.js';
 
 describe('stuck detection', () => {
-  it('finds a book whose lease expired in a working state, even under its threshold', () => {
+  it('finds a book whose lease expired in a working state, even under its threshold', async () => {
     const { s } = setup();
     const live = addWorking(s, 'hashing', 10_000, 5 * MIN);
     const dead = addWorking(s, 'hashing', 10_000, -1000);
-    const stuck = s.ops.stuck.detect();
+    const stuck = await s.ops.stuck.detect();
     expect(stuck.map((b) => [b.id, b.reason])).toEqual([[dead.id, 'lease_expired']]);
     expect(stuck.map((b) => b.id)).not.toContain(live.id);
     s.close();
   });
 
-  it('uses the default expected durations × 2 until enough samples are learned', () => {
+  it('uses the default expected durations × 2 until enough samples are learned', async () => {
     const { s } = setup();
     const under = addWorking(s, 'processing', 29 * MIN); // default 900 s × 2 = 30 min
     const over = addWorking(s, 'processing', 31 * MIN);
     const emb = addWorking(s, 'embedding', 21 * MIN); // 600 s × 2 = 20 min
     const sel = addWorking(s, 'selecting_strategy', 59_000); // 30 s × 2
-    const stuck = s.ops.stuck.detect();
+    const stuck = await s.ops.stuck.detect();
     expect(new Set(stuck.map((b) => b.id))).toEqual(new Set([over.id, emb.id]));
     expect(stuck.find((b) => b.id === over.id)).toMatchObject({ reason: 'over_threshold', expected_seconds: 900, stuck_seconds: 31 * 60 });
     expect(stuck.map((b) => b.id)).not.toContain(under.id);
@@ -32,16 +32,16 @@ describe('stuck detection', () => {
     s.close();
   });
 
-  it('never flags waiting books (queued, pending approval) however old', () => {
+  it('never flags waiting books (queued, pending approval) however old', async () => {
     const { s } = setup();
     const old = s.clock() - 30 * 24 * 60 * MIN;
     for (const state of ['detected', 'needs_retry', 'approved', 'pending_approval'] as const) addBook(s, { state, state_entered_at: old, created_at: old });
-    expect(s.ops.stuck.detect()).toEqual([]);
-    expect(s.ops.stuck.count()).toBe(0);
+    expect(await s.ops.stuck.detect()).toEqual([]);
+    expect(await s.ops.stuck.count()).toBe(0);
     s.close();
   });
 
-  it('uses the learned median once there are min_samples samples (durations job)', () => {
+  it('uses the learned median once there are min_samples samples (durations job)', async () => {
     const { s, clock } = setup();
     // 100 hashing runs of 10 s each, recorded by the history trigger.
     for (let i = 0; i < 100; i++) {
@@ -51,24 +51,24 @@ describe('stuck detection', () => {
       s.db.prepare(`UPDATE pipelines SET state = 'complete', state_entered_at = ?, lease_owner = NULL WHERE id = ?`).run(clock(), b.id);
     }
     const candidate = addWorking(s, 'hashing', 25_000); // over 2 × 10 s, under 2 × 60 s
-    expect(s.ops.stuck.detect().map((b) => b.id)).toEqual([]); // not learned yet
-    const stats = s.ops.durations.refresh();
+    expect((await s.ops.stuck.detect()).map((b) => b.id)).toEqual([]); // not learned yet
+    const stats = await s.ops.durations.refresh();
     expect(stats.find((x) => x.state === 'hashing')).toMatchObject({ samples: 100, median_ms: 10_000, p95_ms: 10_000, max_ms: 10_000 });
-    const stuck = s.ops.stuck.detect();
+    const stuck = await s.ops.stuck.detect();
     expect(stuck.map((b) => [b.id, b.expected_seconds])).toEqual([[candidate.id, 10]]);
-    expect(s.ops.stuck.thresholds().find((t) => t.state === 'hashing')?.source).toBe('learned');
+    expect((await s.ops.stuck.thresholds()).find((t) => t.state === 'hashing')?.source).toBe('learned');
     // Fewer samples than required → back to the default.
     const strict = s.ops.withOverrides({ stuck: { min_samples: 101 } });
-    expect(strict.stuck.detect()).toEqual([]);
+    expect(await strict.stuck.detect()).toEqual([]);
     s.close();
   });
 
-  it('custom expected seconds and multiplier from config', () => {
+  it('custom expected seconds and multiplier from config', async () => {
     const { s } = setup({ stuck: { expected_seconds: { processing: 60 }, multiplier: 3 } });
     const a = addWorking(s, 'processing', 170_000);
     const b = addWorking(s, 'processing', 190_000);
-    expect(s.ops.stuck.detect().map((x) => x.id)).toEqual([b.id]);
-    expect(s.ops.withOverrides({ stuck: { multiplier: 2 } }).stuck.detect().map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
+    expect((await s.ops.stuck.detect()).map((x) => x.id)).toEqual([b.id]);
+    expect((await s.ops.withOverrides({ stuck: { multiplier: 2 } }).stuck.detect()).map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
     s.close();
   });
 });
@@ -122,12 +122,12 @@ describe('recovery', () => {
     s.close();
   });
 
-  it('two operators racing from two connections: one wins, the other is refused and writes nothing', () => {
+  it('two operators racing from two connections: one wins, the other is refused and writes nothing', async () => {
     const { s, dbPath, clock } = setup();
     const other = createServices(dbPath, { clock, opsConfig: {} });
     const b = addWorking(s, 'processing', 45 * MIN, -MIN);
-    const seenA = s.ops.stuck.detect()[0]!;
-    const seenB = other.ops.stuck.detect()[0]!;
+    const seenA = (await s.ops.stuck.detect())[0]!;
+    const seenB = (await other.ops.stuck.detect())[0]!;
     expect(seenB.id).toBe(b.id);
     s.ops.recovery.recoverWith(seenA.id, 'retry', 'human:alice', { expectedVersion: seenA.version });
     const before = auditCount(s);
@@ -141,10 +141,10 @@ describe('recovery', () => {
     s.close();
   });
 
-  it('a book claimed again after the listing is not taken by a stale recovery (version guard)', () => {
+  it('a book claimed again after the listing is not taken by a stale recovery (version guard)', async () => {
     const { s } = setup();
     const b = addWorking(s, 'processing', 45 * MIN, -MIN);
-    const seen = s.ops.stuck.detect()[0]!;
+    const seen = (await s.ops.stuck.detect())[0]!;
     // It moved on (its worker resumed and advanced it).
     s.pipelines.transition({ id: b.id, from: 'processing', to: 'validating', actor: 'system:worker:w1', leaseToken: b.lease_token! });
     expect(() => s.ops.recovery.recoverWith(b.id, 'retry', 'human:alice', { expectedVersion: seen.version })).toThrow(/changed since/);
@@ -152,12 +152,12 @@ describe('recovery', () => {
     s.close();
   });
 
-  it('automatic rules recover at most max_auto_recoveries times per book, then only alert', () => {
+  it('automatic rules recover at most max_auto_recoveries times per book, then only alert', async () => {
     const { s, clock } = setup();
     const b = addWorking(s, 'hashing', 10_000, -1000);
     const live = addWorking(s, 'processing', 31 * MIN, 180 * MIN); // over threshold, but under the 60 min rule
     for (let round = 1; round <= 2; round++) {
-      const rep = s.ops.recovery.autoRecover();
+      const rep = await s.ops.recovery.autoRecover();
       expect(rep.recovered.map((r) => [r.id, r.rule, r.to])).toEqual([[b.id, 'lease_expired', 'needs_retry']]);
       expect(rep.unmatched).toBe(1);
       const row = s.pipelines.require(b.id);
@@ -166,26 +166,26 @@ describe('recovery', () => {
       clock.advance(10 * MIN);
       s.db.prepare(`UPDATE pipelines SET state = 'hashing', state_entered_at = ?, lease_owner = 'w2', lease_token = 't', lease_expires_at = ? WHERE id = ?`).run(clock() - 5000, clock() - 1000, b.id);
     }
-    const rep = s.ops.recovery.autoRecover();
+    const rep = await s.ops.recovery.autoRecover();
     expect(rep.recovered.map((r) => r.id)).not.toContain(b.id);
     expect(rep.capped).toContain(b.id);
     expect(s.pipelines.require(b.id).state).toBe('hashing');
     const autos = s.audit.query({ action: 'STUCK_RECOVERED' });
     expect(autos.filter((a) => a.pipeline_id === b.id).map((a) => a.actor)).toEqual(['auto:lease_expired', 'auto:lease_expired']);
     // Still reported as stuck (alert only).
-    expect(s.ops.health.report().alerts.map((a) => a.code)).toContain('stuck_pipeline');
+    expect((await s.ops.health.report()).alerts.map((a) => a.code)).toContain('stuck_pipeline');
     // The processing rule fires after 60 minutes in the state.
     clock.advance(0);
     s.db.prepare('UPDATE pipelines SET state_entered_at = ? WHERE id = ?').run(clock() - 61 * MIN, live.id);
-    const rep2 = s.ops.recovery.autoRecover();
+    const rep2 = await s.ops.recovery.autoRecover();
     expect(rep2.recovered.find((r) => r.id === live.id)).toMatchObject({ rule: 'processing_over_60m', to: 'needs_retry' });
     s.close();
   });
 
-  it('automatic lease rule does not take a book whose lease was renewed since detection', () => {
+  it('automatic lease rule does not take a book whose lease was renewed since detection', async () => {
     const { s, clock } = setup();
     const b = addWorking(s, 'hashing', 10_000, -1000);
-    const seen = s.ops.stuck.detect()[0]!;
+    const seen = (await s.ops.stuck.detect())[0]!;
     s.queue.heartbeat('w1', 60_000); // the worker was only slow: heartbeat renews the lease (no version change)
     expect(() =>
       s.ops.recovery.recoverWith(b.id, 'retry', 'auto:lease_expired', { expectedVersion: seen.version, requireLeaseExpired: true, auto: { rule: 'lease_expired' } }),

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Text, useStdout } from 'ink';
 import { render } from 'ink-testing-library';
 import { describe, expect, it, vi } from 'vitest';
+import { applyNoColor } from '../../bin/no-color.js';
 import {
-  applyNoColor,
   ENTER_ALT_SCREEN,
   LEAVE_ALT_SCREEN,
   openTerminalSession,

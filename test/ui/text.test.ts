@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { displayWidth, fitCell, forGlyphs, formatCount, formatDuration, singleLine, toAscii, truncate, wrapText } from '../../components/text.js';
+import { displayWidth, fitCell, forGlyphs, formatDuration, singleLine, toAscii, truncate, wrapText } from '../../components/text.js';
+import { formatCount } from '../../src/text/format.js';
 import { formatSeconds } from '../../src/cli/format.js';
 import { plural } from '../../src/text/format.js';
 

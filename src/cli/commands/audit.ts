@@ -8,7 +8,7 @@
  */
 import type { Command } from '../command.js';
 import { positionals, stringFlag, wholeNumberFlag } from '../util.js';
-import { AUDIT_ACTIONS, auditToJson, parseSince, type AuditQuery, type AuditRow } from '../../db/audit.js';
+import { AUDIT_ACTIONS, auditToJson, parseSince, type AuditQuery, type AuditRow } from '../../db/audit-entry.js';
 import { parseActor } from '../../domain/actor.js';
 import { InputError } from '../../domain/errors.js';
 import { formatCount, formatShortTime, shortId, table } from '../format.js';

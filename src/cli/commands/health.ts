@@ -64,7 +64,7 @@ With --fail-on warning|critical the exit code is ${ALERT_EXIT_CODE} when an aler
     const ops = opsFor(ctx, overrides);
 
     if (f.watch) return watch(ctx, () => ops.health.report(), interval);
-    const report = ops.health.report();
+    const report = await ops.health.report();
     if (ctx.json) ctx.out.json(report);
     else ctx.out.line(renderHealth(report));
     if (failOn && report.alerts.some((a) => severityAtLeast(a.severity, failOn as Severity))) return ALERT_EXIT_CODE;
@@ -77,14 +77,14 @@ function screenSize(out: NodeJS.WriteStream): { columns: number; rows: number } 
   return { columns: out.columns > 0 ? out.columns : 80, rows: out.rows > 0 ? out.rows : 24 };
 }
 
-async function watch(ctx: CommandContext, report: () => FullHealthReport, intervalSeconds: number): Promise<number> {
+async function watch(ctx: CommandContext, report: () => Promise<FullHealthReport>, intervalSeconds: number): Promise<number> {
   const out = ctx.stdout;
   // The alternate screen keeps every frame out of the scrollback and gives the shell its screen
   // back on exit (as top and watch do); a pipe gets the frames with the same cursor moves.
   const alternate = Boolean(out.isTTY);
   let last: FullHealthReport | undefined;
-  const draw = (fresh: boolean) => {
-    if (fresh || !last) last = report();
+  const draw = () => {
+    if (!last) return;
     const { columns, rows } = screenSize(out);
     const footer = `  ${formatTime(Date.now()).slice(11)} · every ${intervalSeconds}s · Ctrl-C to stop`;
     const lines = fitHealth(last, columns, rows, footer);
@@ -93,32 +93,47 @@ async function watch(ctx: CommandContext, report: () => FullHealthReport, interv
     out.write('\u001b[H' + lines.map((l) => l + '\u001b[K').join('\n') + '\u001b[J');
   };
   out.write((alternate ? '\u001b[?1049h' : '') + '\u001b[?25l\u001b[H\u001b[2J');
+  let stopped = false;
+  const restore = () => out.write('\u001b[?25h' + (alternate ? '\u001b[?1049l' : '\n'));
+  try {
+    last = await report();
+    draw();
+  } catch (err) {
+    restore();
+    throw err;
+  }
   return new Promise<number>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
-    const onResize = () => draw(false);
+    // A report still being read when the next tick comes is not read twice.
+    let reading = false;
+    const onResize = () => draw();
     const stop = () => {
+      stopped = true;
       if (timer) clearInterval(timer);
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       out.off('resize', onResize);
-      out.write('\u001b[?25h' + (alternate ? '\u001b[?1049l' : '\n'));
+      restore();
       resolve(0);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     out.on('resize', onResize);
-    try {
-      draw(true);
-    } catch (err) {
-      stop();
-      throw err;
-    }
     timer = setInterval(() => {
-      try {
-        draw(true);
-      } catch (err) {
-        out.write(`\u001b[K  (refresh failed: ${(err as Error).message})`);
-      }
+      if (reading) return;
+      reading = true;
+      report().then(
+        (r) => {
+          reading = false;
+          if (stopped) return;
+          last = r;
+          draw();
+        },
+        (err: unknown) => {
+          reading = false;
+          if (!stopped) out.write(`\u001b[K  (refresh failed: ${(err as Error).message})`);
+        },
+      );
     }, intervalSeconds * 1000);
   });
 }

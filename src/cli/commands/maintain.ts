@@ -20,7 +20,7 @@ chain's head to FILE last (see audit anchor). Exit 1 if a step failed.`,
     anchor: { type: 'string', description: 'append the audit chain head to this anchor file after the other steps' },
     ...CONFIG_FLAG,
   },
-  run(ctx) {
+  async run(ctx) {
     const skip = listFlag(ctx.args.flags.skip) ?? [];
     for (const s of skip) {
       if (!(MAINTENANCE_STEPS as readonly string[]).includes(s)) {
@@ -30,7 +30,7 @@ chain's head to FILE last (see audit anchor). Exit 1 if a step failed.`,
     const anchorTo = stringFlag(ctx, 'anchor');
     if (anchorTo !== undefined && anchorTo.trim() === '') throw new InputError('--anchor needs a file name');
     const ops = opsFor(ctx);
-    const report = ops.maintenance.run({ skip: skip as MaintenanceStep[], ...(anchorTo !== undefined ? { anchorTo } : {}) });
+    const report = await ops.maintenance.run({ skip: skip as MaintenanceStep[], ...(anchorTo !== undefined ? { anchorTo } : {}) });
     if (ctx.json) ctx.out.json(report);
     else {
       if (report.durations) {

@@ -3,7 +3,7 @@
  * long it spent in the state it left, and who moved it.
  */
 import type { Command } from '../command.js';
-import { historyToJson, positionals, readHistory } from '../util.js';
+import { historyToJson, positionals } from '../util.js';
 import { pipelineToJson } from '../../db/pipeline-row.js';
 import { escapeControl } from '../../text/escape.js';
 import { isClaimableState } from '../../domain/states.js';
@@ -16,14 +16,14 @@ const command: Command = {
   usage: USAGE,
   summary: 'Show one pipeline (full id or a unique prefix) and its state history.',
   flags: {},
-  run(ctx) {
+  async run(ctx) {
     const [idArg] = positionals(ctx, USAGE, ['ID']);
     const s = ctx.services({ readonly: true });
-    const id = s.pipelines.resolveId(idArg!);
-    const p = s.pipelines.require(id);
-    const history = readHistory(s.db, id);
+    const id = await s.engine.pipelines.resolveId(idArg!);
+    const p = await s.engine.pipelines.require(id);
+    const history = await s.engine.history.forPipeline(id, 1000);
     const now = s.clock();
-    const position = isClaimableState(p.state) ? s.queue.positionOf(p) : undefined;
+    const position = isClaimableState(p.state) ? await s.engine.queue.positionOf(p) : undefined;
 
     ctx.out.json({ ...pipelineToJson(p), queue_position: position ?? null, history: history.map(historyToJson) });
 

@@ -31,7 +31,7 @@ lease first and is audited STUCK_RECOVERED; a book already recovered is refused 
     minSamples: { type: 'number', description: 'learned median used from this many samples (default 100)' },
     ...CONFIG_FLAG,
   },
-  run(ctx) {
+  async run(ctx) {
     const f = ctx.args.flags;
     const single = (['retry', 'reset', 'reject'] as const).filter((a) => f[a] !== undefined);
     if (single.length > 1) throw new InputError('give only one of --retry, --reset, --reject');
@@ -53,7 +53,7 @@ lease first and is audited STUCK_RECOVERED; a book already recovered is refused 
       if (action === 'reject' && !reason) throw new InputError('--reject needs --reason "…"');
       const ops = opsFor(ctx, overrides);
       const id = String(f[action]);
-      const before = ops.core.pipelines.get(ops.core.pipelines.resolveId(id));
+      const before = await ops.core.engine.pipelines.get(await ops.core.engine.pipelines.resolveId(id));
       const r = ops.recovery.recoverWith(id, action, ctx.actor, reason ? { reason } : {});
       if (ctx.json) {
         ctx.out.json({ id: r.pipeline.id, action, from: before?.state ?? null, to: r.pipeline.state, audit_id: r.audit_id });
@@ -68,7 +68,7 @@ lease first and is audited STUCK_RECOVERED; a book already recovered is refused 
       if (!ACTIONS.includes(action)) throw new InputError(`--action must be retry, reset or reject, got '${action}'`);
       if (action === 'reject' && !reason) throw new InputError('--recover --action reject needs --reason "…"');
       const ops = opsFor(ctx, overrides);
-      const stuck = ops.stuck.detect({ limit });
+      const stuck = await ops.stuck.detect({ limit });
       const recovered: { id: string; from: string; to: string; audit_id: number }[] = [];
       const skipped: { id: string; why: string }[] = [];
       for (const b of stuck) {
@@ -95,9 +95,10 @@ lease first and is audited STUCK_RECOVERED; a book already recovered is refused 
 
     const ops = opsFor(ctx, overrides);
     // The same survey the health report and the console read: one count, capped the same way.
-    const { books: stuck, count, capped } = ops.stuck.survey({ limit });
+    const { books: stuck, count, capped } = await ops.stuck.survey({ limit });
     const total = `${formatCount(count)}${capped ? '+' : ''}`;
     if (ctx.json) {
+      const thresholds = await ops.stuck.thresholds();
       ctx.out.json({
         count,
         count_capped: capped,
@@ -114,7 +115,7 @@ lease first and is audited STUCK_RECOVERED; a book already recovered is refused 
           auto_recoveries: b.auto_recoveries,
           version: b.version,
         })),
-        thresholds: ops.stuck.thresholds(),
+        thresholds,
       });
       return 0;
     }

@@ -9,7 +9,7 @@ import type { SqliteStores } from './engine.js';
 import type { LibraryBook, LibraryCounts, LibraryOps, LibraryWrite, StageCommit, StageFailure, StoredChunk } from '../ops/library.js';
 import type { PipelineRow } from '../pipeline-row.js';
 import { PIPELINE_COLUMNS } from '../pipeline-row.js';
-import { embeddingToBytes } from '../../ingest/embedder.js';
+import { embeddingToBytes } from '../embedding-bytes.js';
 
 /** The library tables of one connection; statements prepared once. */
 export class LibraryTables {

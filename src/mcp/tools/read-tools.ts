@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
 import { parseActor } from '../../domain/actor.js';
-import { PIPELINE_COLUMNS, pipelineToJson, type PipelineRow } from '../../db/pipeline-row.js';
-import { AUDIT_ACTIONS, auditToJson, parseSince, type AuditQuery } from '../../db/audit.js';
+import { pipelineToJson } from '../../db/pipeline-row.js';
+import { AUDIT_ACTIONS, auditToJson, parseSince, type AuditQuery } from '../../db/audit-entry.js';
 import { runCommandJson } from '../command-bridge.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { fitRows } from '../bounded.js';
@@ -39,7 +39,7 @@ const health: ToolSpec = {
   input: {},
   output: loose({ status: z.enum(['healthy', 'degraded', 'unhealthy']), generated_at: z.number(), alerts: z.array(loose({ code: z.string(), severity: z.string(), message: z.string() })) }),
   annotations: READ,
-  run: (_args, { services }) => services.ops.health.report() as unknown as Record<string, unknown>,
+  run: async (_args, { services }) => (await services.ops.health.report()) as unknown as Record<string, unknown>,
 };
 
 /** The stuck list is counted up to 10,000 books (STUCK_COUNT_CAP): no page starts beyond it. */
@@ -76,7 +76,7 @@ const getPipeline: ToolSpec = {
   annotations: READ,
   async run(args: { pipeline_id: string }, { services, actor }) {
     const doc = await runCommandJson('status', services, actor(), { input: [args.pipeline_id] });
-    const audit = services.audit.query({ pipelineId: String(doc.id), limit: PIPELINE_AUDIT_ROWS }).map(auditToJson);
+    const audit = (await services.engine.audit.query({ pipelineId: String(doc.id), limit: PIPELINE_AUDIT_ROWS })).map(auditToJson);
     const history = doc.history as unknown[];
     // The newest history rows matter most: a very long history is cut from its start.
     const { doc: fitted, shown } = fitRows(history.length, (n) => ({ ...doc, history: history.slice(history.length - n), audit }));
@@ -91,26 +91,16 @@ const listPipelines: ToolSpec = {
   input: { state: state.optional(), limit: limit(50), cursor },
   output: loose({ state: z.string().nullable(), total: z.number(), count: z.number(), pipelines: z.array(pipelineDoc), next_cursor: z.string().nullable() }),
   annotations: READ,
-  run(args: { state?: string; limit: number; cursor?: string }, { services }) {
-    const s = services;
-    const params: Record<string, unknown> = { limit: args.limit + 1 };
-    const where: string[] = [];
-    // The keyset follows the order: entry into the state when filtered, creation otherwise.
-    const key = args.state ? 'state_entered_at' : 'created_at';
-    if (args.state) {
-      where.push('state = @state');
-      params.state = args.state;
-    }
+  async run(args: { state?: string; limit: number; cursor?: string }, { services }) {
+    const engine = services.engine;
+    let after: { at: number; id: string } | undefined;
     if (args.cursor) {
+      // The keyset follows the order: entry into the state when filtered, creation otherwise.
       const [at, id] = decodeCursor(`list_pipelines:${args.state ?? '*'}`, args.cursor, ['number', 'string']);
-      where.push(`(${key} < @at OR (${key} = @at AND id < @id))`);
-      params.at = at;
-      params.id = id;
+      after = { at: at as number, id: id as string };
     }
-    const rows = s.db
-      .prepare(`SELECT ${PIPELINE_COLUMNS} FROM pipelines ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${key} DESC, id DESC LIMIT @limit`)
-      .all(params) as PipelineRow[];
-    const counts = s.pipelines.countsByState();
+    const rows = await engine.stats.pipelinePage({ limit: args.limit + 1, ...(args.state ? { state: args.state } : {}), ...(after ? { after } : {}) });
+    const counts = await engine.pipelines.countsByState();
     const total = args.state ? (counts[args.state] ?? 0) : Object.values(counts).reduce((a, b) => a + b, 0);
     return page(
       rows,
@@ -128,8 +118,8 @@ const getQueue: ToolSpec = {
   input: { limit: limit(20), cursor },
   output: loose({ total: z.number(), by_priority: z.record(z.string(), z.number()), next: z.array(pipelineDoc), next_cursor: z.string().nullable() }),
   annotations: READ,
-  run(args: { limit: number; cursor?: string }, { services }) {
-    const s = services;
+  async run(args: { limit: number; cursor?: string }, { services }) {
+    const queue = services.engine.queue;
     let after: { priority: number; created_at: number; id: string } | undefined;
     let position = 0;
     if (args.cursor) {
@@ -137,9 +127,9 @@ const getQueue: ToolSpec = {
       after = { priority: p as number, created_at: c as number, id: id as string };
       position = pos as number;
     }
-    const byPriority = s.queue.queuedByPriority();
+    const byPriority = await queue.queuedByPriority();
     const total = Object.values(byPriority).reduce((a, b) => a + b, 0);
-    const rows = s.queue.window({ limit: args.limit + 1, ...(after ? { after } : {}) });
+    const rows = await queue.window({ limit: args.limit + 1, ...(after ? { after } : {}) });
     return page(
       rows,
       args.limit,
@@ -168,7 +158,7 @@ const auditLog: ToolSpec = {
   },
   output: loose({ count: z.number(), entries: z.array(loose({ id: z.number(), action: z.string(), actor: z.string() })), next_cursor: z.string().nullable() }),
   annotations: READ,
-  run(args: { book_id?: string; actor?: string; action?: string; last_days: number; limit: number; cursor?: string }, { services }) {
+  async run(args: { book_id?: string; actor?: string; action?: string; last_days: number; limit: number; cursor?: string }, { services }) {
     const s = services;
     const q: AuditQuery = { limit: args.limit + 1, since: parseSince(`${args.last_days}d`, s.clock()) };
     if (args.actor !== undefined) {
@@ -180,9 +170,9 @@ const auditLog: ToolSpec = {
       }
     }
     if (args.action !== undefined) q.action = args.action;
-    if (args.book_id !== undefined) q.pipelineId = s.pipelines.resolveId(args.book_id);
+    if (args.book_id !== undefined) q.pipelineId = await s.engine.pipelines.resolveId(args.book_id);
     if (args.cursor) q.beforeId = decodeCursor('get_audit_log', args.cursor, ['number'])[0] as number;
-    const rows = s.audit.query(q);
+    const rows = await s.engine.audit.query(q);
     return page(
       rows,
       args.limit,
@@ -199,8 +189,8 @@ const verifyAudit: ToolSpec = {
   input: {},
   output: loose({ intact: z.boolean(), checked: z.number(), problems: z.array(loose({ kind: z.string(), message: z.string() })) }),
   annotations: READ,
-  run(_args, { services }) {
-    const r = services.audit.verify() as unknown as Record<string, unknown>;
+  async run(_args, { services }) {
+    const r = (await services.engine.audit.verify()) as unknown as Record<string, unknown>;
     const problems = r.problems as unknown[];
     const { doc, shown } = fitRows(problems.length, (n) => ({ ...r, problems: problems.slice(0, n) }));
     return shown < problems.length ? { ...doc, problems_truncated: problems.length - shown } : doc;
