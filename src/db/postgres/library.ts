@@ -18,7 +18,7 @@ import type { AuditEntryInput } from '../audit.js';
 import type { LibraryBook, LibraryCounts, LibraryOps, LibraryWrite, StageCommit, StageFailure, StoredChunk } from '../ops/library.js';
 import type { PipelineRow } from '../pipeline-row.js';
 import { PIPELINE_COLUMNS } from '../pipeline-row.js';
-import { embeddingToBytes } from '../../ingest/embedder.js';
+import { embeddingToBytes } from '../embedding-bytes.js';
 import type { PgContext } from './context.js';
 import { appendIn } from './audit.js';
 import { transitionIn } from './pipelines.js';
