@@ -9,7 +9,7 @@
 import pg from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import type { Engine } from '../engine.js';
-import type { ActionOps, BatchOps, ChangeOps, StatsOps, UpkeepOps, WindowOps } from '../engine.js';
+import type { ActionOps, BatchOps, StatsOps, UpkeepOps, WindowOps } from '../engine.js';
 import type { PgContext } from './context.js';
 import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes } from './connect.js';
 import { pgPipelineOps } from './pipelines.js';
@@ -19,6 +19,7 @@ import { pgAuditOps } from './audit.js';
 import { pgLibraryOps } from './library.js';
 import { notYetImplemented } from './not-yet.js';
 import { run } from './sql.js';
+import { pgChanges } from './notify.js';
 
 export interface PgEngineOptions {
   /** Never migrate; refuse a database whose schema is missing or behind. */
@@ -66,6 +67,7 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
   const ctx: PgContext = { pool, clock, now: clock ? () => clock() : () => null };
   const key = options.auditKey ?? null;
   let closed = false;
+  const changes = pgChanges(pool, config, { readonly: options.readonly ?? false });
   return {
     kind: 'postgres',
     location: shown,
@@ -82,10 +84,11 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
     batches: notYetImplemented<BatchOps>('batches'),
     upkeep: notYetImplemented<UpkeepOps>('upkeep'),
     windows: notYetImplemented<WindowOps>('windows'),
-    changes: notYetImplemented<ChangeOps>('changes'),
+    changes,
     async close() {
       if (closed) return;
       closed = true;
+      await changes.close();
       await pool.end();
     },
   };
