@@ -21,6 +21,8 @@ import type { OpsConfig, OpsConfigInput } from './config/ops.js';
 import { loadOpsConfig, parseOpsConfig } from './config/ops.js';
 import type { OpsBundle } from './ops/index.js';
 import { createOpsServices } from './ops/index.js';
+import { engineClock, isPostgresLocation, openEngine } from './db/open.js';
+import { auditKeyFromEnv } from './db/audit-key.js';
 
 /**
  * What every interface gets: the engine and the services over it, nothing engine-specific.
@@ -96,10 +98,76 @@ export function createServices(dbPath: string, options: ServiceOptions = {}): Sq
   };
 }
 
-/** --db, else AGENTIC_PIPELINE_DB, else $XDG_DATA_HOME/agentic-pipeline/pipeline.db. */
+/**
+ * Services over any engine: a SQLite path gives createServices' services; a PostgreSQL URL
+ * (postgres://, postgresql://, or `postgres:` with PG* variables) the PostgreSQL engine with
+ * the same services over it.
+ *
+ * On PostgreSQL:
+ * - The audit key comes from AGENTIC_PIPELINE_AUDIT_KEY(_FILE), or from the `audit` section of
+ *   an explicit config file (options.configFile or AGENTIC_PIPELINE_CONFIG); there is no folder
+ *   beside a server to look in. The `ops` config is found the same way (defaults otherwise).
+ * - Writes take the server's clock (one clock for every host), unless a clock is given or
+ *   AGENTIC_PIPELINE_CLOCK_OFFSET_MS is set (end-to-end tests of time rules); `clock` is this
+ *   host's clock corrected to the server's.
+ * - actions and enqueuer still need SQLite's synchronous stores (#14, being moved behind the
+ *   engine): on PostgreSQL every call to them fails with a sentence saying so.
+ */
+export async function openServices(location: string, options: ServiceOptions = {}): Promise<EngineServices> {
+  if (!isPostgresLocation(location)) return createServices(location, options);
+  const env = process.env;
+  const explicitConfig = options.configFile ?? env.AGENTIC_PIPELINE_CONFIG;
+  const auditKey = explicitConfig ? auditKeyFor(location, options.configFile, env) : auditKeyFromEnv(env);
+  const given = options.clock ?? (Number(env.AGENTIC_PIPELINE_CLOCK_OFFSET_MS ?? 0) ? systemClock(env) : undefined);
+  const engine = await openEngine(location, { ...(options.readonly !== undefined ? { readonly: options.readonly } : {}), ...(given ? { clock: given } : {}), auditKey });
+  let clock: Clock;
+  try {
+    clock = given ?? (await engineClock(engine));
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  const sync = <T>(what: string) => notOnPostgres<T>(what);
+  let ops: OpsBundle | undefined;
+  return {
+    dbPath: location,
+    engine,
+    clock,
+    actions: sync<BookActions>('actions'),
+    enqueuer: sync<Enqueuer>('enqueuer'),
+    get ops(): OpsBundle {
+      ops ??= createOpsServices(
+        // The ops services that still read the synchronous stores fail on first use.
+        { dbPath: location, engine, clock, db: sync<Db>('ops (db)'), pipelines: sync<PipelineStore>('ops (pipelines)'), audit: sync<AuditLog>('ops (audit)') },
+        options.opsConfig !== undefined ? parseOpsConfig(options.opsConfig) : loadOpsConfig(':memory:', options.configFile),
+      );
+      return ops;
+    },
+    // The pool ends in the background; callers that must wait for it await engine.close().
+    close: () => void engine.close(),
+  };
+}
+
+/** A service that still needs SQLite's synchronous stores: every use says so (one sentence). */
+function notOnPostgres<T>(what: string): T {
+  return new Proxy(
+    {},
+    {
+      get(_t, prop) {
+        if (typeof prop === 'symbol' || prop === 'then' || prop === 'toJSON') return undefined;
+        throw new Error(`not yet available on PostgreSQL: ${what}.${String(prop)} still needs the SQLite store (#14)`);
+      },
+    },
+  ) as T;
+}
+
+/**
+ * --db, else AGENTIC_PIPELINE_DB, else $XDG_DATA_HOME/agentic-pipeline/pipeline.db. A PostgreSQL
+ * location (postgres://…, postgresql://…, postgres:) is returned as given: it is not a path.
+ */
 export function resolveDbPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (flag) return path.resolve(flag);
-  if (env.AGENTIC_PIPELINE_DB) return path.resolve(env.AGENTIC_PIPELINE_DB);
+  if (flag) return isPostgresLocation(flag) ? flag : path.resolve(flag);
+  if (env.AGENTIC_PIPELINE_DB) return isPostgresLocation(env.AGENTIC_PIPELINE_DB) ? env.AGENTIC_PIPELINE_DB : path.resolve(env.AGENTIC_PIPELINE_DB);
   const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
   return path.join(dataHome, 'agentic-pipeline', 'pipeline.db');
 }

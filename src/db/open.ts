@@ -11,7 +11,7 @@ import { openDatabase } from './db.js';
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
 import { createSqliteEngine } from './sqlite/engine.js';
-import { createPgEngine } from './postgres/engine.js';
+import { createPgEngine, type PgEngine } from './postgres/engine.js';
 import { isPostgresLocation } from './postgres/connect.js';
 
 export interface OpenEngineOptions extends OpenOptions {
@@ -39,4 +39,18 @@ export async function openEngine(location: string, options: OpenEngineOptions = 
   }
   const db = openDatabase(location, options);
   return createSqliteEngine(db, options.clock ?? systemClock(), options.auditKey ?? null, location);
+}
+
+/**
+ * The clock a host should use beside `engine` for times it computes itself (a retry's
+ * next_attempt_at, "held for" messages): SQLite's is the system clock; PostgreSQL's is the
+ * host's clock corrected by the server's offset, measured once now (half the round trip
+ * either side), so a backoff written by this host means the same on every other host.
+ */
+export async function engineClock(engine: Engine): Promise<Clock> {
+  if (engine.kind !== 'postgres') return systemClock();
+  const sent = Date.now();
+  const server = await (engine as PgEngine).serverNow();
+  const offset = server - Math.round((sent + Date.now()) / 2);
+  return offset === 0 ? Date.now : () => Date.now() + offset;
 }

@@ -2,20 +2,24 @@
  * The PostgreSQL engine: the Engine interface over a pg.Pool, for fleets on several hosts (#15).
  * Each operation is one statement or one transaction on one pooled connection (tx.ts); the
  * domain's rules (transition table, refusals, claim order, hash formula) are the SQLite engine's,
- * imported, not restated. Implemented so far: pipelines, queue, history, audit. The other groups
+ * imported, not restated. Implemented so far: pipelines, queue (with the worker's lease
+ * operations), history, audit, library (the worker's stage commit). The other groups
  * answer "not yet implemented on PostgreSQL: <group>.<op>".
  */
 import pg from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import type { Engine } from '../engine.js';
-import type { ActionOps, BatchOps, ChangeOps, LibraryOps, StatsOps, UpkeepOps, WindowOps } from '../engine.js';
+import type { ActionOps, BatchOps, StatsOps, UpkeepOps, WindowOps } from '../engine.js';
 import type { PgContext } from './context.js';
 import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes } from './connect.js';
 import { pgPipelineOps } from './pipelines.js';
 import { pgQueueOps } from './queue.js';
 import { pgHistoryOps } from './history.js';
 import { pgAuditOps } from './audit.js';
+import { pgLibraryOps } from './library.js';
 import { notYetImplemented } from './not-yet.js';
+import { run } from './sql.js';
+import { pgChanges } from './notify.js';
 
 export interface PgEngineOptions {
   /** Never migrate; refuse a database whose schema is missing or behind. */
@@ -34,6 +38,8 @@ export interface PgEngine extends Engine {
   readonly kind: 'postgres';
   /** For code inside src/db and for tests (raw SQL to set up or tamper). */
   readonly pool: pg.Pool;
+  /** The server's clock now (ms): what leases and backoff are compared against. */
+  serverNow(): Promise<number>;
 }
 
 export async function createPgEngine(location: string, options: PgEngineOptions = {}): Promise<PgEngine> {
@@ -61,25 +67,28 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
   const ctx: PgContext = { pool, clock, now: clock ? () => clock() : () => null };
   const key = options.auditKey ?? null;
   let closed = false;
+  const changes = pgChanges(pool, config, { readonly: options.readonly ?? false });
   return {
     kind: 'postgres',
     location: shown,
     readonly: options.readonly ?? false,
     pool,
+    serverNow: async () => (await run<{ now: number }>(pool, 'SELECT ap_now_ms() AS now')).rows[0]!.now,
     pipelines: pgPipelineOps(ctx),
-    queue: pgQueueOps(ctx),
+    queue: pgQueueOps(ctx, key),
     history: pgHistoryOps(ctx),
     audit: pgAuditOps(ctx, key),
     actions: notYetImplemented<ActionOps>('actions'),
-    library: notYetImplemented<LibraryOps>('library'),
+    library: pgLibraryOps(ctx, key),
     stats: notYetImplemented<StatsOps>('stats'),
     batches: notYetImplemented<BatchOps>('batches'),
     upkeep: notYetImplemented<UpkeepOps>('upkeep'),
     windows: notYetImplemented<WindowOps>('windows'),
-    changes: notYetImplemented<ChangeOps>('changes'),
+    changes,
     async close() {
       if (closed) return;
       closed = true;
+      await changes.close();
       await pool.end();
     },
   };

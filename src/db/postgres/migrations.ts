@@ -92,7 +92,11 @@ export const PG_MIGRATIONS: readonly string[] = [
     -- content_hash while the book is live: one live pipeline per content (unique index below).
     live_hash        text GENERATED ALWAYS AS (CASE WHEN state NOT IN (${deadList}) THEN content_hash END) STORED,
     -- the book's newest audit row: what its next row links to (pipeline_prev_id, hashed).
-    last_audit_id    bigint
+    last_audit_id    bigint,
+    -- insertion order (SQLite's rowid): which of two books queued in the same millisecond came
+    -- first, for the duplicate rule ("the book queued first is the original"). Not a column of
+    -- PipelineRow; only the stage commit's live-copy check reads it.
+    queue_seq        bigint GENERATED ALWAYS AS IDENTITY
   );
 
   -- Claim order over exactly the claimable rows (the claim's FOR UPDATE SKIP LOCKED walks it);

@@ -22,6 +22,7 @@ import type { PgContext } from './context.js';
 import { P_COLUMNS } from './context.js';
 import { CLAIMABLE_LIST } from './migrations.js';
 import { run } from './sql.js';
+import { pgLeaseOps } from './leases.js';
 
 /**
  * $1 now (or null: the server's), $2 how many, $3 worker, $4 token, $5 lease ms, $6 actor.
@@ -68,7 +69,7 @@ const UNREGISTER = `
 
 const QUEUED_BY_PRIORITY = `SELECT priority, SUM(n)::bigint AS n FROM pipeline_counts WHERE state IN (${CLAIMABLE_LIST}) GROUP BY priority`;
 
-export function pgQueueOps(ctx: PgContext): QueueOps {
+export function pgQueueOps(ctx: PgContext, key: Buffer | null): QueueOps {
   const { pool } = ctx;
   const tokenPrefix = crypto.randomBytes(6).toString('hex');
   let tokenCounter = 0;
@@ -86,14 +87,8 @@ export function pgQueueOps(ctx: PgContext): QueueOps {
     return rows.map(({ pick_priority: _, ...pipeline }) => ({ pipeline: pipeline as PipelineRow, leaseToken: token }));
   }
 
-  // The worker's lease operations (#14) are not written for PostgreSQL yet (#15, next part).
-  const notYet = (op: string) => () => Promise.reject(new Error(`not yet implemented on PostgreSQL: queue.${op}`));
   return {
-    heldBy: notYet('heldBy'),
-    giveUpLease: notYet('giveUpLease'),
-    rescueExpired: notYet('rescueExpired'),
-    setBreakerState: notYet('setBreakerState'),
-    waitingForRetry: notYet('waitingForRetry'),
+    ...pgLeaseOps(ctx, key),
     async claimNext(workerId, leaseMs) {
       return (await claim(workerId, leaseMs, 1))[0];
     },

@@ -8,8 +8,20 @@ import crypto from 'node:crypto';
 import pg from 'pg';
 import type { Queryable } from './tx.js';
 import { isRetryable } from './tx.js';
+import { committed } from './notify.js';
 
 const names = new Map<string, string>();
+const writes = new Map<string, boolean>();
+
+/** Whether a statement may write (FOR UPDATE counts too: a spare notice costs one refresh). */
+function mayWrite(text: string): boolean {
+  let w = writes.get(text);
+  if (w === undefined) {
+    w = /\b(INSERT|UPDATE|DELETE)\b/i.test(text);
+    writes.set(text, w);
+  }
+  return w;
+}
 
 function nameOf(text: string): string {
   let name = names.get(text);
@@ -31,7 +43,10 @@ export async function run<R extends pg.QueryResultRow = Record<string, unknown>>
   // a transaction the whole transaction is retried instead, by withTx.)
   for (let attempt = 1; ; attempt++) {
     try {
-      return await client.query<R>(query);
+      const r = await client.query<R>(query);
+      // Autocommit: the statement has committed; tell listeners (debounced, ./notify.ts).
+      if (mayWrite(text)) committed(client);
+      return r;
     } catch (err) {
       if (!isRetryable(err) || attempt >= 5) throw err;
     }

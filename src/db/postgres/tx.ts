@@ -6,6 +6,7 @@
  * to the database through its client, and decide everything from what it reads there.
  */
 import type pg from 'pg';
+import { committed } from './notify.js';
 
 /** deadlock_detected, serialization_failure: the transaction did nothing and may simply run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -26,6 +27,7 @@ export async function withTx<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Pr
       await client.query('BEGIN');
       const out = await fn(client);
       await client.query('COMMIT');
+      committed(pool);
       return out;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {

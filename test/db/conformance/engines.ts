@@ -20,6 +20,8 @@ export interface Opened {
   another(options?: { auditKey?: Buffer | null }): Promise<Engine>;
   /** Runs SQL under the interface, as an intruder with the file or a superuser would. */
   exec(sql: string): Promise<void>;
+  /** Reads rows under the interface (constant SQL, no parameters). */
+  rows(sql: string): Promise<Record<string, unknown>[]>;
   /** Edits one audit column, getting past the append-only trigger the way an intruder would. */
   tamperAudit(id: number, column: string, value: string | number): Promise<void>;
   /** Deletes one audit row past the triggers. */
@@ -53,6 +55,7 @@ const sqlite: EngineUnderTest = {
       clock,
       another: (o = {}) => openOne(o.auditKey ?? options.auditKey ?? null),
       exec: async (sql) => void db.exec(sql),
+      rows: async (sql) => db.prepare(sql).all() as Record<string, unknown>[],
       async tamperAudit(id, column, value) {
         db.exec('DROP TRIGGER IF EXISTS audit_no_update');
         db.prepare(`UPDATE audit SET ${column} = ? WHERE id = ?`).run(value, id);
@@ -103,6 +106,7 @@ const postgres: EngineUnderTest = {
       clock,
       another: (o = {}) => openOne(o.auditKey ?? options.auditKey ?? null),
       exec,
+      rows: async (sql) => (await engine.pool.query(sql)).rows as Record<string, unknown>[],
       async tamperAudit(id, column, value) {
         // A superuser (or the table's owner) can switch triggers off; the chain still tells.
         await exec('ALTER TABLE audit DISABLE TRIGGER audit_no_update');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openEngine, isPostgresLocation } from '../../../src/db/open.js';
+import { openServices, resolveDbPath } from '../../../src/services.js';
 import { InputError } from '../../../src/domain/errors.js';
 import { SchemaTooNewError } from '../../../src/db/db.js';
 import { PG_MIGRATIONS } from '../../../src/db/postgres/migrations.js';
@@ -123,3 +124,42 @@ describe.skipIf(!pgAvailable())('openEngine on PostgreSQL', () => {
 });
 
 if (!pgAvailable()) describe.skip(`openEngine on PostgreSQL: ${pgUnavailableReason()}`, () => undefined);
+
+describe('openServices and resolveDbPath', () => {
+  it('resolveDbPath keeps a PostgreSQL location as given, resolves a path', () => {
+    expect(resolveDbPath('postgres://u@h/db')).toBe('postgres://u@h/db');
+    expect(resolveDbPath(undefined, { AGENTIC_PIPELINE_DB: 'postgresql://h/db?host=/tmp' })).toBe('postgresql://h/db?host=/tmp');
+    expect(resolveDbPath(undefined, { AGENTIC_PIPELINE_DB: 'postgres:' })).toBe('postgres:');
+    expect(resolveDbPath('x.db')).toBe(path.resolve('x.db'));
+  });
+
+  it('a path gives the SQLite services', async () => {
+    const s = await openServices(tempDbPath());
+    expect(s.engine.kind).toBe('sqlite');
+    expect(s.actions).toBeDefined();
+    s.close();
+  });
+
+  it.skipIf(!pgAvailable())('a URL gives the PostgreSQL engine, the server-corrected clock, and says which services are not there yet', async () => {
+    const url = await pgCluster().createDatabase();
+    const s = await openServices(url);
+    expect(s.engine.kind).toBe('postgres');
+    expect(s.dbPath).toBe(url);
+    // Same machine: the server's clock and ours agree closely.
+    expect(Math.abs(s.clock() - Date.now())).toBeLessThan(5_000);
+    await s.engine.pipelines.insert({ source_path: '/b.epub', actor: 'system:test' });
+    expect(await s.engine.queue.claimNext('w1', 1000)).toBeDefined();
+    expect(() => s.actions.approve).toThrow(/not yet available on PostgreSQL: actions\.approve/);
+    expect(s.engine.audit.keyed).toBe(false);
+    await s.engine.close();
+    // The audit key comes from the environment (there is no folder beside a server).
+    process.env.AGENTIC_PIPELINE_AUDIT_KEY = 'a key of at least sixteen bytes';
+    try {
+      const keyed = await openServices(url);
+      expect(keyed.engine.audit.keyed).toBe(true);
+      await keyed.engine.close();
+    } finally {
+      delete process.env.AGENTIC_PIPELINE_AUDIT_KEY;
+    }
+  });
+});
