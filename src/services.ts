@@ -87,7 +87,7 @@ export function createServices(dbPath: string, options: ServiceOptions = {}): Sq
     enqueuer: new Enqueuer(engine),
     get ops(): OpsBundle {
       ops ??= createOpsServices(
-        { dbPath, engine, db, clock, pipelines, audit },
+        { dbPath, engine, clock },
         options.opsConfig !== undefined ? parseOpsConfig(options.opsConfig) : loadOpsConfig(dbPath, options.configFile),
       );
       return ops;
@@ -110,8 +110,8 @@ export function createServices(dbPath: string, options: ServiceOptions = {}): Sq
  * - Writes take the server's clock (one clock for every host), unless a clock is given or
  *   AGENTIC_PIPELINE_CLOCK_OFFSET_MS is set (end-to-end tests of time rules); `clock` is this
  *   host's clock corrected to the server's.
- * - actions and enqueuer still need SQLite's synchronous stores (#14, being moved behind the
- *   engine): on PostgreSQL every call to them fails with a sentence saying so.
+ * - Groups the PostgreSQL engine has not written yet (actions, stats, batches, upkeep, windows;
+ *   #15) reject with "not yet implemented on PostgreSQL: <group>.<op>".
  */
 export async function openServices(location: string, options: ServiceOptions = {}): Promise<EngineServices> {
   if (!isPostgresLocation(location)) return createServices(location, options);
@@ -127,18 +127,18 @@ export async function openServices(location: string, options: ServiceOptions = {
     await engine.close();
     throw err;
   }
-  const sync = <T>(what: string) => notOnPostgres<T>(what);
   let ops: OpsBundle | undefined;
   return {
     dbPath: location,
     engine,
     clock,
-    actions: sync<BookActions>('actions'),
-    enqueuer: sync<Enqueuer>('enqueuer'),
+    // Over the engine like every service; operations the PostgreSQL engine has not written yet
+    // answer "not yet implemented on PostgreSQL: <group>.<op>".
+    actions: new BookActions(engine),
+    enqueuer: new Enqueuer(engine),
     get ops(): OpsBundle {
       ops ??= createOpsServices(
-        // The ops services that still read the synchronous stores fail on first use.
-        { dbPath: location, engine, clock, db: sync<Db>('ops (db)'), pipelines: sync<PipelineStore>('ops (pipelines)'), audit: sync<AuditLog>('ops (audit)') },
+        { dbPath: location, engine, clock },
         options.opsConfig !== undefined ? parseOpsConfig(options.opsConfig) : loadOpsConfig(':memory:', options.configFile),
       );
       return ops;
@@ -148,18 +148,6 @@ export async function openServices(location: string, options: ServiceOptions = {
   };
 }
 
-/** A service that still needs SQLite's synchronous stores: every use says so (one sentence). */
-function notOnPostgres<T>(what: string): T {
-  return new Proxy(
-    {},
-    {
-      get(_t, prop) {
-        if (typeof prop === 'symbol' || prop === 'then' || prop === 'toJSON') return undefined;
-        throw new Error(`not yet available on PostgreSQL: ${what}.${String(prop)} still needs the SQLite store (#14)`);
-      },
-    },
-  ) as T;
-}
 
 /**
  * --db, else AGENTIC_PIPELINE_DB, else $XDG_DATA_HOME/agentic-pipeline/pipeline.db. A PostgreSQL
