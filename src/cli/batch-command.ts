@@ -97,7 +97,7 @@ More matches than --max (default ${DEFAULT_BATCH_MAX_COUNT}) is refused with exi
       const operation = extra.operation(ctx);
       // Validate every flag before opening the database: a usage error never touches it.
       validateFilter(filterFromFlags(ctx.args.flags, Date.now()));
-      const ops = opsFor(ctx);
+      const ops = await opsFor(ctx);
       const now = ops.core.clock();
       const timed = validateFilter(filterFromFlags(ctx.args.flags, now));
       const preview = await ops.batch.preview(timed, operation);

@@ -3,7 +3,7 @@
  * never touch the database), and output that keeps `--json` clean (JSON on stdout only).
  */
 import type { Services } from '../services.js';
-import { createServices, resolveDbPath } from '../services.js';
+import { openServices, resolveDbPath } from '../services.js';
 import type { Actor } from '../domain/actor.js';
 import { parseActor } from '../domain/actor.js';
 import { defaultHumanActor } from '../config/actor.js';
@@ -29,7 +29,7 @@ export interface CommandContext {
    * a machine not set up yet) and an error, never a new empty database quietly taking the books
    * or being polled while the real queue waits.
    */
-  services(options?: { readonly?: boolean; create?: boolean }): Services;
+  services(options?: { readonly?: boolean; create?: boolean }): Promise<Services>;
   out: Output;
   env: NodeJS.ProcessEnv;
   stdout: NodeJS.WriteStream;
@@ -39,7 +39,8 @@ export function createContext(args: ParsedArgs, env: NodeJS.ProcessEnv = process
   const json = Boolean(args.flags.json);
   const actor = args.flags.actor ? parseActor(String(args.flags.actor)) : defaultHumanActor(env);
   const dbPath = resolveDbPath(args.flags.db as string | undefined, env);
-  let services: Services | undefined;
+  let services: Promise<Services> | undefined;
+  let opened: Services | undefined;
   return {
     args,
     json,
@@ -48,10 +49,11 @@ export function createContext(args: ParsedArgs, env: NodeJS.ProcessEnv = process
     env,
     stdout: process.stdout,
     services(options) {
-      services ??= createServices(dbPath, {
+      // A SQLite path or a postgres:// URL (openServices picks the engine).
+      services ??= openServices(dbPath, {
         ...(options?.readonly ? { readonly: true } : {}),
         create: options?.create ?? false,
-      });
+      }).then((s) => (opened = s));
       return services;
     },
     out: {
@@ -66,7 +68,7 @@ export function createContext(args: ParsedArgs, env: NodeJS.ProcessEnv = process
       },
     },
     close() {
-      services?.close();
+      opened?.close();
     },
   };
 }

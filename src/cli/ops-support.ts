@@ -14,8 +14,8 @@ export const CONFIG_FLAG: FlagSpecs = {
 };
 
 /** Opens the database (must exist) and returns the ops services with --config and overrides. */
-export function opsFor(ctx: CommandContext, overrides: OpsConfigInput = {}): OpsBundle {
-  const services = ctx.services({ create: false });
+export async function opsFor(ctx: CommandContext, overrides: OpsConfigInput = {}): Promise<OpsBundle> {
+  const services = await ctx.services({ create: false });
   const flag = ctx.args.flags.config as string | undefined;
   let ops = flag ? services.ops.withConfig(loadOpsConfig(services.dbPath, flag, ctx.env)) : services.ops;
   if (Object.keys(overrides).length > 0) ops = ops.withOverrides(overrides);

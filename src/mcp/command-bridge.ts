@@ -44,7 +44,7 @@ export async function runCommandJson(
     json: true,
     actor,
     dbPath: services.dbPath,
-    services: () => services,
+    services: async () => services,
     out: {
       line: () => {},
       json: (d) => {

@@ -16,7 +16,7 @@ const command: Command = {
   async run(ctx) {
     const [idArg] = positionals(ctx, USAGE, ['ID']);
     const reason = stringFlag(ctx, 'reason');
-    const s = ctx.services();
+    const s = await ctx.services();
     const id = await s.engine.pipelines.resolveId(idArg!);
     const r = await s.actions.approve(id, ctx.actor, reason ? { reason } : {});
     const p = r.pipeline;

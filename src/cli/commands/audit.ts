@@ -82,7 +82,7 @@ const command: Command = {
     const sinceText = stringFlag(ctx, 'since');
     const lastDays = lastDaysFlag(ctx);
     if (lastDays !== undefined && sinceText !== undefined) throw new InputError('--last-days and --since both say how far back: give one');
-    const s = ctx.services({ readonly: true });
+    const s = await ctx.services({ readonly: true });
     if (sinceText !== undefined) q.since = parseSince(sinceText, s.clock());
     if (lastDays !== undefined) q.since = parseSince(`${lastDays}d`, s.clock());
     const bookId = stringFlag(ctx, 'bookId');
@@ -127,7 +127,7 @@ async function anchor(ctx: Parameters<Command['run']>[0]): Promise<number> {
   const to = stringFlag(ctx, 'to');
   if (to !== undefined && to.trim() === '') throw new InputError('--to needs a file name');
   const file = to ?? defaultAnchorFile(ctx.dbPath);
-  const s = ctx.services({ readonly: true });
+  const s = await ctx.services({ readonly: true });
   const line = await writeAnchor(s.engine, ctx.dbPath, file);
   ctx.out.json({ file, ...line });
   // The line itself, so `| logger -t agentic-pipeline` ships the anchor to syslog as well.
@@ -143,7 +143,7 @@ async function verify(ctx: Parameters<Command['run']>[0]): Promise<number> {
   }
   const anchorFile = stringFlag(ctx, 'anchor');
   const anchors = anchorFile !== undefined ? readAnchors(anchorFile) : undefined;
-  const s = ctx.services({ readonly: true });
+  const s = await ctx.services({ readonly: true });
   const r = await s.engine.audit.verify(anchors ? { anchors } : {});
   ctx.out.json(r);
   const ids = (xs: number[]) => xs.slice(0, 10).join(', ') + (xs.length > 10 ? ` … (${formatCount(xs.length)} in all)` : '');

@@ -23,7 +23,7 @@ const command: Command = {
     positionals(ctx, USAGE, []);
     const to = stringFlag(ctx, 'to');
     if (to === undefined || to.trim() === '') throw new InputError(`backup needs --to FILE (usage: agentic-pipeline ${USAGE})`);
-    const s = ctx.services({ readonly: true });
+    const s = await ctx.services({ readonly: true });
     const r = await backupDatabase(s.engine, to, { force: Boolean(ctx.args.flags.force), now: s.clock });
     ctx.out.json(r);
     if (r.ok) ctx.out.line(`Backup written: ${r.file} (${formatCount(r.bytes)} bytes, as of ${formatTime(r.copied_at)})`);

@@ -193,7 +193,7 @@ const command: Command = {
       })
     ).filter((x): x is NonNullable<typeof x> => x !== undefined);
 
-    const s = ctx.services();
+    const s = await ctx.services();
     const { results, batchId } = await queueHashedFiles(
       s.engine,
       hashed.map((f) => ({ path: f.abs, hash: f.hash, size: f.size })),

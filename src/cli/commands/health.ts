@@ -61,7 +61,7 @@ With --fail-on warning|critical the exit code is ${ALERT_EXIT_CODE} when an aler
     if (Object.keys(health).length) overrides.health = health;
     const mult = optionalNumber(f.multiplier);
     if (mult !== undefined) overrides.stuck = { multiplier: mult };
-    const ops = opsFor(ctx, overrides);
+    const ops = await opsFor(ctx, overrides);
 
     if (f.watch) return watch(ctx, () => ops.health.report(), interval);
     const report = await ops.health.report();

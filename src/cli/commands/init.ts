@@ -9,6 +9,7 @@ import type { Command } from '../command.js';
 import { positionals } from '../util.js';
 import { InputError } from '../../domain/errors.js';
 import { escapeControl } from '../../text/escape.js';
+import { isPostgresLocation } from '../../db/open.js';
 
 const command: Command = {
   usage: 'init [--parents]',
@@ -18,16 +19,16 @@ const command: Command = {
   },
   async run(ctx) {
     positionals(ctx, 'init [--parents]', []);
-    if (ctx.dbPath !== ':memory:' && !ctx.args.flags.parents) {
+    if (ctx.dbPath !== ':memory:' && !isPostgresLocation(ctx.dbPath) && !ctx.args.flags.parents) {
       const folder = path.dirname(path.resolve(ctx.dbPath));
       if (!fs.existsSync(folder)) {
         throw new InputError(`folder ${escapeControl(folder)} does not exist; create it, or pass --parents to have init create it`);
       }
     }
-    const s = ctx.services({ create: true });
+    const s = await ctx.services({ create: true });
     const version = await s.engine.upkeep.schemaVersion();
-    ctx.out.json({ db: ctx.dbPath, schema_version: version });
-    ctx.out.line(`Database ready: ${escapeControl(ctx.dbPath)} (schema version ${version})`);
+    ctx.out.json({ db: s.engine.location, schema_version: version });
+    ctx.out.line(`Database ready: ${escapeControl(s.engine.location)} (schema version ${version})`);
     return 0;
   },
 };

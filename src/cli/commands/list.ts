@@ -20,7 +20,7 @@ const command: Command = {
     const stateFlag = stringFlag(ctx, 'state');
     const state = stateFlag === undefined ? undefined : parseState(stateFlag);
     const limit = wholeNumberFlag(ctx, 'limit', { min: 1, max: 10_000, fallback: 50 });
-    const s = ctx.services({ readonly: true });
+    const s = await ctx.services({ readonly: true });
     const rows = await s.engine.pipelines.list({ ...(state ? { state } : {}), limit });
     const counts = await s.engine.pipelines.countsByState();
     const total = state ? (counts[state] ?? 0) : Object.values(counts).reduce((a, b) => a + b, 0);

@@ -29,7 +29,7 @@ chain's head to FILE last (see audit anchor). Exit 1 if a step failed.`,
     }
     const anchorTo = stringFlag(ctx, 'anchor');
     if (anchorTo !== undefined && anchorTo.trim() === '') throw new InputError('--anchor needs a file name');
-    const ops = opsFor(ctx);
+    const ops = await opsFor(ctx);
     const report = await ops.maintenance.run({ skip: skip as MaintenanceStep[], ...(anchorTo !== undefined ? { anchorTo } : {}) });
     if (ctx.json) ctx.out.json(report);
     else {

@@ -47,7 +47,7 @@ the previewed books (a client that can ask its user is asked to confirm the coun
     // would corrupt the stream for the client, so console output is sent to stderr.
     console.log = console.info = console.debug = console.error;
     const readOnly = Boolean(ctx.args.flags.readOnly);
-    const services = ctx.services({ readonly: readOnly, create: false });
+    const services = await ctx.services({ readonly: readOnly, create: false });
     // The SDK and the tools load only once the database is known to be usable.
     const [{ StdioServerTransport }, { createPipelineMcpServer }] = await Promise.all([
       import('@modelcontextprotocol/sdk/server/stdio.js'),

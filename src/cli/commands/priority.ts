@@ -16,7 +16,7 @@ const command: Command = {
     const [idArg, n] = positionals(ctx, USAGE, ['ID', 'N']);
     const priority = parsePriority(n);
     const reason = stringFlag(ctx, 'reason');
-    const s = ctx.services();
+    const s = await ctx.services();
     const id = await s.engine.pipelines.resolveId(idArg!);
     const before = (await s.engine.pipelines.require(id)).priority;
     const r = await s.actions.setPriority(id, priority, ctx.actor, reason !== undefined ? { reason } : {});

@@ -23,7 +23,7 @@ const command: Command = {
     const [file] = positionals(ctx, USAGE, ['FILE']);
     const priority = wholeNumberFlag(ctx, 'priority', { min: MIN_PRIORITY, max: MAX_PRIORITY, fallback: DEFAULT_PRIORITY });
     requireFile(file!); // before the database is opened: a typo creates nothing
-    const s = ctx.services();
+    const s = await ctx.services();
     const r = await s.enqueuer.enqueueFile(file!, { priority, actor: ctx.actor });
     const p = r.pipeline;
     let previousState: unknown = null;

@@ -18,7 +18,7 @@ const command: Command = {
   async run(ctx) {
     positionals(ctx, USAGE, []);
     const limit = wholeNumberFlag(ctx, 'limit', { min: 0, max: 1000, fallback: 10 });
-    const s = ctx.services({ readonly: true });
+    const s = await ctx.services({ readonly: true });
     const byPriority = await s.engine.queue.queuedByPriority();
     const total = Object.values(byPriority).reduce((a, b) => a + b, 0);
     const next = limit > 0 ? await s.engine.queue.window({ limit }) : [];

@@ -18,7 +18,7 @@ const command: Command = {
     const [idArg] = positionals(ctx, USAGE, ['ID']);
     const reason = stringFlag(ctx, 'reason')?.trim();
     if (!reason) throw new InputError('reject needs a reason (--reason "…")');
-    const s = ctx.services();
+    const s = await ctx.services();
     const id = await s.engine.pipelines.resolveId(idArg!);
     const before = (await s.engine.pipelines.require(id)).state;
     const r = await s.actions.reject(id, ctx.actor, reason);

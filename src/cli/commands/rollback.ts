@@ -20,7 +20,7 @@ const command: Command = {
     const [idArg] = positionals(ctx, USAGE, ['ID']);
     const reason = stringFlag(ctx, 'reason')?.trim();
     if (!reason) throw new InputError('rollback needs a reason (--reason "…")');
-    const s = ctx.services();
+    const s = await ctx.services();
     const id = await s.engine.pipelines.resolveId(idArg!);
     const r = await s.actions.rollback(id, ctx.actor, reason);
     ctx.out.json({ id, audit_id: r.auditId, removed: r.removed, pipeline: pipelineToJson(r.pipeline) });

@@ -28,8 +28,8 @@ With --json, stdout gets one document saying where it listens.`,
     const { host, port } = parseListen('listen', (ctx.args.flags.listen as string | undefined) ?? DEFAULT_LISTEN);
     // Open the database (read-only: serve never writes, nor migrates) and its ops config now: a
     // mistyped --db or a bad config section is an error at start, not a 503 found by a probe.
-    ctx.services({ readonly: true, create: false });
-    opsFor(ctx);
+    await ctx.services({ readonly: true, create: false });
+    await opsFor(ctx);
     const configFile = (ctx.args.flags.config as string | undefined) ?? ctx.env.AGENTIC_PIPELINE_CONFIG;
     const app = createServeApp({ dbPath: ctx.dbPath, ...(configFile ? { configFile } : {}) });
     const server = await listen(app.routes, host, port);

@@ -18,7 +18,7 @@ const command: Command = {
   flags: {},
   async run(ctx) {
     const [idArg] = positionals(ctx, USAGE, ['ID']);
-    const s = ctx.services({ readonly: true });
+    const s = await ctx.services({ readonly: true });
     const id = await s.engine.pipelines.resolveId(idArg!);
     const p = await s.engine.pipelines.require(id);
     const history = await s.engine.history.forPipeline(id, 1000);

@@ -51,7 +51,7 @@ lease first and is audited STUCK_RECOVERED; a book already recovered is refused 
     if (single.length === 1) {
       const action = single[0]!;
       if (action === 'reject' && !reason) throw new InputError('--reject needs --reason "…"');
-      const ops = opsFor(ctx, overrides);
+      const ops = await opsFor(ctx, overrides);
       const id = String(f[action]);
       const before = await ops.core.engine.pipelines.get(await ops.core.engine.pipelines.resolveId(id));
       const r = await ops.recovery.recoverWith(id, action, ctx.actor, reason ? { reason } : {});
@@ -67,7 +67,7 @@ lease first and is audited STUCK_RECOVERED; a book already recovered is refused 
       const action = String(f.action) as RecoveryAction;
       if (!ACTIONS.includes(action)) throw new InputError(`--action must be retry, reset or reject, got '${action}'`);
       if (action === 'reject' && !reason) throw new InputError('--recover --action reject needs --reason "…"');
-      const ops = opsFor(ctx, overrides);
+      const ops = await opsFor(ctx, overrides);
       const stuck = await ops.stuck.detect({ limit });
       const recovered: { id: string; from: string; to: string; audit_id: number }[] = [];
       const skipped: { id: string; why: string }[] = [];
@@ -93,7 +93,7 @@ lease first and is audited STUCK_RECOVERED; a book already recovered is refused 
       return 0;
     }
 
-    const ops = opsFor(ctx, overrides);
+    const ops = await opsFor(ctx, overrides);
     // The same survey the health report and the console read: one count, capped the same way.
     const { books: stuck, count, capped } = await ops.stuck.survey({ limit });
     const total = `${formatCount(count)}${capped ? '+' : ''}`;

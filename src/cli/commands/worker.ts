@@ -93,10 +93,10 @@ const command: Command = {
 
     // A missing file is a mistyped --db (or a machine without `init`): a new, empty database
     // would be polled forever while the real queue waits.
-    const services = ctx.services();
+    const services = await ctx.services();
     // The health thresholds come from the same --config file's `ops` section, as for `health`
     // (read now: a bad section is a usage error before anything starts).
-    const ops = healthSeconds !== undefined ? opsFor(ctx) : undefined;
+    const ops = healthSeconds !== undefined ? await opsFor(ctx) : undefined;
     const logger = createLogger({ level });
     if (stageDelaysMs) logger.warn({ stage_delays_ms: stageDelaysMs }, 'test hook AGENTIC_PIPELINE_TEST_STAGE_DELAY_MS is set: stages are slowed');
     const worker = new Worker(services, {

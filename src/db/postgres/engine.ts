@@ -11,7 +11,7 @@ import type { Clock } from '../../domain/clock.js';
 import type { Engine } from '../engine.js';
 import type { ActionOps, BatchOps, StatsOps, UpkeepOps, WindowOps } from '../engine.js';
 import type { PgContext } from './context.js';
-import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes } from './connect.js';
+import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes, schemaVersionPg } from './connect.js';
 import { pgPipelineOps } from './pipelines.js';
 import { pgQueueOps } from './queue.js';
 import { pgHistoryOps } from './history.js';
@@ -82,7 +82,17 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
     library: pgLibraryOps(ctx, key),
     stats: notYetImplemented<StatsOps>('stats'),
     batches: notYetImplemented<BatchOps>('batches'),
-    upkeep: notYetImplemented<UpkeepOps>('upkeep'),
+    // Upkeep on PostgreSQL so far: the schema version (`init`); the rest is #15's next part.
+    upkeep: Object.assign(Object.create(notYetImplemented<UpkeepOps>('upkeep')) as UpkeepOps, {
+      schemaVersion: async () => {
+        const client = await pool.connect();
+        try {
+          return (await schemaVersionPg(client)) ?? 0;
+        } finally {
+          client.release();
+        }
+      },
+    }),
     windows: notYetImplemented<WindowOps>('windows'),
     changes,
     async close() {
