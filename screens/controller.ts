@@ -148,6 +148,7 @@ export class ConsoleController {
       serial: this.serial,
       ui: opts.stores.ui,
       feeds: this.feeds(),
+      gate: opts.stores.gate,
       refreshMs: opts.refreshMs,
       clock: opts.services.clock,
       ...(opts.recheckMs !== undefined ? { recheckMs: opts.recheckMs } : {}),

@@ -57,6 +57,8 @@ export interface PollerOptions {
   readonly clock?: Clock;
   /** Timer ticks run through this (the controller's key line), so a tick never interleaves a key's reads. */
   readonly serial?: Serial;
+  /** Held while the feeds load, so their store changes reach the screen as one render. */
+  readonly gate?: { hold(): void; release(): void };
 }
 
 export class Poller {
@@ -159,14 +161,19 @@ export class Poller {
       if (queried) {
         this.lastVersion = version;
         this.lastQueryAt = now;
-        for (const feed of this.opts.feeds) {
-          if (!feed.wanted()) continue;
-          try {
-            await feed.load();
-            loaded.push(feed.name);
-          } catch (err) {
-            feed.fail(err instanceof Error ? err.message : String(err));
+        this.opts.gate?.hold();
+        try {
+          for (const feed of this.opts.feeds) {
+            if (!feed.wanted()) continue;
+            try {
+              await feed.load();
+              loaded.push(feed.name);
+            } catch (err) {
+              feed.fail(err instanceof Error ? err.message : String(err));
+            }
           }
+        } finally {
+          this.opts.gate?.release();
         }
       }
       this.lastPollAt = now;

@@ -7,6 +7,7 @@ import { createHealthStore, type HealthStore } from './health.js';
 import { createQueueStore, type QueueStore } from './queue.js';
 import { createStuckStore, type StuckStore } from './stuck.js';
 import { createUiStore, type UiStore } from './ui.js';
+import { createNotifyGate, type NotifyGate } from './notify-gate.js';
 
 export interface ConsoleStores {
   readonly ui: UiStore;
@@ -16,16 +17,20 @@ export interface ConsoleStores {
   readonly batch: BatchStore;
   readonly audit: AuditStore;
   readonly failed: FailedStore;
+  /** Every store above notifies through this: the Poller holds it while a poll reads. */
+  readonly gate: NotifyGate;
 }
 
 export function createConsoleStores(initialTab: TabId = 'health'): ConsoleStores {
+  const gate = createNotifyGate();
   return {
-    ui: createUiStore(initialTab),
-    health: createHealthStore(),
-    stuck: createStuckStore(),
-    queue: createQueueStore(),
-    batch: createBatchStore(),
-    audit: createAuditStore(),
-    failed: createFailedStore(),
+    ui: gate.gate(createUiStore(initialTab)),
+    health: gate.gate(createHealthStore()),
+    stuck: gate.gate(createStuckStore()),
+    queue: gate.gate(createQueueStore()),
+    batch: gate.gate(createBatchStore()),
+    audit: gate.gate(createAuditStore()),
+    failed: gate.gate(createFailedStore()),
+    gate,
   };
 }

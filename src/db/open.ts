@@ -11,8 +11,8 @@ import { openDatabase } from './db.js';
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
 import { createSqliteEngine } from './sqlite/engine.js';
-import { createPgEngine, type PgEngine } from './postgres/engine.js';
-import { isPostgresLocation } from './postgres/connect.js';
+import type { PgEngine } from './postgres/engine.js';
+import { isPostgresLocation } from './location.js';
 
 export interface OpenEngineOptions extends OpenOptions {
   /**
@@ -30,6 +30,8 @@ export { isPostgresLocation };
 
 export async function openEngine(location: string, options: OpenEngineOptions = {}): Promise<Engine> {
   if (isPostgresLocation(location)) {
+    // Loaded only for a PostgreSQL location: SQLite users (and the console's start-up) never load pg.
+    const { createPgEngine } = await import('./postgres/engine.js');
     return createPgEngine(location, {
       ...(options.readonly !== undefined ? { readonly: options.readonly } : {}),
       ...(options.clock ? { clock: options.clock } : {}),

@@ -27,10 +27,7 @@ export class PgSchemaTooNewError extends SchemaTooNewError {
   }
 }
 
-/** A PostgreSQL location: a postgres:// or postgresql:// URL, or `postgres:` (PG* environment). */
-export function isPostgresLocation(location: string): boolean {
-  return /^postgres(ql)?:/i.test(location);
-}
+export { isPostgresLocation } from '../location.js';
 
 /**
  * The connection settings for a location, and the location as messages show it (no password).
