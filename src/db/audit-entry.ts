@@ -113,3 +113,22 @@ export function auditToJson(r: AuditRow): Record<string, unknown> {
 export function parseSince(value: string, now: number): number {
   return parseWhen(value, now, '--since'); // the one strict date/age reader (src/domain/when.ts)
 }
+
+/** An entry as its row is stored and hashed: the canonical columns both engines write. */
+export function auditEntryRow(entry: AuditEntryInput, at: number) {
+  return {
+    at,
+    action: entry.action,
+    actor: entry.actor,
+    pipeline_id: entry.pipeline_id ?? null,
+    batch_id: entry.batch_id ?? null,
+    reason: entry.reason ?? null,
+    before_value: encodeJson(entry.before),
+    after_value: encodeJson(entry.after),
+    filter_json: encodeJson(entry.filter),
+    ids_json: entry.ids ? JSON.stringify(entry.ids) : null,
+    count: entry.count ?? (entry.ids ? entry.ids.length : null),
+    confidence: entry.confidence ?? null,
+    details_json: encodeJson(entry.details),
+  };
+}

@@ -12,7 +12,7 @@ import { auditKeyFromEnv, AUDIT_KEY_ENV } from './audit-key.js';
 
 export { AUDIT_ACTIONS, auditToJson, parseSince } from './audit-entry.js';
 export type { AuditAction, AuditEntryInput, AuditRow, AuditQuery } from './audit-entry.js';
-import { encodeJson as enc, decodeJson as dec } from './audit-entry.js';
+import { decodeJson as dec, auditEntryRow } from './audit-entry.js';
 import type { AuditEntryInput, AuditRow, AuditQuery } from './audit-entry.js';
 
 /**
@@ -286,21 +286,7 @@ export class AuditLog {
   }
 
   private toRow(entry: AuditEntryInput, at: number) {
-    return {
-      at,
-      action: entry.action,
-      actor: entry.actor,
-      pipeline_id: entry.pipeline_id ?? null,
-      batch_id: entry.batch_id ?? null,
-      reason: entry.reason ?? null,
-      before_value: enc(entry.before),
-      after_value: enc(entry.after),
-      filter_json: enc(entry.filter),
-      ids_json: entry.ids ? JSON.stringify(entry.ids) : null,
-      count: entry.count ?? (entry.ids ? entry.ids.length : null),
-      confidence: entry.confidence ?? null,
-      details_json: enc(entry.details),
-    };
+    return auditEntryRow(entry, at);
   }
 
   /** The newest entry and how many there are (COUNT(*): an anchor is written on a schedule, not polled). */

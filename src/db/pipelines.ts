@@ -17,9 +17,9 @@ import {
   AmbiguousIdError,
   IllegalTransitionError,
   InputError,
-  LeaseLostError,
   NotFoundError,
 } from '../domain/errors.js';
+import { refusalFor, splitAdvance } from './transition-rules.js';
 import { PIPELINE_COLUMNS, pipelineFromRaw } from './pipeline-row.js';
 
 export function newPipelineId(): string {
@@ -178,7 +178,7 @@ export class PipelineStore {
     }
     const current = this.byId.get(req.id);
     if (!current) throw new NotFoundError(req.id);
-    const refusal = this.refusal(req, current, froms);
+    const refusal = refusalFor(req, current, froms);
     if (refusal) throw refusal;
     const row = this.update(req.id, current.state, req.to, this.transitionPatch(req), {
       actor: req.actor,
@@ -191,30 +191,6 @@ export class PipelineStore {
       throw new IllegalTransitionError(req.id, current.state, req.to, `pipeline ${req.id.slice(0, 8)} changed during the transition`);
     }
     return row;
-  }
-
-  /** Why `req` may not move `current` (lease, state, table, version), or undefined if it may. */
-  private refusal(
-    req: Pick<TransitionRequest, 'id' | 'to' | 'leaseToken' | 'expectedVersion'>,
-    current: PipelineRow,
-    froms: readonly PipelineState[],
-  ): Error | undefined {
-    if (req.leaseToken !== undefined && current.lease_token !== req.leaseToken) {
-      return new LeaseLostError(req.id, String(current.lease_owner ?? 'nobody'));
-    }
-    if (!froms.includes(current.state)) {
-      return new IllegalTransitionError(
-        req.id,
-        current.state,
-        req.to,
-        `pipeline ${req.id.slice(0, 8)} is ${current.state}, not ${froms.join(' or ')}; cannot move it to ${req.to}`,
-      );
-    }
-    if (!canTransition(current.state, req.to)) return new IllegalTransitionError(req.id, current.state, req.to);
-    if (req.expectedVersion !== undefined && current.version !== req.expectedVersion) {
-      return new IllegalTransitionError(req.id, current.state, req.to, `pipeline ${req.id.slice(0, 8)} changed since it was read`);
-    }
-    return undefined;
   }
 
   /**
@@ -230,16 +206,7 @@ export class PipelineStore {
   }
 
   private advanceInTx(items: readonly HeldTransition[], options: { actor: Actor | string; releaseLease?: boolean }): AdvanceOutcome {
-    const refused: AdvanceOutcome['refused'] = [];
-    const legal: HeldTransition[] = [];
-    const seen = new Set<string>();
-    for (const item of items) {
-      if (!isPipelineState(item.to)) throw new InputError(`unknown state '${item.to}'`);
-      if (seen.has(item.id)) throw new InputError(`pipeline ${item.id.slice(0, 8)} is listed twice in one advance`);
-      seen.add(item.id);
-      if (canTransition(item.from, item.to)) legal.push(item);
-      else refused.push({ id: item.id, error: new IllegalTransitionError(item.id, item.from, item.to) });
-    }
+    const { legal, refused } = splitAdvance(items);
     if (legal.length === 0) return { moved: [], refused };
     const key = `advance|${options.releaseLease ? 'r' : ''}`;
     let stmt = this.patchCache.get(key);
@@ -270,7 +237,7 @@ export class PipelineStore {
         refused.push({
           id: item.id,
           error: current
-            ? (this.refusal(item, current, [item.from]) ??
+            ? (refusalFor(item, current, [item.from]) ??
               new IllegalTransitionError(item.id, current.state, item.to, `pipeline ${item.id.slice(0, 8)} changed during the transition`))
             : new NotFoundError(item.id),
         });

@@ -20,27 +20,10 @@ import { run } from './sql.js';
 import type { Queryable } from './tx.js';
 import { withTx } from './tx.js';
 import { verifyPg } from './audit-verify.js';
+import { auditEntryRow } from '../audit-entry.js';
 
-const enc = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
-
-/** The row as hashed and stored (the same canonical columns as AuditLog's toRow). */
-function toRow(entry: AuditEntryInput, at: number) {
-  return {
-    at,
-    action: entry.action,
-    actor: entry.actor,
-    pipeline_id: entry.pipeline_id ?? null,
-    batch_id: entry.batch_id ?? null,
-    reason: entry.reason ?? null,
-    before_value: enc(entry.before),
-    after_value: enc(entry.after),
-    filter_json: enc(entry.filter),
-    ids_json: entry.ids ? JSON.stringify(entry.ids) : null,
-    count: entry.count ?? (entry.ids ? entry.ids.length : null),
-    confidence: entry.confidence ?? null,
-    details_json: enc(entry.details),
-  };
-}
+/** The row as hashed and stored: the same canonical columns as SQLite's (audit-entry.ts). */
+const toRow = auditEntryRow;
 
 const TRAIL_ENDS = 'SELECT id, last_audit_id FROM pipelines WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE';
 const TAKE_POSITIONS = `UPDATE audit_chain_head SET pos = pos + $1 WHERE id = 1

@@ -15,7 +15,7 @@ import { canTransition, DEFAULT_PRIORITY, isPipelineState } from '../../domain/s
 import { AmbiguousIdError, IllegalTransitionError, InputError, NotFoundError } from '../../domain/errors.js';
 import type { PgContext } from './context.js';
 import { P_COLUMNS } from './context.js';
-import { refusalFor } from './refusal.js';
+import { refusalFor, splitAdvance } from '../transition-rules.js';
 import { run } from './sql.js';
 import type { Queryable } from './tx.js';
 import { withTx } from './tx.js';
@@ -200,16 +200,7 @@ async function advanceIn(
   items: readonly HeldTransition[],
   options: { actor: string; releaseLease?: boolean },
 ): Promise<AdvanceOutcome> {
-  const refused: AdvanceOutcome['refused'] = [];
-  const legal: HeldTransition[] = [];
-  const seen = new Set<string>();
-  for (const item of items) {
-    if (!isPipelineState(item.to)) throw new InputError(`unknown state '${item.to}'`);
-    if (seen.has(item.id)) throw new InputError(`pipeline ${item.id.slice(0, 8)} is listed twice in one advance`);
-    seen.add(item.id);
-    if (canTransition(item.from, item.to)) legal.push(item);
-    else refused.push({ id: item.id, error: new IllegalTransitionError(item.id, item.from, item.to) });
-  }
+  const { legal, refused } = splitAdvance(items);
   if (legal.length === 0) return { moved: [], refused };
   const release = options.releaseLease ? ', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL' : '';
   const sql = `
