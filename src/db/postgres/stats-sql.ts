@@ -1,7 +1,7 @@
 /**
  * What the PostgreSQL read-side statements share: our own state lists written out (as the
  * partial indexes are, so the planner can match them), the lease a workers row registered with,
- * and the two ways the reads reach a connection (one borrowed client, or one read snapshot).
+ * and one read snapshot for reads that cannot be one statement.
  */
 import type pg from 'pg';
 import { CLAIMABLE_STATES, WORKING_STATES } from '../../domain/states.js';
@@ -13,7 +13,11 @@ const quoted = (values: readonly string[]): string => values.map((v) => `'${v.re
 export const WORKING_LIST = quoted(WORKING_STATES);
 export const CLAIMABLE_LIST = quoted(CLAIMABLE_STATES);
 
-/** Moves that end a run early are not samples of how long the state takes (as SQLite's EARLY_EXITS). */
+/**
+ * Moves that end a run early are not samples of how long the state takes (as SQLite's
+ * EARLY_EXITS). Written exactly as state_history_learning's predicate (migration 2, stats): a
+ * read must repeat it word for word for the planner to prove it may use that partial index.
+ */
 export const EARLY_EXITS = `'needs_retry', 'failed', 'rejected', 'detected', 'approved', 'duplicate'`;
 
 /**
@@ -28,19 +32,6 @@ export const DEFAULT_LEASE_MS_SQL = String(DEFAULT_WORKER_LEASE_MS);
 
 /** Byte order for our own names, as SQLite's BINARY compares them, whatever the database's collation. */
 export const BYTE_ORDER = 'COLLATE "C"';
-
-/**
- * Several statements on one pooled connection, one after another: a report's dozen reads cost
- * one checkout, and each named statement is prepared once on that connection.
- */
-export async function onOneClient<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    return await fn(client);
-  } finally {
-    client.release();
-  }
-}
 
 /**
  * Several reads that must describe one instant: a REPEATABLE READ, READ ONLY transaction (every

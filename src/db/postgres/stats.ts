@@ -7,11 +7,10 @@
 import type { StatsOps } from '../ops/stats.js';
 import type { PgContext } from './context.js';
 import { healthAggregates, lastHeartbeat } from './stats-health.js';
-import { candidates, count, leaseExpiredCount, learned } from './stats-stuck.js';
+import { candidates, count, leaseExpiredCount, learned, survey } from './stats-stuck.js';
 import { recomputeDurations, storedDurations } from './stats-durations.js';
 import { metricsSnapshot } from './stats-metrics.js';
 import { pipelinePage } from './stats-pages.js';
-import { inOneSnapshot } from './stats-sql.js';
 
 export function pgStatsOps({ pool }: PgContext): StatsOps {
   return {
@@ -19,10 +18,10 @@ export function pgStatsOps({ pool }: PgContext): StatsOps {
     lastHeartbeat: () => lastHeartbeat(pool),
     leaseExpiredCount: (now) => leaseExpiredCount(pool, now),
     learnedDurations: () => learned(pool),
-    stuckCandidates: (q) => inOneSnapshot(pool, (c) => candidates(c, q)),
+    stuckCandidates: (q) => candidates(pool, q),
     stuckCount: (q) => count(pool, q),
-    // The list and the total from one snapshot: the number shown is the list's.
-    stuckSurvey: (q) => inOneSnapshot(pool, async (c) => ({ ...(await candidates(c, q)), count: await count(c, q) })),
+    // The list and the total in one statement (one snapshot): the number shown is the list's.
+    stuckSurvey: (q) => survey(pool, q),
     recomputeDurations: ({ now, window }) => recomputeDurations(pool, now, window),
     storedDurations: () => storedDurations(pool),
     metricsSnapshot: (q) => metricsSnapshot(pool, q),

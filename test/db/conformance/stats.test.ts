@@ -305,6 +305,24 @@ describe.each(ENGINES)('$name engine: stats', (under) => {
       expect((await e.stats.storedDurations()).map((r) => r.computed_at)).toEqual(WORKING_STATES.map(() => T + SEC));
     });
 
+    it('the samples are read by the index kept for them (PostgreSQL: its predicate is the reads’ own words)', async () => {
+      if (under.name !== 'postgres') return;
+      const { PG_MIGRATIONS } = await import('../../../src/db/postgres/migrations.js');
+      const { EARLY_EXITS } = await import('../../../src/db/postgres/stats-sql.js');
+      const learning = PG_MIGRATIONS.filter((m) => m.includes('CREATE INDEX state_history_learning')).at(-1)!;
+      expect(learning).toContain(`to_state NOT IN (${EARLY_EXITS})`);
+      // Enough samples that a scan of the whole table would cost more than the index range.
+      const b = await run('processing', T - MIN, 1000);
+      await o.exec(`INSERT INTO state_history (pipeline_id, from_state, to_state, at, duration_ms, actor)
+        SELECT '${b.id}', 'processing', CASE WHEN g % 2 = 0 THEN 'validating' ELSE 'failed' END, g, 1000, 'system:test'
+        FROM generate_series(1, 20000) g`);
+      await o.exec('ANALYZE state_history');
+      const plan = (await o.rows(`EXPLAIN SELECT duration_ms FROM state_history WHERE from_state = 'processing'
+        AND from_state IN ('hashing', 'classifying', 'selecting_strategy', 'processing', 'validating', 'embedding')
+        AND duration_ms IS NOT NULL AND to_state NOT IN (${EARLY_EXITS}) ORDER BY at DESC LIMIT 200`)).map((r) => Object.values(r)[0]).join('\n');
+      expect(plan).toContain('state_history_learning');
+    });
+
     it('nothing learned before the job first runs', async () => {
       expect(await e.stats.learnedDurations()).toEqual([]);
       expect(await e.stats.storedDurations()).toEqual([]);
