@@ -4,14 +4,15 @@
  * and one read snapshot for reads that cannot be one statement.
  */
 import type pg from 'pg';
-import { CLAIMABLE_STATES, WORKING_STATES } from '../../domain/states.js';
+import { WORKING_STATES } from '../../domain/states.js';
 import { DEFAULT_WORKER_LEASE_MS } from '../ops/stats.js';
 
 const quoted = (values: readonly string[]): string => values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
 
 /** Written exactly as state_history_learning's predicate: a query must repeat it to use the index. */
 export const WORKING_LIST = quoted(WORKING_STATES);
-export const CLAIMABLE_LIST = quoted(CLAIMABLE_STATES);
+/** The claim index's own list (one definition, beside the index it must match). */
+export { CLAIMABLE_LIST } from './migrations.js';
 
 /**
  * Moves that end a run early are not samples of how long the state takes (as SQLite's
