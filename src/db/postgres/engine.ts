@@ -9,7 +9,7 @@
 import pg from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import type { Engine } from '../engine.js';
-import type { ActionOps, BatchOps, StatsOps, UpkeepOps, WindowOps } from '../engine.js';
+import type { ActionOps, BatchOps, StatsOps, UpkeepOps } from '../engine.js';
 import type { PgContext } from './context.js';
 import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes, schemaVersionPg } from './connect.js';
 import { pgPipelineOps } from './pipelines.js';
@@ -17,6 +17,7 @@ import { pgQueueOps } from './queue.js';
 import { pgHistoryOps } from './history.js';
 import { pgAuditOps } from './audit.js';
 import { pgLibraryOps } from './library.js';
+import { pgWindowOps } from './windows.js';
 import { notYetImplemented } from './not-yet.js';
 import { run } from './sql.js';
 import { pgChanges } from './notify.js';
@@ -93,7 +94,7 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
         }
       },
     }),
-    windows: notYetImplemented<WindowOps>('windows'),
+    windows: pgWindowOps(ctx),
     changes,
     async close() {
       if (closed) return;
