@@ -31,14 +31,38 @@ const NEWER_THAN = `SELECT GREATEST(h.pos - GREATEST($1::bigint, 0), 0)
 
 /** The filter's WHERE terms (SQLite's auditFilterTerms, term for term). */
 function auditTerms(f: AuditFilter, params: Params): string[] {
+  return leadAndTerms(f, params).where;
+}
+
+/**
+ * The terms, and for a window the column whose index leads the read. An exact book, actor or
+ * action (in that order: a book's rows are the fewest) is written as a one-value range,
+ * `c >= $v AND c <= $v`, and the window ordered by `(c, id)`: equal to `c = $v` (the collations
+ * are deterministic), but only the `(c, id)` index yields that order without a sort, so the
+ * window is that index read backwards for exactly its rows. With plain `c = $v` the planner may
+ * read the primary key backwards and filter, which reaches the window only after every newer
+ * row of other actors (an actor whose rows are all old: the whole log).
+ */
+function leadAndTerms(f: AuditFilter, params: Params): { where: string[]; lead: string | undefined } {
   const where: string[] = [];
+  let lead: string | undefined;
+  const exact = (column: string, value: string) => {
+    const v = params.add(value);
+    if (lead === undefined) {
+      lead = column;
+      where.push(`${column} >= ${v} AND ${column} <= ${v}`);
+    } else where.push(`${column} = ${v}`);
+  };
   if (f.pipelineId) {
-    if (f.pipelineId.length >= 32) where.push(`pipeline_id = ${params.add(f.pipelineId)}`);
+    if (f.pipelineId.length >= 32) exact('pipeline_id', f.pipelineId);
     else where.push(`pipeline_id >= ${params.add(f.pipelineId)} AND pipeline_id < ${params.add(f.pipelineId + 'g')}`);
   }
-  if (f.actor) where.push(f.actor.includes('*') ? `actor ~ ${params.add(globToRegex(f.actor))}` : `actor = ${params.add(f.actor)}`);
-  if (f.action) where.push(`action = ${params.add(f.action.toUpperCase())}`);
-  return where;
+  if (f.actor) {
+    if (f.actor.includes('*')) where.push(`actor ~ ${params.add(globToRegex(f.actor))}`);
+    else exact('actor', f.actor);
+  }
+  if (f.action) exact('action', f.action.toUpperCase());
+  return { where, lead };
 }
 
 const whereOf = (w: string[]): string => (w.length ? 'WHERE ' + w.join(' AND ') : '');
@@ -64,10 +88,11 @@ export function pgAuditWindows(ctx: PgContext): AuditWindowOps {
   /** Rows matching `f` and `bound`, in id order `order`, at most `limit` (null: all). */
   const select = async (f: AuditFilter, bound: ((p: Params) => string) | undefined, order: 'ASC' | 'DESC', limit: number | null): Promise<AuditRow[]> => {
     const params = new Params();
-    const w = auditTerms(f, params);
+    const { where: w, lead } = leadAndTerms(f, params);
     const filtered = w.length > 0;
     if (bound) w.push(bound(params));
-    const text = `SELECT * FROM audit ${whereOf(w)} ORDER BY id ${order} LIMIT ${params.add(limit)}::bigint`;
+    const by = lead ? `${lead} ${order}, id ${order}` : `id ${order}`;
+    const text = `SELECT * FROM audit ${whereOf(w)} ORDER BY ${by} LIMIT ${params.add(limit)}::bigint`;
     return read<AuditRow>(pool, text, params, filtered);
   };
 
