@@ -4,6 +4,7 @@
  * What a person sees — which rows, in which order (ties included), the positions and the capped
  * counts — must not depend on the engine behind the console.
  */
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../src/db/engine.js';
 import type { PipelineRow } from '../../../src/db/pipeline-row.js';
@@ -19,6 +20,8 @@ import {
   type QueueKey,
 } from '../../../src/db/ops/windows.js';
 import { ENGINES, type Opened } from './engines.js';
+import { openEngine } from '../../../src/db/open.js';
+import { pgAvailable, pgCluster } from '../../helpers/pg-cluster.js';
 import { claimOrder } from '../helpers.js';
 
 const hexId = (prefix: string, n: number) => prefix + n.toString(16).padStart(32 - prefix.length, '0');
@@ -388,5 +391,35 @@ describe.each(ENGINES)('$name engine: windows', (under) => {
     expect(await e.windows.auditCount({})).toEqual({ count: 0, capped: false });
     expect(await e.windows.auditCount({}, 0)).toEqual({ count: 0, capped: false });
     expect(await e.windows.auditCount({ action: 'QUEUED' })).toEqual({ count: 0, capped: false });
+  });
+});
+
+describe.skipIf(!pgAvailable())('postgres engine: the audit count aggregate', () => {
+  it('is seeded from the log when an older database is upgraded, and counts what retention removes', async () => {
+    const url = await pgCluster().createDatabase();
+    let e = await openEngine(url);
+    const ids = await e.audit.appendMany(Array.from({ length: 6 }, () => ({ action: 'QUEUED' as const, actor: 'system:test' })));
+    const exec = async (sql: string) => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query(sql);
+      } finally {
+        await c.end();
+      }
+    };
+    await exec(`UPDATE audit_gate SET open = 1 WHERE id = 1; DELETE FROM audit WHERE id IN (${ids[0]}, ${ids[3]}); UPDATE audit_gate SET open = 0 WHERE id = 1`);
+    expect(await e.windows.auditCount({})).toEqual({ count: 4, capped: false });
+    await e.close();
+    // The database as schema 1 left it, with rows already removed: the upgrade counts them.
+    await exec('DROP TABLE audit_removed; DROP FUNCTION audit_removed_count() CASCADE; UPDATE schema_version SET version = 1');
+    e = await openEngine(url);
+    expect(await e.upkeep.schemaVersion()).toBe(2);
+    expect(await e.windows.auditCount({})).toEqual({ count: 4, capped: false });
+    expect(await e.windows.auditCount({}, ids[2])).toEqual({ count: 2, capped: false });
+    await exec(`UPDATE audit_gate SET open = 1 WHERE id = 1; DELETE FROM audit WHERE id >= ${ids[4]}; UPDATE audit_gate SET open = 0 WHERE id = 1`);
+    expect(await e.windows.auditCount({})).toEqual({ count: 2, capped: false });
+    expect(await e.windows.auditCount({}, ids[1])).toEqual({ count: 1, capped: false });
+    await e.close();
   });
 });
