@@ -3,7 +3,7 @@
  * Each operation is one statement or one transaction on one pooled connection (tx.ts); the
  * domain's rules (transition table, refusals, claim order, hash formula) are the SQLite engine's,
  * imported, not restated. Implemented so far: pipelines, queue (with the worker's lease
- * operations), history, audit, library (the worker's stage commit). The other groups
+ * operations), history, audit, library (the worker's stage commit), windows (the console's lists). The other groups
  * answer "not yet implemented on PostgreSQL: <group>.<op>".
  */
 import pg from 'pg';
