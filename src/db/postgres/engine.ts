@@ -4,13 +4,13 @@
  * domain's rules (transition table, refusals, claim order, hash formula) are the SQLite engine's,
  * imported, not restated. Implemented so far: pipelines, queue (with the worker's lease
  * operations), history, audit, library (the worker's stage commit), stats (the read-side
- * aggregates: health, stuck, durations, metrics, the MCP list). The other groups
+ * aggregates: health, stuck, durations, metrics, the MCP list), windows (the console's lists). The other groups
  * answer "not yet implemented on PostgreSQL: <group>.<op>".
  */
 import pg from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import type { Engine } from '../engine.js';
-import type { ActionOps, BatchOps, UpkeepOps, WindowOps } from '../engine.js';
+import type { ActionOps, BatchOps, UpkeepOps } from '../engine.js';
 import type { PgContext } from './context.js';
 import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes, schemaVersionPg } from './connect.js';
 import { pgPipelineOps } from './pipelines.js';
@@ -19,6 +19,7 @@ import { pgHistoryOps } from './history.js';
 import { pgAuditOps } from './audit.js';
 import { pgLibraryOps } from './library.js';
 import { pgStatsOps } from './stats.js';
+import { pgWindowOps } from './windows.js';
 import { notYetImplemented } from './not-yet.js';
 import { run } from './sql.js';
 import { pgChanges } from './notify.js';
@@ -95,7 +96,7 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
         }
       },
     }),
-    windows: notYetImplemented<WindowOps>('windows'),
+    windows: pgWindowOps(ctx),
     changes,
     async close() {
       if (closed) return;
