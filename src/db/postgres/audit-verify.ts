@@ -12,11 +12,11 @@
  * engine-neutral function over a small reader interface in src/db, used by both engines; this
  * file then shrinks to the reader.
  */
-import type pg from 'pg';
 import type { AuditAnchor, AuditProblem, AuditRow, AuditVerifyReport } from '../audit.js';
 import { auditRowHash, auditRowHashV, HASH_FULL, HASH_KEYED } from '../audit.js';
 import { AUDIT_KEY_ENV } from '../audit-key.js';
 import { run } from './sql.js';
+import type { Queryable } from './tx.js';
 
 interface Deletion {
   id: number;
@@ -26,7 +26,8 @@ interface Deletion {
 }
 
 export async function verifyPg(
-  pool: pg.Pool,
+  // A pool, or one client inside a transaction (migrate-to verifies its copy before COMMIT).
+  pool: Queryable,
   key: Buffer | null,
   options: { pageSize?: number; anchors?: readonly AuditAnchor[] },
 ): Promise<AuditVerifyReport> {
