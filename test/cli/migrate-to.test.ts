@@ -90,6 +90,8 @@ function buildSource(): { file: string; ids: string[] } {
   const lib = path.join(dir, 'library');
   fs.mkdirSync(lib);
   for (let i = 0; i < 6; i++) book(lib, `book-${i}.txt`, `A plain sentence about subject number ${i}.`);
+  // A second copy of one book: a duplicate row pointing at its original (duplicate_of).
+  fs.copyFileSync(path.join(lib, 'book-0.txt'), path.join(lib, 'copy-of-book-0.txt'));
   const file = path.join(dir, 'pipeline.db');
   expect(runCli(['init', '--db', file]).code).toBe(0);
   const queued = runCliJson<Doc>(['batch-queue', lib, '--db', file]);
@@ -135,6 +137,7 @@ describe.skipIf(!pgAvailable())('migrate-to postgres://…', () => {
       for (const table of Object.keys(COMPARED)) expect(await pgRows(e, table), table).toEqual(sqliteRows(source.file, table));
       const embedded = sqliteRows(source.file, 'chunks').filter((c) => c.embedding !== null);
       expect(embedded.length).toBeGreaterThan(0);
+      expect(sqliteRows(source.file, 'pipelines').filter((p) => (p as unknown as PipelineRow).duplicate_of !== null)).toHaveLength(1);
       // Insertion order (the duplicate rule's tie-break) is SQLite's.
       const seq = (await e.pool.query('SELECT id FROM pipelines ORDER BY queue_seq')).rows.map((x) => x.id);
       const db = new Database(source.file, { readonly: true });

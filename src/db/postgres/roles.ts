@@ -8,9 +8,9 @@
  * - audit_deletions, audit_gate: SELECT only (deletion records are written by the trigger on
  *   DELETE FROM audit, which this role cannot run; retention runs as the owner);
  * - audit_chain_head: SELECT, UPDATE (an append moves it; a trigger keeps it moving forward);
- * - schema_version: SELECT, INSERT (opening the engine checks the schema under the migration
- *   lock; INSERT … ON CONFLICT DO NOTHING on its one row changes nothing; migrating needs DDL,
- *   which only the owner has, so an upgrade's `init` runs as the owner);
+ * - schema_version: SELECT (opening the engine reads the version; a current schema needs
+ *   nothing more. Migrating needs DDL, which only the owner has: an upgrade's `init` runs as
+ *   the owner);
  * - never TRUNCATE, never ownership; USAGE on the schema and its sequences, EXECUTE on its
  *   functions.
  *
@@ -32,7 +32,7 @@ const LIMITED: Record<string, readonly string[]> = {
   audit_deletions: ['SELECT'],
   audit_gate: ['SELECT'],
   audit_chain_head: ['SELECT', 'UPDATE'],
-  schema_version: ['SELECT', 'INSERT'],
+  schema_version: ['SELECT'],
 };
 
 /** A role name as people type them; quoted as an identifier anyway. */
