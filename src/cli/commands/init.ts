@@ -3,7 +3,7 @@
  * folder is refused unless --parents: `init --db /srv/agentic/pipline.db` with a typo in the
  * folder should say so, not quietly build a new tree beside the real one. On PostgreSQL,
  * `--app-role NAME` then grants the application's role what workers and consoles need, and on
- * the audit trail only SELECT and INSERT (src/db/postgres/roles.ts).
+ * the audit trail only reading and appending (src/db/postgres/roles.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +19,7 @@ const command: Command = {
   summary: 'Create the database (or migrate it to this version). Safe to run again.',
   flags: {
     parents: { type: 'boolean', default: false, description: 'create the missing folders above the database file' },
-    appRole: { type: 'string', description: 'PostgreSQL: grant this role (created NOLOGIN if missing) what the application needs; audit rows only SELECT, INSERT' },
+    appRole: { type: 'string', description: 'PostgreSQL: grant this role (created NOLOGIN if missing) what workers and consoles need; the audit log only read and append' },
   },
   async run(ctx) {
     positionals(ctx, 'init [--parents] [--app-role NAME]', []);
@@ -39,13 +39,7 @@ const command: Command = {
     const role = appRole !== undefined ? await grantAppRole(s.engine, appRole) : undefined;
     ctx.out.json({ db: s.engine.location, schema_version: version, ...(role ? { app_role: role } : {}) });
     ctx.out.line(`Database ready: ${escapeControl(s.engine.location)} (schema version ${version})`);
-    if (role) {
-      const limited = Object.entries(role.tables).filter(([, p]) => p.includes('DELETE') === false);
-      ctx.out.line(
-        `Application role ${role.role}${role.created ? ' (created, NOLOGIN)' : ''}: SELECT, INSERT, UPDATE, DELETE on ${Object.keys(role.tables).length - limited.length} tables; ${limited.map(([t, p]) => `${p.join(', ')} on ${t}`).join('; ')}; no TRUNCATE, no ownership.`,
-      );
-      if (!role.login) ctx.out.line(`  ${role.role} cannot log in itself: grant it to the roles workers log in as (GRANT ${role.role} TO worker_login).`);
-    }
+    for (const l of role?.summary ?? []) ctx.out.line(l);
     return 0;
   },
 };

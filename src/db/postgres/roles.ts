@@ -47,6 +47,19 @@ export interface AppRoleReport {
   schema: string;
   /** Table → privileges granted. */
   tables: Record<string, string[]>;
+  /** The grants as sentences for people (the CLI prints them; SQL words stay in src/db). */
+  summary: string[];
+}
+
+function describeGrants(role: string, created: boolean, login: boolean, tables: Record<string, string[]>): string[] {
+  const full = Object.keys(tables).filter((t) => tables[t]!.length === READ_WRITE.length);
+  const limited = Object.keys(tables).filter((t) => !full.includes(t));
+  const lines = [
+    `Application role ${role}${created ? ' (created, NOLOGIN)' : ''}: ${READ_WRITE.join(', ')} on ${full.length} tables; ` +
+      `${limited.map((t) => `${tables[t]!.join(', ')} on ${t}`).join('; ')}; no TRUNCATE, no ownership.`,
+  ];
+  if (!login) lines.push(`${role} cannot log in itself: grant it to the roles workers log in as (GRANT ${role} TO worker_login).`);
+  return lines;
 }
 
 export function checkRoleName(role: string): void {
@@ -121,7 +134,7 @@ export async function grantAppRole(pool: pg.Pool, role: string): Promise<AppRole
     }
     await client.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${q}`);
     await client.query('COMMIT');
-    return { role, created, login: found.rolcanlogin, schema: where.schema, tables };
+    return { role, created, login: found.rolcanlogin, schema: where.schema, tables, summary: describeGrants(role, created, found.rolcanlogin, tables) };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
