@@ -107,6 +107,16 @@ describe.skipIf(!pgAvailable())('init --app-role on PostgreSQL', () => {
     }
     // The owner's triggers still refuse it too (the permissions are a second wall, not the only one).
     expect(await attempt(url, 'postgres', `UPDATE audit SET reason = 'rewritten'`)).toBe('P0001');
+
+    // Nor can it run migrate-to into a database (that switches triggers off): one line, exit 2.
+    const target = await cluster.createDatabase();
+    expect(runCli(['init', '--db', target, '--app-role', 'ap_app']).code).toBe(0);
+    const sqliteFile = path.join(tempDir(), 'source.db');
+    expect(runCli(['init', '--db', sqliteFile]).code).toBe(0);
+    const m = runCli(['migrate-to', as(target, 'ap_worker1'), '--db', sqliteFile]);
+    expect(m.code, m.stderr).toBe(2);
+    expect(m.stderr.trim().split('\n')).toHaveLength(1);
+    expect(m.stderr).toMatch(/must run as the owner of the tables.*not as ap_worker1/);
   }, 120_000);
 
   it('grants an existing login role as it is (login kept), which can then connect directly', async () => {

@@ -308,11 +308,20 @@ async function copyInto(
   let committed = false;
   try {
     await client.query('BEGIN');
-    // Nobody else writes while the copy runs (a worker already pointed at the server waits, then
-    // sees the whole copy at once); and a second migrate-to waits here, then finds it non-empty.
-    await client.query(`LOCK TABLE ${[...COPIED_TABLES, 'pipeline_counts', 'audit_chain_head'].join(', ')} IN ACCESS EXCLUSIVE MODE`);
-    await refuseNonEmpty(client, shown);
-    for (const [table, trigger] of QUIET_TRIGGERS) await client.query(`ALTER TABLE ${table} DISABLE TRIGGER ${trigger}`);
+    try {
+      // Nobody else writes while the copy runs (a worker already pointed at the server waits,
+      // then sees the whole copy at once); a second migrate-to waits here, then finds it non-empty.
+      await client.query(`LOCK TABLE ${[...COPIED_TABLES, 'pipeline_counts', 'audit_chain_head'].join(', ')} IN ACCESS EXCLUSIVE MODE`);
+      await refuseNonEmpty(client, shown);
+      for (const [table, trigger] of QUIET_TRIGGERS) await client.query(`ALTER TABLE ${table} DISABLE TRIGGER ${trigger}`);
+    } catch (err) {
+      // Only the tables' owner may lock them all and switch triggers off; the application role
+      // (init --app-role) may not, on purpose.
+      if ((err as { code?: string }).code !== '42501') throw err;
+      await client.query('ROLLBACK');
+      const me = (await client.query<{ u: string }>('SELECT current_user AS u')).rows[0]?.u ?? '?';
+      throw new InputError(`migrate-to must run as the owner of the tables in ${shown}, not as ${me} (log in as the role that ran init)`);
+    }
 
     const started = performance.now();
     let rows = 0;
@@ -379,20 +388,22 @@ async function copyTable(client: pg.PoolClient, db: Db, t: Table, progress: Copy
   const total = db.prepare(`SELECT COUNT(*) FROM ${t.name}`).pluck().get() as number;
   const page = db.prepare(pageSql(t)).raw(true);
   const insert = insertSql(t);
-  let after = 0;
   let copied = 0;
-  for (;;) {
-    const rows = page.all(after, t.pageRows) as unknown[][];
-    if (rows.length === 0) break;
+  let rows = page.all(0, t.pageRows) as unknown[][];
+  while (rows.length > 0) {
     const columns: unknown[][] = t.columns.map(() => new Array<unknown>(rows.length));
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
       for (let c = 0; c < t.columns.length; c++) columns[c]![r] = row[c + 1];
     }
-    await run(client, insert, columns);
-    after = rows.at(-1)![0] as number;
+    // The statement is on its way to the server before the next page is read: the file is read
+    // while the server writes, instead of each waiting for the other.
+    const written = run(client, insert, columns);
+    const next = page.all(rows.at(-1)![0], t.pageRows) as unknown[][];
+    await written;
     copied += rows.length;
     progress?.({ table: t.name, copied, total });
+    rows = next;
   }
   return copied;
 }
