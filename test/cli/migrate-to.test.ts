@@ -279,6 +279,43 @@ describe.skipIf(!pgAvailable())('migrate-to postgres://…', () => {
     }
   }, 60_000);
 
+  it('a chain that does not verify on the file is not committed (exit 1, target empty): a keyed trail without its key, an edited entry', async () => {
+    const key = { AGENTIC_PIPELINE_AUDIT_KEY: 'k'.repeat(32) };
+    const dir = tempDir();
+    const lib = path.join(dir, 'library');
+    fs.mkdirSync(lib);
+    book(lib, 'keyed.txt', 'Words of a keyed book.');
+    const file = path.join(dir, 'keyed.db');
+    expect(runCli(['init', '--db', file], { env: key }).code).toBe(0);
+    expect(runCli(['batch-queue', lib, '--db', file], { env: key }).code).toBe(0);
+
+    const url = await pgCluster().createDatabase();
+    const without = runCliJson<Doc>(['migrate-to', url, '--db', file]);
+    expect(without.code, without.stderr).toBe(1);
+    expect(without.doc).toMatchObject({ ok: false, committed: false });
+    expect(without.stderr).toMatch(/cannot be checked without the audit key/);
+    expect(await pgCount(url, 'audit')).toBe(0);
+    expect(await pgCount(url, 'pipelines')).toBe(0);
+
+    // With the key both chains verify, and a keyed entry appended on the server verifies too.
+    const withKey = runCliJson<Doc>(['migrate-to', url, '--db', file], { env: key });
+    expect(withKey.code, withKey.stderr).toBe(0);
+    expect(runCli(['audit', '--verify', '--db', url], { env: key }).code).toBe(0);
+
+    // An entry edited in the file (past its trigger, as an intruder would).
+    const edited = path.join(dir, 'edited.db');
+    fs.copyFileSync(file, edited);
+    const raw = new Database(edited);
+    raw.exec('DROP TRIGGER audit_no_update');
+    raw.exec(`UPDATE audit SET reason = 'rewritten' WHERE id = 1`);
+    raw.close();
+    const target = await pgCluster().createDatabase();
+    const r = runCliJson<Doc>(['migrate-to', target, '--db', edited], { env: key });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/the file's audit chain does not verify/);
+    expect(await pgCount(target, 'audit')).toBe(0);
+  }, 60_000);
+
   it('a copy killed half-way leaves the target empty, and running it again succeeds', async () => {
     // Big enough that the copy takes several statements per table.
     const file = path.join(tempDir(), 'big.db');
