@@ -34,6 +34,7 @@ import { AuditLog } from '../audit.js';
 import type { AuditVerifyReport } from '../audit.js';
 import { InputError } from '../../domain/errors.js';
 import { STATES } from '../../domain/states.js';
+import { formatCount as count } from '../../text/format.js';
 import { DEFAULT_LEASE_MS_SQL, leaseMsSql } from '../sqlite/stats-sql.js';
 import { createPgEngine } from './engine.js';
 import { parseLocation } from './connect.js';
@@ -264,8 +265,6 @@ function nextPrevHash(db: Db): { highWater: number; hash: string | null; hashVer
 function side(r: AuditVerifyReport, head: { id: number; hash: string | null }): AuditSide {
   return { intact: r.intact, checked: r.checked, head_id: head.id, head_hash: head.hash, problems: r.problems.map((p) => p.message) };
 }
-
-const count = (n: number) => n.toLocaleString('en-US');
 
 export async function copySqliteToPostgres(options: CopyOptions): Promise<CopyReport> {
   // The URL first: a typo is refused before anything is opened.
