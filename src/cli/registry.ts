@@ -30,5 +30,6 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   mcp: { summary: 'an MCP server on stdio for AI assistants (--read-only)', load: () => import('./commands/mcp.js') },
   serve: { summary: 'serve Prometheus metrics and health endpoints over HTTP', load: () => import('./commands/serve.js') },
   maintain: { summary: 'aging, retention, duration statistics, automatic recovery (for cron)', load: () => import('./commands/maintain.js') },
+  'migrate-to': { summary: 'copy the SQLite database into an empty PostgreSQL database, verified', load: () => import('./commands/migrate-to.js') },
   completion: { summary: 'print a shell completion script (bash, zsh, fish)', load: () => import('./commands/completion.js') },
 };

@@ -4,7 +4,7 @@
  * connection): workers on other hosts keep appending while it runs, and entries committed after
  * the walk began must not read as a tail removed or a trail pointing past the log.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type { AuditVerifyReport } from '../audit-hash.js';
 import type { AuditRow } from '../audit-entry.js';
 import type { AsyncChainReads, ChainDeletion, PruneEntryRow, VerifyOptions } from '../audit-walk.js';
@@ -36,7 +36,12 @@ function chainReads(client: pg.PoolClient): AsyncChainReads {
   };
 }
 
-export async function verifyPg(pool: pg.Pool, key: Buffer | null, options: VerifyOptions): Promise<AuditVerifyReport> {
+/**
+ * Verifies the chain: over a pool in a snapshot of its own, or over one client already inside a
+ * transaction (migrate-to verifies its copy before COMMIT), reading what that transaction sees.
+ */
+export async function verifyPg(pool: pg.Pool | pg.PoolClient, key: Buffer | null, options: VerifyOptions): Promise<AuditVerifyReport> {
+  if (!(pool instanceof pg.Pool)) return verifyChain(chainReads(pool), key, options);
   const client = await pool.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');

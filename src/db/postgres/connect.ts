@@ -127,6 +127,9 @@ export async function schemaVersionPg(client: pg.ClientBase): Promise<number | u
 export async function migratePg(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
+    // A current schema needs no lock and no DDL: return first, so a role without CREATE (the
+    // application role of `init --app-role`) can open the database; only upgrades need the owner.
+    if ((await schemaVersionPg(client)) === PG_MIGRATIONS.length) return;
     for (;;) {
       await client.query('BEGIN');
       try {
