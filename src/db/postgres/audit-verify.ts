@@ -24,8 +24,11 @@ function chainReads(client: pg.PoolClient): AsyncChainReads {
         .rows,
     prunes: async () =>
       (await run<PruneEntryRow>(client, `SELECT id, at, count, details_json FROM audit WHERE action = 'AUDIT_PRUNED' ORDER BY id`)).rows,
-    // This engine started at SQLite's schema 6: deletions were recorded from its first row.
-    marks: async () => ({ recordedFrom: 0, legacyUpto: 0 }),
+    // 0 and 0 for a database created here; a file's own marks when migrate-to copied it.
+    marks: async () => {
+      const m = (await run<{ recorded_from: number; legacy_upto: number }>(client, 'SELECT recorded_from, legacy_upto FROM audit_marks WHERE id = 1')).rows[0];
+      return { recordedFrom: m?.recorded_from ?? 0, legacyUpto: m?.legacy_upto ?? 0 };
+    },
     // The head's position: every id ever given out, even if its row is gone.
     highWater: async () => (await run<{ pos: number }>(client, 'SELECT pos FROM audit_chain_head WHERE id = 1')).rows[0]?.pos ?? 0,
     furthestTrail: async () => (await run<{ n: number | null }>(client, 'SELECT MAX(last_audit_id) AS n FROM pipelines')).rows[0]?.n ?? 0,

@@ -64,7 +64,7 @@ const col = (name: string, type: string, from?: string): Column => (from ? { nam
  * The tables in the order they are written (a row's references are written before it). Not
  * copied: pipeline_counts (recounted from the books), SQLite's own bookkeeping (live_hash,
  * last_history_id, state_history.prev_id: PostgreSQL computes or indexes those), audit_gate
- * (closed on both), audit_meta/audit_deletions_meta (see verify below).
+ * (closed on both). SQLite's audit_meta/audit_deletions_meta become the one audit_marks row.
  */
 const TABLES: readonly Table[] = [
   {
@@ -336,6 +336,12 @@ async function copyInto(
         `SELECT setval(pg_get_serial_sequence('${table}', '${column}'), COALESCE((SELECT MAX(${column}) FROM ${table}), 0) + 1, false)`,
       );
     }
+    // The file's marks for gaps older than its deletion records, so those stay "unverifiable"
+    // on PostgreSQL too instead of reading as tampering.
+    await client.query('UPDATE audit_marks SET recorded_from = $1, legacy_upto = $2 WHERE id = 1', [
+      (db.prepare('SELECT recorded_from FROM audit_deletions_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0,
+      (db.prepare('SELECT legacy_deletions_upto FROM audit_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0,
+    ]);
     const next = nextPrevHash(db);
     await client.query('UPDATE audit_chain_head SET pos = $1, hash = $2, hash_version = $3 WHERE id = 1', [
       next.highWater, next.hash, next.hashVersion,
@@ -465,14 +471,9 @@ async function verify(client: pg.PoolClient, db: Db, shown: string, options: Cop
   const target = side(targetReport, targetHead);
   const sameHead = sourceHead.id === targetHead.id && sourceHead.hash === targetHead.hash;
   if (!sourceReport.intact) problems.push(`the file's audit chain does not verify: ${source.problems.join('; ')}`);
-  // PostgreSQL's verifier cannot yet check retention's removals (it reports them as
-  // "unverifiable"); the file's verifier just checked those very deletion records, copied as they
-  // are, so that alone is a note, not a failure.
-  const pgFailures = targetReport.problems.filter((p) => p.kind !== 'unverifiable');
-  if (pgFailures.length > 0) problems.push(`the audit chain on PostgreSQL does not verify: ${pgFailures.map((p) => p.message).join('; ')}`);
-  else if (!targetReport.intact) {
-    notes.push(`audit --verify on PostgreSQL reports retention's removals as not checkable there yet (${targetReport.unverifiable_gaps.length} gap${targetReport.unverifiable_gaps.length === 1 ? '' : 's'}); the file's verifier checked them`);
-  }
+  // The same walk as the file's (src/db/audit-walk.ts), over the copied rows and marks: retention's
+  // removals are checked here as there.
+  if (!targetReport.intact) problems.push(`the audit chain on PostgreSQL does not verify: ${target.problems.join('; ')}`);
   if (!sameHead) problems.push(`the newest audit entry differs: #${sourceHead.id} in the file, #${targetHead.id} on PostgreSQL`);
 
   return {

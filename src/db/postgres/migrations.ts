@@ -394,4 +394,19 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_removed_no_truncate BEFORE TRUNCATE ON audit_removed
     FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_truncate();
   `,
+  // 4 (migrate-to): the marks older SQLite files carry for audit --verify (audit_deletions_meta
+  // .recorded_from: gaps at or below it predate deletion records; audit_meta.legacy_deletions_upto:
+  // retention deletions at or below it predate AUDIT_PRUNED accounting). A database created here
+  // has no such past (both 0); migrate-to copies a file's marks so its old gaps stay
+  // "unverifiable" rather than reading as tampering.
+  `
+  CREATE TABLE audit_marks (
+    id            integer PRIMARY KEY CHECK (id = 1),
+    recorded_from bigint NOT NULL DEFAULT 0,
+    legacy_upto   bigint NOT NULL DEFAULT 0
+  );
+  INSERT INTO audit_marks (id) VALUES (1);
+  CREATE TRIGGER audit_marks_no_truncate BEFORE TRUNCATE ON audit_marks
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_truncate();
+  `,
 ];

@@ -5,7 +5,7 @@
  * are what hold when the application's credentials leak. So:
  * - every table: SELECT, INSERT, UPDATE, DELETE, except the audit trail's;
  * - audit: SELECT, INSERT only (append, read, verify);
- * - audit_deletions, audit_gate: SELECT only (deletion records are written by the trigger on
+ * - audit_deletions, audit_gate, audit_removed, audit_marks: SELECT only (deletion records are written by the trigger on
  *   DELETE FROM audit, which this role cannot run; retention runs as the owner);
  * - audit_chain_head: SELECT, UPDATE (an append moves it; a trigger keeps it moving forward);
  * - schema_version: SELECT (opening the engine reads the version; a current schema needs
@@ -31,6 +31,9 @@ const LIMITED: Record<string, readonly string[]> = {
   audit: ['SELECT', 'INSERT'],
   audit_deletions: ['SELECT'],
   audit_gate: ['SELECT'],
+  // Kept by retention's DELETE trigger and by migrate-to, both as the owner.
+  audit_removed: ['SELECT'],
+  audit_marks: ['SELECT'],
   audit_chain_head: ['SELECT', 'UPDATE'],
   schema_version: ['SELECT'],
 };
