@@ -3,13 +3,13 @@
  * Each operation is one statement or one transaction on one pooled connection (tx.ts); the
  * domain's rules (transition table, refusals, claim order, hash formula) are the SQLite engine's,
  * imported, not restated. Implemented so far: pipelines, queue (with the worker's lease
- * operations), history, audit, library (the worker's stage commit). The other groups
- * answer "not yet implemented on PostgreSQL: <group>.<op>".
+ * operations), history, audit, library (the worker's stage commit), actions, and batches'
+ * queueMany. The other groups answer "not yet implemented on PostgreSQL: <group>.<op>".
  */
 import pg from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import type { Engine } from '../engine.js';
-import type { ActionOps, BatchOps, StatsOps, UpkeepOps, WindowOps } from '../engine.js';
+import type { BatchOps, StatsOps, UpkeepOps, WindowOps } from '../engine.js';
 import type { PgContext } from './context.js';
 import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes, schemaVersionPg } from './connect.js';
 import { pgPipelineOps } from './pipelines.js';
@@ -17,6 +17,8 @@ import { pgQueueOps } from './queue.js';
 import { pgHistoryOps } from './history.js';
 import { pgAuditOps } from './audit.js';
 import { pgLibraryOps } from './library.js';
+import { pgActionOps } from './actions.js';
+import { pgQueueMany } from './queue-many.js';
 import { notYetImplemented } from './not-yet.js';
 import { run } from './sql.js';
 import { pgChanges } from './notify.js';
@@ -78,10 +80,10 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
     queue: pgQueueOps(ctx, key),
     history: pgHistoryOps(ctx),
     audit: pgAuditOps(ctx, key),
-    actions: notYetImplemented<ActionOps>('actions'),
+    actions: pgActionOps(ctx, key),
     library: pgLibraryOps(ctx, key),
     stats: notYetImplemented<StatsOps>('stats'),
-    batches: notYetImplemented<BatchOps>('batches'),
+    batches: Object.assign(Object.create(notYetImplemented<BatchOps>('batches')) as BatchOps, { queueMany: pgQueueMany(ctx, key) }),
     // Upkeep on PostgreSQL so far: the schema version (`init`); the rest is #15's next part.
     upkeep: Object.assign(Object.create(notYetImplemented<UpkeepOps>('upkeep')) as UpkeepOps, {
       schemaVersion: async () => {
