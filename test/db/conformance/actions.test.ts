@@ -9,11 +9,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../src/db/engine.js';
 import type { EnqueueRecorded } from '../../../src/db/ops/actions.js';
 import type { AuditRow } from '../../../src/db/audit.js';
+import type { PipelineRow } from '../../../src/db/pipeline-row.js';
 import type { PipelineState } from '../../../src/domain/states.js';
 import { IllegalTransitionError, InputError, NotFoundError } from '../../../src/domain/errors.js';
 import { BookActions } from '../../../src/ops/actions.js';
 import { Enqueuer, enqueueRequest } from '../../../src/ops/enqueue.js';
 import { queueHashedFiles } from '../../../src/ops/batch-queue.js';
+import { autoApproval, AUTO_APPROVE_ACTOR } from '../../../src/worker/book-runner.js';
 import { ENGINES, type Opened } from './engines.js';
 
 const ANA = 'human:ana';
@@ -395,5 +397,15 @@ describe.each(ENGINES)('$name engine: actions and batch-queue', (under) => {
       for (const batch of [a, b]) expect(await e.audit.batchMembers(batch.batchId!)).toHaveLength(30);
       expect((await e.audit.verify()).intact).toBe(true);
     });
+  });
+});
+
+describe('one APPROVED row, however a book is approved', () => {
+  it('the worker’s auto-approve rule writes the row BookActions writes for the same approval', () => {
+    const book = { id: 'a'.repeat(32), state: 'pending_approval', confidence: 0.95 } as PipelineRow;
+    const auto = autoApproval({ enabled: true, min_confidence: 0.9 }, book)!;
+    const byHand = new BookActions({} as Engine).approval(book.id, AUTO_APPROVE_ACTOR, { reason: auto.note! });
+    expect(auto.audit).toEqual(byHand.audit(book, { ...book, state: 'approved' }));
+    expect(auto.audit).toMatchObject({ action: 'APPROVED', before: 'pending_approval', after: 'approved', confidence: 0.95 });
   });
 });
