@@ -5,6 +5,7 @@
  * the audit row says. The engine calls `check` and `audit` inside its transaction.
  */
 import type { Engine } from '../db/engine.js';
+import type { AuditEntryInput } from '../db/audit.js';
 import type { PipelineRow } from '../db/pipeline-row.js';
 import type { ActionOutcome, ApproveAction, PriorityOutcome, RemovedLibrary } from '../db/ops/actions.js';
 import type { Actor } from '../domain/actor.js';
@@ -33,6 +34,23 @@ function optionalReason(reason: string | undefined): string | null {
   return reason === undefined ? null : checkFreeText(reason, 'the reason');
 }
 
+/**
+ * The APPROVED row, however the book was approved: by a person (BookActions.approve) or by the
+ * worker's auto-approve rule inside its stage commit (src/worker/book-runner.ts), so the trail
+ * and `audit --action APPROVED` read every approval alike.
+ */
+export function approvedEntry(before: Pick<PipelineRow, 'id' | 'state' | 'confidence'>, actor: Actor | string, note: string | null): AuditEntryInput {
+  return {
+    action: 'APPROVED',
+    actor,
+    pipeline_id: before.id,
+    reason: note,
+    before: before.state,
+    after: 'approved',
+    confidence: before.confidence,
+  };
+}
+
 /** Verbs whose participle is not verb + 'd' ("reject" + "d" read "rejectd"). */
 const PAST_PARTICIPLE: Record<string, string> = { reject: 'rejected', 'roll back': 'rolled back' };
 
@@ -55,15 +73,7 @@ export class BookActions {
       actor,
       note,
       check: (before) => this.refuseUnless(before, ['pending_approval'], 'approve'),
-      audit: (before, after) => ({
-        action: 'APPROVED',
-        actor,
-        pipeline_id: id,
-        reason: note,
-        before: before.state,
-        after: after.state,
-        confidence: before.confidence,
-      }),
+      audit: (before) => approvedEntry(before, actor, note),
     };
   }
 

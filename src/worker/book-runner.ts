@@ -25,6 +25,7 @@ import { IllegalTransitionError, LeaseLostError } from '../domain/errors.js';
 import { isWorkingState, type PipelineState } from '../domain/states.js';
 import type { Actor } from '../domain/actor.js';
 import type { WorkerConfig } from '../config/worker.js';
+import { approvedEntry } from '../ops/actions.js';
 import type { TaskRunner } from './pool.js';
 import type { Logger } from './logger.js';
 import { sleep, withBusyRetry } from './retry.js';
@@ -43,7 +44,7 @@ function leaseFor(outcome: StageOutcome): StageOutcome {
 
 /**
  * The auto-approve rule (config `auto_approve`): a book reaching pending_approval with enough
- * confidence is approved at once, in the same transaction, as BookActions.approve would record it.
+ * confidence is approved at once, in the same transaction, with the row BookActions.approve writes.
  */
 export function autoApproval(rule: WorkerConfig['auto_approve'], after: PipelineRow): FollowUp | undefined {
   if (after.state !== 'pending_approval' || !rule.enabled || after.confidence === null || after.confidence < rule.min_confidence) return undefined;
@@ -53,15 +54,7 @@ export function autoApproval(rule: WorkerConfig['auto_approve'], after: Pipeline
     actor: AUTO_APPROVE_ACTOR,
     note,
     patch: { approved_by: AUTO_APPROVE_ACTOR },
-    audit: {
-      action: 'APPROVED',
-      actor: AUTO_APPROVE_ACTOR,
-      pipeline_id: after.id,
-      reason: note,
-      before: 'pending_approval',
-      after: 'approved',
-      confidence: after.confidence,
-    },
+    audit: approvedEntry(after, AUTO_APPROVE_ACTOR, note),
   };
 }
 

@@ -10,7 +10,7 @@
 import pg from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import type { Engine } from '../engine.js';
-import type { ActionOps, BatchOps, UpkeepOps } from '../engine.js';
+import type { BatchOps, UpkeepOps } from '../engine.js';
 import type { PgContext } from './context.js';
 import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes, schemaVersionPg } from './connect.js';
 import { pgPipelineOps } from './pipelines.js';
@@ -20,6 +20,8 @@ import { pgAuditOps } from './audit.js';
 import { pgLibraryOps } from './library.js';
 import { pgStatsOps } from './stats.js';
 import { pgWindowOps } from './windows.js';
+import { pgActionOps } from './actions.js';
+import { pgQueueMany } from './queue-many.js';
 import { notYetImplemented } from './not-yet.js';
 import { run } from './sql.js';
 import { pgChanges } from './notify.js';
@@ -81,10 +83,10 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
     queue: pgQueueOps(ctx, key),
     history: pgHistoryOps(ctx),
     audit: pgAuditOps(ctx, key),
-    actions: notYetImplemented<ActionOps>('actions'),
+    actions: pgActionOps(ctx, key),
     library: pgLibraryOps(ctx, key),
     stats: pgStatsOps(ctx),
-    batches: notYetImplemented<BatchOps>('batches'),
+    batches: Object.assign(Object.create(notYetImplemented<BatchOps>('batches')) as BatchOps, { queueMany: pgQueueMany(ctx, key) }),
     // Upkeep on PostgreSQL so far: the schema version (`init`); the rest is #15's next part.
     upkeep: Object.assign(Object.create(notYetImplemented<UpkeepOps>('upkeep')) as UpkeepOps, {
       schemaVersion: async () => {

@@ -105,7 +105,8 @@ async function writeLibrary(c: Queryable, pipelineId: string, w: LibraryWrite): 
   } else await run(c, DELETE_BOOK, [pipelineId]);
 }
 
-function isLiveHashRace(err: unknown): boolean {
+/** A write refused by the unique live-hash index: another transaction took the content first. */
+export function isLiveHashRace(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string };
   return e.code === UNIQUE_VIOLATION && e.constraint === LIVE_HASH_INDEX;
 }

@@ -107,6 +107,25 @@ export async function transitionIn(ctx: PgContext, c: Queryable, req: Transition
   return row;
 }
 
+/** `insert` inside a caller's transaction (enqueue and batch-queue on this engine use it too). */
+export async function insertIn(ctx: PgContext, c: Queryable, input: NewPipeline): Promise<PipelineRow> {
+  const r = await run<PipelineRow>(c, INSERT, [
+    input.id ?? newPipelineId(),
+    input.source_path,
+    input.content_hash ?? null,
+    input.size ?? null,
+    input.format ?? null,
+    input.state ?? 'detected',
+    input.priority ?? DEFAULT_PRIORITY,
+    input.max_attempts ?? 5,
+    input.duplicate_of ?? null,
+    ctx.now(),
+    input.actor,
+    input.note ?? null,
+  ]);
+  return r.rows[0]!;
+}
+
 export function pgPipelineOps(ctx: PgContext): PipelineOps {
   const { pool } = ctx;
   const get = async (id: string) => (await run<PipelineRow>(pool, BY_ID, [id])).rows[0];
@@ -130,23 +149,7 @@ export function pgPipelineOps(ctx: PgContext): PipelineOps {
       if (rows.length > 1) throw new AmbiguousIdError(idOrPrefix, rows.map((r) => r.id));
       return rows[0]!.id;
     },
-    async insert(input: NewPipeline) {
-      const r = await run<PipelineRow>(pool, INSERT, [
-        input.id ?? newPipelineId(),
-        input.source_path,
-        input.content_hash ?? null,
-        input.size ?? null,
-        input.format ?? null,
-        input.state ?? 'detected',
-        input.priority ?? DEFAULT_PRIORITY,
-        input.max_attempts ?? 5,
-        input.duplicate_of ?? null,
-        ctx.now(),
-        input.actor,
-        input.note ?? null,
-      ]);
-      return r.rows[0]!;
-    },
+    insert: (input: NewPipeline) => insertIn(ctx, pool, input),
     async transition(req) {
       // The fast path (every worker step) is one guarded UPDATE, atomic on its own: no
       // BEGIN/COMMIT round trips. Only a lost or unusual swap needs the transaction that reads
