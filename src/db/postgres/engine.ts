@@ -3,20 +3,22 @@
  * Each operation is one statement or one transaction on one pooled connection (tx.ts); the
  * domain's rules (transition table, refusals, claim order, hash formula) are the SQLite engine's,
  * imported, not restated. Implemented so far: pipelines, queue (with the worker's lease
- * operations), history, audit, library (the worker's stage commit). The other groups
- * answer "not yet implemented on PostgreSQL: <group>.<op>".
+ * operations), history, audit, library (the worker's stage commit), batches (but queueMany)
+ * and upkeep. The other groups answer "not yet implemented on PostgreSQL: <group>.<op>".
  */
 import pg from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import type { Engine } from '../engine.js';
-import type { ActionOps, BatchOps, StatsOps, UpkeepOps, WindowOps } from '../engine.js';
+import type { ActionOps, BatchOps, StatsOps, WindowOps } from '../engine.js';
 import type { PgContext } from './context.js';
-import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes, schemaVersionPg } from './connect.js';
+import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes } from './connect.js';
 import { pgPipelineOps } from './pipelines.js';
 import { pgQueueOps } from './queue.js';
 import { pgHistoryOps } from './history.js';
 import { pgAuditOps } from './audit.js';
 import { pgLibraryOps } from './library.js';
+import { pgBatchOps } from './batches.js';
+import { pgUpkeepOps } from './upkeep.js';
 import { notYetImplemented } from './not-yet.js';
 import { run } from './sql.js';
 import { pgChanges } from './notify.js';
@@ -81,18 +83,8 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
     actions: notYetImplemented<ActionOps>('actions'),
     library: pgLibraryOps(ctx, key),
     stats: notYetImplemented<StatsOps>('stats'),
-    batches: notYetImplemented<BatchOps>('batches'),
-    // Upkeep on PostgreSQL so far: the schema version (`init`); the rest is #15's next part.
-    upkeep: Object.assign(Object.create(notYetImplemented<UpkeepOps>('upkeep')) as UpkeepOps, {
-      schemaVersion: async () => {
-        const client = await pool.connect();
-        try {
-          return (await schemaVersionPg(client)) ?? 0;
-        } finally {
-          client.release();
-        }
-      },
-    }),
+    batches: { ...pgBatchOps(ctx, key), queueMany: notYetImplemented<BatchOps>('batches').queueMany },
+    upkeep: pgUpkeepOps(ctx, key),
     windows: notYetImplemented<WindowOps>('windows'),
     changes,
     async close() {
