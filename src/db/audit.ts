@@ -13,6 +13,8 @@ import { auditKeyFromEnv, AUDIT_KEY_ENV } from './audit-key.js';
 export { AUDIT_ACTIONS, auditToJson, parseSince } from './audit-entry.js';
 export type { AuditAction, AuditEntryInput, AuditRow, AuditQuery } from './audit-entry.js';
 import { decodeJson as dec, auditEntryRow } from './audit-entry.js';
+import type { Deletion, PruneCheck } from './audit-prunes.js';
+import { accountDeletion, bridgeGap, invalidPruneWhy, prunedAfter, pruneCheckOf } from './audit-prunes.js';
 import type { AuditEntryInput, AuditRow, AuditQuery } from './audit-entry.js';
 
 /**
@@ -61,11 +63,7 @@ export function prunedDigestLine(d: { id: number; hash: string; action: string |
   return `${d.id}\t${d.hash}\t${d.action ?? ''}\t${d.at ?? ''}\n`;
 }
 
-/** SQLite GLOB (as retention's patterns use it: * and ?) as a RegExp. */
-export function globRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
+export { globRegExp } from './audit-prunes.js';
 
 /** The audit chain's newest entry: what an anchor records. */
 export interface AuditChainHead {
@@ -159,29 +157,6 @@ export function isDenseBookPrefix(db: Db, prefix: string): boolean {
   return n > DENSE_BOOK_PREFIX;
 }
 
-/** A removed entry as its deletion record holds it. */
-interface Deletion {
-  id: number;
-  prev_hash: string | null;
-  hash: string;
-  by_retention: number;
-  action: string | null;
-  at: number | null;
-  pruned_by: number | null;
-}
-
-/** One AUDIT_PRUNED entry while verify checks the deletions that name it. */
-interface PruneCheck {
-  id: number;
-  at: number;
-  count: number;
-  digest: string | null;
-  rules: { pattern: string; re: RegExp; cutoff: number; range: [number, number] | null }[];
-  /** Deletion records naming it that verify met in the chain's gaps. */
-  seen: number;
-}
-
-const DAY_MS = 86_400_000;
 
 export class AuditLog {
   private readonly insertStmt: Statement;
@@ -372,35 +347,9 @@ export class AuditLog {
     report.prunes = prunes.size;
 
     // A removed row is accounted for by its AUDIT_PRUNED entry, or (from before schema 6) by the
-    // gate it went through; anything else is tampering.
-    const account = (d: Deletion): 'pruned' | 'legacy' | 'unaccounted' => {
-      if (d.pruned_by !== null) {
-        const p = prunes.get(d.pruned_by);
-        if (!p || d.id >= p.id || d.action === null || d.at === null) return 'unaccounted';
-        if (d.action === 'AUDIT_PRUNED' || d.action === 'AUDIT_RETENTION') return 'unaccounted';
-        const eligible = p.rules.some(
-          (rule) => rule.re.test(d.action!) && d.at! < rule.cutoff && rule.range !== null && d.id >= rule.range[0] && d.id <= rule.range[1],
-        );
-        p.seen++;
-        return eligible ? 'pruned' : 'unaccounted';
-      }
-      if (d.action === null && d.by_retention === 1 && d.id <= legacyUpto) return 'legacy';
-      return 'unaccounted';
-    };
-    /** Whether `dels` link `from` to `to` (prev_hash → hash), and how they are accounted for. */
-    const bridge = (from: string | null, to: string | null, dels: Deletion[]) => {
-      let link = from;
-      let linked = dels.length > 0;
-      let verdict: 'pruned' | 'legacy' | 'unaccounted' = 'pruned';
-      for (const d of dels) {
-        if (d.prev_hash !== link) linked = false;
-        link = d.hash;
-        const a = account(d);
-        if (a === 'unaccounted') verdict = 'unaccounted';
-        else if (a === 'legacy' && verdict === 'pruned') verdict = 'legacy';
-      }
-      return { linked: linked && link === to, verdict };
-    };
+    // gate it went through; anything else is tampering (audit-prunes.ts, shared by the engines).
+    const account = (d: Deletion) => accountDeletion(prunes, legacyUpto, d);
+    const bridge = (from: string | null, to: string | null, dels: Deletion[]) => bridgeGap(from, to, dels, account);
 
     const size = options.pageSize ?? 10_000;
     let prev: { id: number; hash: string } | undefined;
@@ -464,9 +413,8 @@ export class AuditLog {
     for (const p of prunes.values()) {
       const hasher = crypto.createHash('sha256');
       for (const d of named.iterate(p.id) as Iterable<Deletion>) hasher.update(prunedDigestLine(d));
-      const digest = hasher.digest('hex');
-      if (p.seen !== p.count) report.invalid_prunes.push({ id: p.id, why: `accounts for ${p.count} removed entries, but ${p.seen} deletion records name it` });
-      else if (p.digest !== digest) report.invalid_prunes.push({ id: p.id, why: 'the digest of the entries it removed does not match their deletion records' });
+      const why = invalidPruneWhy(p, hasher.digest('hex'));
+      if (why) report.invalid_prunes.push({ id: p.id, why });
     }
     this.checkReset(report, highWater);
     if (options.anchors) this.checkAnchors(report, options.anchors, prunes);
@@ -479,21 +427,7 @@ export class AuditLog {
     const rows = this.db
       .prepare(`SELECT id, at, count, details_json FROM audit INDEXED BY audit_action WHERE action = 'AUDIT_PRUNED' ORDER BY id`)
       .all() as { id: number; at: number; count: number | null; details_json: string | null }[];
-    const out = new Map<number, PruneCheck>();
-    for (const r of rows) {
-      const d = (dec(r.details_json) ?? {}) as { policy?: Record<string, number>; ranges?: Record<string, [number, number]>; digest?: string };
-      const rules = Object.entries(d.policy ?? {})
-        .filter(([, days]) => typeof days === 'number' && days > 0)
-        .map(([pattern, days]) => ({
-          pattern,
-          re: globRegExp(pattern),
-          // From the entry's own time: a policy's age is the age at the time of pruning.
-          cutoff: r.at - Math.round(days * DAY_MS),
-          range: Array.isArray(d.ranges?.[pattern]) ? d.ranges![pattern]! : null,
-        }));
-      out.set(r.id, { id: r.id, at: r.at, count: r.count ?? 0, digest: d.digest ?? null, rules, seen: 0 });
-    }
-    return out;
+    return new Map(rows.map((r) => [r.id, pruneCheckOf(r)]));
   }
 
   /** An emptied or recreated log reads like a new one; the books' trail pointers say otherwise. */
@@ -514,20 +448,8 @@ export class AuditLog {
     const invalid = new Set(report.invalid_prunes.map((p) => p.id));
     const present = this.db.prepare('SELECT hash FROM audit WHERE id = ?').pluck();
     const removed = this.db.prepare('SELECT hash, pruned_by FROM audit_deletions WHERE id = ?');
-    // What valid retention entries after each id removed: suffix sums over the entries in id order.
-    const valid = [...prunes.values()].filter((p) => !invalid.has(p.id));
-    const removedFrom = new Array<number>(valid.length + 1).fill(0);
-    for (let i = valid.length - 1; i >= 0; i--) removedFrom[i] = removedFrom[i + 1]! + valid[i]!.count;
-    const prunedAfter = (id: number): number => {
-      let lo = 0;
-      let hi = valid.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (valid[mid]!.id > id) hi = mid;
-        else lo = mid + 1;
-      }
-      return removedFrom[lo]!;
-    };
+    // What valid retention entries after each id removed.
+    const prunedSince = prunedAfter(prunes, invalid);
     for (const a of anchors) {
       report.anchors_checked++;
       const where = `anchored ${new Date(a.at).toISOString()}${a.line ? ` (anchor line ${a.line})` : ''}`;
@@ -545,11 +467,11 @@ export class AuditLog {
           continue;
         }
       }
-      const prunedSince = prunedAfter(a.id);
-      if (report.checked + prunedSince < a.count) {
+      const since = prunedSince(a.id);
+      if (report.checked + since < a.count) {
         report.problems.push({
           kind: 'anchor_shrunk',
-          message: `the log holds ${report.checked} entries, ${a.count} were ${where} and retention has removed ${prunedSince} since: entries were removed`,
+          message: `the log holds ${report.checked} entries, ${a.count} were ${where} and retention has removed ${since} since: entries were removed`,
           anchor: a.id,
         });
       }
