@@ -12,6 +12,7 @@ import type { BatchFilter } from '../../../src/ops/types.js';
 import { createOpsServices, type OpsBundle } from '../../../src/ops/index.js';
 import { parseOpsConfig } from '../../../src/config/ops.js';
 import { IllegalTransitionError } from '../../../src/domain/errors.js';
+import type { PgEngine } from '../../../src/db/postgres/engine.js';
 import { ENGINES, type Opened } from './engines.js';
 
 const HUMAN = 'human:ops';
@@ -269,6 +270,45 @@ describe.each(ENGINES)('$name engine: batches', (under) => {
       expect(await e.audit.batchApplied(r.audit_id!)).toBe(applied.size);
       expect((await e.audit.verify()).intact).toBe(true);
     });
+
+    // Only a server has writers that interleave inside a chunk: SQLite's chunk shuts them out.
+    it.runIf(under.name === 'postgres')(
+      'a book changed while the chunk waits for its lock (after the re-check) is skipped, and the change is kept',
+      async () => {
+        const books = [];
+        for (let i = 0; i < 4; i++) books.push(await book());
+        const preview = await ops.batch.preview({}, { kind: 'approve' });
+        // Another session changes books[1] and holds its row lock, uncommitted.
+        const pool = (e as PgEngine).pool;
+        const holder = await pool.connect();
+        try {
+          await holder.query('BEGIN');
+          await holder.query('UPDATE pipelines SET priority = 2, version = version + 1 WHERE id = $1', [books[1]!.id]);
+          const applying = ops.batch.apply(preview, HUMAN);
+          // The first chunk has re-checked the batch (old version, not blocked) and now waits
+          // for books[1]'s lock: the event to wait for, read from the server.
+          for (;;) {
+            const waiting = await pool.query(
+              `SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            );
+            if (Number(waiting.rows[0].n) > 0) break;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          await holder.query('COMMIT');
+          const r = await applying;
+          expect(r.affected_ids).toEqual([books[0]!.id, books[2]!.id, books[3]!.id]);
+          expect(r.skipped).toEqual([{ id: books[1]!.id, why: 'changed since the preview (now pending_approval)' }]);
+          // Planned 4 (the re-check saw nothing changed), applied 3: the trail says what happened.
+          expect(JSON.parse((await e.audit.get(r.audit_id!))!.details_json!)).toMatchObject({ planned: 4, skipped_at_start: 0 });
+          expect(await e.audit.batchApplied(r.audit_id!)).toBe(3);
+          expect((await e.audit.batchMembers(r.audit_id!)).map((x) => x.pipeline_id)).toEqual(r.affected_ids);
+          expect(await e.pipelines.get(books[1]!.id)).toMatchObject({ state: 'pending_approval', priority: 2, version: books[1]!.version + 1 });
+          expect((await e.audit.verify()).intact).toBe(true);
+        } finally {
+          holder.release();
+        }
+      },
+    );
 
     it('retry against a worker claiming the same books: a claimed book is skipped, a reset one is claimed after', async () => {
       const books = [];
