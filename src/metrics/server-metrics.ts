@@ -12,6 +12,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DbSnapshot } from './db-snapshot.js';
 import { packageVersion } from './version.js';
 import { MIGRATIONS } from '../db/migrations.js';
+import { isPostgresLocation } from '../db/location.js';
 
 export const PREFIX = 'agentic_pipeline_';
 /** How long one database read serves scrapes. */
@@ -124,6 +125,8 @@ export function addProcessMetrics(registry: Registry): void {
 }
 
 function diskFree(dbPath: string): number | null {
+  // The server's disk is not this host's: no gauge rather than the working folder's figure.
+  if (isPostgresLocation(dbPath)) return null;
   try {
     const s = fs.statfsSync(path.dirname(path.resolve(dbPath)));
     return Number(s.bavail) * Number(s.bsize);
