@@ -39,6 +39,7 @@ export async function runConsole(options: ConsoleOptions): Promise<number> {
     actor: options.actor,
     readOnly: options.readOnly,
     refreshMs: Math.max(100, Math.round(options.refreshSeconds * 1000)),
+    ...recheckFromEnv(process.env),
   });
   const session = openTerminalSession({ stdout: process.stdout, onSignal: () => controller.quit() });
   try {
@@ -71,4 +72,14 @@ export async function runConsole(options: ConsoleOptions): Promise<number> {
 /** What the status bar names: the file path, or the server URL without its password. */
 function shownLocation(services: Services): string {
   return services.engine.kind === 'sqlite' ? services.dbPath : services.engine.location;
+}
+
+/**
+ * Test hook: AGENTIC_PIPELINE_TEST_RECHECK_MS lengthens the poller's periodic re-check, so an
+ * end-to-end test proves a change reached the screen through the engine's change version
+ * (data_version, LISTEN/NOTIFY) and not through the timed re-read.
+ */
+function recheckFromEnv(env: NodeJS.ProcessEnv): { recheckMs?: number } {
+  const ms = Number(env.AGENTIC_PIPELINE_TEST_RECHECK_MS);
+  return Number.isFinite(ms) && ms > 0 ? { recheckMs: ms } : {};
 }

@@ -60,14 +60,14 @@ describe.each(ENGINES)('the MCP server on $name', (where) => {
       expect(list.doc).toMatchObject({ state: 'pending_approval', total: 5, count: 2 });
       // Keyset paging over the server's rows: the next page continues, never repeats.
       const next = await call(s, 'list_pipelines', { state: 'pending_approval', limit: 10, cursor: list.doc.next_cursor });
-      const ids = [...list.doc.pipelines, ...next.doc.pipelines].map((p: Doc) => p.id as string);
+      const ids = [...(list.doc.pipelines as Doc[]), ...(next.doc.pipelines as Doc[])].map((p) => p.id as string);
       expect(new Set(ids).size).toBe(5);
 
       const [first, second] = ids as [string, string];
       const one = await call(s, 'get_pipeline', { pipeline_id: first.slice(0, 10) });
       expect(one.isError, one.text).toBe(false);
       expect(one.doc).toMatchObject({ id: first, state: 'pending_approval' });
-      expect(one.doc.history.map((h: Doc) => h.to)).toContain('hashing');
+      expect((one.doc.history as Doc[]).map((h) => h.to)).toContain('hashing');
 
       const approved = await call(s, 'approve_pipeline', { pipeline_id: first });
       expect(approved.isError, approved.text).toBe(false);
