@@ -3,69 +3,22 @@
  * `append` must run inside the caller's transaction so an action and its audit rows commit
  * together. Rows are hash-chained so tampering with the file is evident (`verify`).
  */
-import crypto from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import type { Clock } from '../domain/clock.js';
 import { InputError } from '../domain/errors.js';
 import { auditKeyFromEnv, AUDIT_KEY_ENV } from './audit-key.js';
+export { auditRowHash, auditRowHashV, globRegExp, HASH_FULL, HASH_KEYED, prunedDigestLine } from './audit-hash.js';
+export type { AuditAnchor, AuditProblem, AuditVerifyReport } from './audit-hash.js';
+import type { AuditVerifyReport } from './audit-hash.js';
+import { auditRowHashV, HASH_FULL, HASH_KEYED } from './audit-hash.js';
+import type { ChainDeletion, ChainReads, PruneEntryRow, VerifyOptions } from './audit-walk.js';
+import { verifyChainSync } from './audit-walk.js';
 
 export { AUDIT_ACTIONS, auditToJson, parseSince } from './audit-entry.js';
 export type { AuditAction, AuditEntryInput, AuditRow, AuditQuery } from './audit-entry.js';
-import { decodeJson as dec, auditEntryRow } from './audit-entry.js';
+import { auditEntryRow } from './audit-entry.js';
 import type { AuditEntryInput, AuditRow, AuditQuery } from './audit-entry.js';
-
-/**
- * The schema-5 chain hash of one row: sha256(prev_hash || canonical row), without the id and the
- * trail pointer. Rows written before migration 6 (hash_version NULL) verify with it; exported for
- * bulk generators, whose rows verify with it too.
- */
-export function auditRowHash(prev: string | null, r: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'>): string {
-  const canonical = JSON.stringify([
-    r.at, r.action, r.actor, r.pipeline_id, r.batch_id, r.reason, r.before_value, r.after_value,
-    r.filter_json, r.ids_json, r.count, r.confidence, r.details_json,
-  ]);
-  return crypto.createHash('sha256').update(`${prev ?? ''}\n${canonical}`).digest('hex');
-}
-
-/** Every column a reader relies on, hashed (SHA-256). */
-export const HASH_FULL = 2;
-/** The same, as HMAC-SHA256 with the audit key: rewriting the chain needs the key. */
-export const HASH_KEYED = 3;
-
-/**
- * The chain hash of a row under hash version 2 or 3: the id and the trail pointer are in it, so
- * renumbering a row or re-pointing a book's trail (pipeline_prev_id) shows as an edit, and the
- * version itself is, so a row cannot be relabelled to an older formula without a new hash.
- */
-export function auditRowHashV(
-  prev: string | null,
-  r: Omit<AuditRow, 'id' | 'hash' | 'prev_hash' | 'pipeline_prev_id' | 'hash_version'>,
-  id: number,
-  pipelinePrevId: number | null,
-  version: number,
-  key: Buffer | null,
-): string {
-  // id, trail pointer and version as arguments: spreading them into a copy of the row cost more
-  // than the hash itself (measured ~5 µs a row).
-  const canonical = JSON.stringify([
-    version, id, r.at, r.action, r.actor, r.pipeline_id, r.batch_id, r.reason, r.before_value, r.after_value,
-    r.filter_json, r.ids_json, r.count, r.confidence, r.details_json, pipelinePrevId,
-  ]);
-  const h = version === HASH_KEYED ? crypto.createHmac('sha256', key!) : crypto.createHash('sha256');
-  return h.update(`${prev ?? ''}\n${canonical}`).digest('hex');
-}
-
-/** The line of one removed entry in AUDIT_PRUNED's digest (sha256 over these, in id order). */
-export function prunedDigestLine(d: { id: number; hash: string; action: string | null; at: number | null }): string {
-  return `${d.id}\t${d.hash}\t${d.action ?? ''}\t${d.at ?? ''}\n`;
-}
-
-/** SQLite GLOB (as retention's patterns use it: * and ?) as a RegExp. */
-export function globRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
 
 /** The audit chain's newest entry: what an anchor records. */
 export interface AuditChainHead {
@@ -76,16 +29,6 @@ export interface AuditChainHead {
   hash_version: number | null;
 }
 
-/** An anchored chain head, as read back from an anchor file. */
-export interface AuditAnchor {
-  id: number;
-  hash: string | null;
-  count: number;
-  /** When it was anchored, ms since epoch. */
-  at: number;
-  /** Where it came from (line number in the anchor file), for messages. */
-  line?: number;
-}
 
 /**
  * The ids of the audit rows of the pipelines matching `seed` (a WHERE over pipelines), newest
@@ -159,29 +102,6 @@ export function isDenseBookPrefix(db: Db, prefix: string): boolean {
   return n > DENSE_BOOK_PREFIX;
 }
 
-/** A removed entry as its deletion record holds it. */
-interface Deletion {
-  id: number;
-  prev_hash: string | null;
-  hash: string;
-  by_retention: number;
-  action: string | null;
-  at: number | null;
-  pruned_by: number | null;
-}
-
-/** One AUDIT_PRUNED entry while verify checks the deletions that name it. */
-interface PruneCheck {
-  id: number;
-  at: number;
-  count: number;
-  digest: string | null;
-  rules: { pattern: string; re: RegExp; cutoff: number; range: [number, number] | null }[];
-  /** Deletion records naming it that verify met in the chain's gaps. */
-  seen: number;
-}
-
-const DAY_MS = 86_400_000;
 
 export class AuditLog {
   private readonly insertStmt: Statement;
@@ -353,263 +273,38 @@ export class AuditLog {
    * before schema 6 are reported as unverifiable. Anchors (heads recorded outside the file) must
    * each still be in the log with the same hash, and the log must have only grown since.
    */
-  verify(options: { pageSize?: number; anchors?: readonly AuditAnchor[] } = {}): AuditVerifyReport {
-    const report: AuditVerifyReport = {
-      intact: true, problems: [],
-      checked: 0, modified: [], gaps: [], retention_gaps: 0, bridged_rows: 0, unverifiable_gaps: [], tail_removed: null,
-      keyed: 0, unchecked_keyed: 0, key_used: this.key !== null, unkeyed_after_keyed: [], prunes: 0, invalid_prunes: [],
-      anchors_checked: 0,
-    };
-    const page = this.db.prepare('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?');
-    const deletedBetween = this.db.prepare(
+  verify(options: VerifyOptions = {}): AuditVerifyReport {
+    return verifyChainSync(this.chainReads(), this.key, options);
+  }
+
+  /** What the verifier (audit-walk.ts) reads, from this file. */
+  private chainReads(): ChainReads {
+    const db = this.db;
+    const page = db.prepare('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?');
+    const between = db.prepare(
       'SELECT id, prev_hash, hash, by_retention, action, at, pruned_by FROM audit_deletions WHERE id > ? AND id < ? ORDER BY id',
     );
-    const recordedFrom =
-      (this.db.prepare('SELECT recorded_from FROM audit_deletions_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0;
-    const legacyUpto =
-      (this.db.prepare('SELECT legacy_deletions_upto FROM audit_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0;
-    const prunes = this.loadPrunes();
-    report.prunes = prunes.size;
-
-    // A removed row is accounted for by its AUDIT_PRUNED entry, or (from before schema 6) by the
-    // gate it went through; anything else is tampering.
-    const account = (d: Deletion): 'pruned' | 'legacy' | 'unaccounted' => {
-      if (d.pruned_by !== null) {
-        const p = prunes.get(d.pruned_by);
-        if (!p || d.id >= p.id || d.action === null || d.at === null) return 'unaccounted';
-        if (d.action === 'AUDIT_PRUNED' || d.action === 'AUDIT_RETENTION') return 'unaccounted';
-        const eligible = p.rules.some(
-          (rule) => rule.re.test(d.action!) && d.at! < rule.cutoff && rule.range !== null && d.id >= rule.range[0] && d.id <= rule.range[1],
-        );
-        p.seen++;
-        return eligible ? 'pruned' : 'unaccounted';
-      }
-      if (d.action === null && d.by_retention === 1 && d.id <= legacyUpto) return 'legacy';
-      return 'unaccounted';
+    const named = db.prepare(
+      'SELECT id, prev_hash, hash, by_retention, action, at, pruned_by FROM audit_deletions WHERE pruned_by = ? AND id > ? ORDER BY id LIMIT ?',
+    );
+    return {
+      page: (after, limit) => page.all(after, limit) as AuditRow[],
+      deletedBetween: (lo, hi) => between.all(lo, hi) as ChainDeletion[],
+      namedBy: (pruneId, after, limit) => named.all(pruneId, after, limit) as ChainDeletion[],
+      prunes: () =>
+        db.prepare(`SELECT id, at, count, details_json FROM audit INDEXED BY audit_action WHERE action = 'AUDIT_PRUNED' ORDER BY id`).all() as PruneEntryRow[],
+      marks: () => ({
+        recordedFrom: (db.prepare('SELECT recorded_from FROM audit_deletions_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0,
+        legacyUpto: (db.prepare('SELECT legacy_deletions_upto FROM audit_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0,
+      }),
+      // AUTOINCREMENT's high-water mark: ids once given out, even if their rows are gone.
+      highWater: () => (db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'audit'`).pluck().get() as number | undefined) ?? 0,
+      furthestTrail: () => (db.prepare('SELECT MAX(last_audit_id) FROM pipelines').pluck().get() as number | null) ?? 0,
+      hasBooks: () => db.prepare('SELECT 1 FROM pipelines LIMIT 1').get() !== undefined,
+      hashOf: (id) => db.prepare('SELECT hash FROM audit WHERE id = ?').pluck().get(id) as string | undefined,
+      deletionOf: (id) => db.prepare('SELECT hash, pruned_by FROM audit_deletions WHERE id = ?').get(id) as { hash: string; pruned_by: number | null } | undefined,
     };
-    /** Whether `dels` link `from` to `to` (prev_hash → hash), and how they are accounted for. */
-    const bridge = (from: string | null, to: string | null, dels: Deletion[]) => {
-      let link = from;
-      let linked = dels.length > 0;
-      let verdict: 'pruned' | 'legacy' | 'unaccounted' = 'pruned';
-      for (const d of dels) {
-        if (d.prev_hash !== link) linked = false;
-        link = d.hash;
-        const a = account(d);
-        if (a === 'unaccounted') verdict = 'unaccounted';
-        else if (a === 'legacy' && verdict === 'pruned') verdict = 'legacy';
-      }
-      return { linked: linked && link === to, verdict };
-    };
-
-    const size = options.pageSize ?? 10_000;
-    let prev: { id: number; hash: string } | undefined;
-    let sawKeyed = false;
-    for (;;) {
-      const rows = page.all(prev?.id ?? 0, size) as AuditRow[];
-      for (const r of rows) {
-        report.checked++;
-        const version = r.hash_version ?? 1;
-        if (version === HASH_KEYED) {
-          report.keyed++;
-          sawKeyed = true;
-          if (this.key === null) report.unchecked_keyed++;
-          else if (auditRowHashV(r.prev_hash, r, r.id, r.pipeline_prev_id ?? null, version, this.key) !== r.hash) report.modified.push(r.id);
-        } else {
-          if (sawKeyed) report.unkeyed_after_keyed.push(r.id);
-          const ok = version === 1 ? auditRowHash(r.prev_hash, r) === r.hash
-            : version === HASH_FULL ? auditRowHashV(r.prev_hash, r, r.id, r.pipeline_prev_id ?? null, version, null) === r.hash : false;
-          if (!ok) report.modified.push(r.id);
-        }
-        const expected = prev?.hash ?? null;
-        if (r.prev_hash !== expected) {
-          const dels = deletedBetween.all(prev?.id ?? 0, r.id) as Deletion[];
-          const b = bridge(expected, r.prev_hash, dels);
-          if (b.linked && b.verdict === 'pruned') {
-            report.retention_gaps++;
-            report.bridged_rows += dels.length;
-          } else if ((b.linked && b.verdict === 'legacy') || (!b.linked && r.id <= recordedFrom)) {
-            // Removed before schema 6 recorded what retention removed (or before schema 5
-            // recorded deletions at all): cannot be checked either way.
-            report.unverifiable_gaps.push(r.id);
-          } else {
-            report.gaps.push(r.id);
-          }
-        }
-        prev = { id: r.id, hash: r.hash };
-      }
-      if (rows.length < size) break;
-    }
-    // No later row's prev_hash covers the newest entries; the id high-water mark does. Entries
-    // removed from the end leave ids between the last row and it, which only recorded, accounted
-    // deletions may explain (retention always appends its entry after what it removed).
-    const highWater = (this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'audit'`).pluck().get() as number | undefined) ?? 0;
-    const last = prev?.id ?? 0;
-    if (highWater > last) {
-      const dels = deletedBetween.all(last, highWater + 1) as Deletion[];
-      const b = bridge(prev?.hash ?? null, dels.at(-1)?.hash ?? null, dels);
-      const complete = b.linked && dels.length === highWater - last;
-      if (complete && b.verdict === 'pruned') {
-        report.retention_gaps++;
-        report.bridged_rows += dels.length;
-      } else if ((complete && b.verdict === 'legacy') || last < recordedFrom) {
-        report.unverifiable_gaps.push(last + 1);
-      } else {
-        report.tail_removed = { from: last + 1, to: highWater };
-      }
-    }
-    // The digest over every record naming the entry (one index range each: the entries' removed
-    // rows in all, read once more), so a record added or altered anywhere shows.
-    const named = this.db.prepare('SELECT id, hash, action, at FROM audit_deletions WHERE pruned_by = ? ORDER BY id');
-    for (const p of prunes.values()) {
-      const hasher = crypto.createHash('sha256');
-      for (const d of named.iterate(p.id) as Iterable<Deletion>) hasher.update(prunedDigestLine(d));
-      const digest = hasher.digest('hex');
-      if (p.seen !== p.count) report.invalid_prunes.push({ id: p.id, why: `accounts for ${p.count} removed entries, but ${p.seen} deletion records name it` });
-      else if (p.digest !== digest) report.invalid_prunes.push({ id: p.id, why: 'the digest of the entries it removed does not match their deletion records' });
-    }
-    this.checkReset(report, highWater);
-    if (options.anchors) this.checkAnchors(report, options.anchors, prunes);
-    this.explain(report);
-    return report;
-  }
-
-  /** Every AUDIT_PRUNED entry (a few per day at most), with the policy it names, parsed once. */
-  private loadPrunes(): Map<number, PruneCheck> {
-    const rows = this.db
-      .prepare(`SELECT id, at, count, details_json FROM audit INDEXED BY audit_action WHERE action = 'AUDIT_PRUNED' ORDER BY id`)
-      .all() as { id: number; at: number; count: number | null; details_json: string | null }[];
-    const out = new Map<number, PruneCheck>();
-    for (const r of rows) {
-      const d = (dec(r.details_json) ?? {}) as { policy?: Record<string, number>; ranges?: Record<string, [number, number]>; digest?: string };
-      const rules = Object.entries(d.policy ?? {})
-        .filter(([, days]) => typeof days === 'number' && days > 0)
-        .map(([pattern, days]) => ({
-          pattern,
-          re: globRegExp(pattern),
-          // From the entry's own time: a policy's age is the age at the time of pruning.
-          cutoff: r.at - Math.round(days * DAY_MS),
-          range: Array.isArray(d.ranges?.[pattern]) ? d.ranges![pattern]! : null,
-        }));
-      out.set(r.id, { id: r.id, at: r.at, count: r.count ?? 0, digest: d.digest ?? null, rules, seen: 0 });
-    }
-    return out;
-  }
-
-  /** An emptied or recreated log reads like a new one; the books' trail pointers say otherwise. */
-  private checkReset(report: AuditVerifyReport, highWater: number): void {
-    const furthest = (this.db.prepare('SELECT MAX(last_audit_id) FROM pipelines').pluck().get() as number | null) ?? 0;
-    if (furthest > highWater) {
-      report.problems.push({
-        kind: 'log_recreated',
-        message: `books point at audit entries up to #${furthest}, but the log has only ever given out ids up to #${highWater}: it was emptied or recreated`,
-      });
-    } else if (report.checked === 0 && this.db.prepare('SELECT 1 FROM pipelines LIMIT 1').get() !== undefined) {
-      report.problems.push({ kind: 'log_empty', message: 'the log is empty but the database holds books: it was emptied or recreated' });
-    }
-  }
-
-  /** Each anchored head still in the log (or removed by a valid prune) with its hash; no shrinking. */
-  private checkAnchors(report: AuditVerifyReport, anchors: readonly AuditAnchor[], prunes: Map<number, PruneCheck>): void {
-    const invalid = new Set(report.invalid_prunes.map((p) => p.id));
-    const present = this.db.prepare('SELECT hash FROM audit WHERE id = ?').pluck();
-    const removed = this.db.prepare('SELECT hash, pruned_by FROM audit_deletions WHERE id = ?');
-    // What valid retention entries after each id removed: suffix sums over the entries in id order.
-    const valid = [...prunes.values()].filter((p) => !invalid.has(p.id));
-    const removedFrom = new Array<number>(valid.length + 1).fill(0);
-    for (let i = valid.length - 1; i >= 0; i--) removedFrom[i] = removedFrom[i + 1]! + valid[i]!.count;
-    const prunedAfter = (id: number): number => {
-      let lo = 0;
-      let hi = valid.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (valid[mid]!.id > id) hi = mid;
-        else lo = mid + 1;
-      }
-      return removedFrom[lo]!;
-    };
-    for (const a of anchors) {
-      report.anchors_checked++;
-      const where = `anchored ${new Date(a.at).toISOString()}${a.line ? ` (anchor line ${a.line})` : ''}`;
-      if (a.id > 0) {
-        const hash = present.get(a.id) as string | undefined;
-        if (hash === undefined) {
-          const d = removed.get(a.id) as { hash: string; pruned_by: number | null } | undefined;
-          const pruned = d !== undefined && d.hash === a.hash && d.pruned_by !== null && prunes.has(d.pruned_by) && !invalid.has(d.pruned_by);
-          if (!pruned) {
-            report.problems.push({ kind: 'anchor_missing', message: `entry #${a.id}, ${where}, is missing: the log was truncated, emptied or recreated`, anchor: a.id });
-            continue;
-          }
-        } else if (hash !== a.hash) {
-          report.problems.push({ kind: 'anchor_rewritten', message: `entry #${a.id} no longer has the hash ${where}: the chain was rewritten`, anchor: a.id });
-          continue;
-        }
-      }
-      const prunedSince = prunedAfter(a.id);
-      if (report.checked + prunedSince < a.count) {
-        report.problems.push({
-          kind: 'anchor_shrunk',
-          message: `the log holds ${report.checked} entries, ${a.count} were ${where} and retention has removed ${prunedSince} since: entries were removed`,
-          anchor: a.id,
-        });
-      }
-    }
-  }
-
-  /** One sentence per kind of finding, and the verdict. */
-  private explain(r: AuditVerifyReport): void {
-    const ids = (xs: number[]) => xs.slice(0, 10).join(', ') + (xs.length > 10 ? ` … (${xs.length} in all)` : '');
-    const early: AuditProblem[] = [];
-    if (r.modified.length > 0) early.push({ kind: 'edited', message: `${r.modified.length} entr${r.modified.length === 1 ? 'y no longer matches its' : 'ies no longer match their'} hash: ${ids(r.modified)}` });
-    if (r.gaps.length > 0) early.push({ kind: 'removed', message: `entries are missing outside retention, before entries ${ids(r.gaps)}` });
-    if (r.tail_removed) {
-      const { from, to } = r.tail_removed;
-      early.push({ kind: 'tail_removed', message: `${from === to ? `the newest entry (${to}) is` : `the newest entries (${from}–${to}) are`} missing outside retention` });
-    }
-    for (const p of r.invalid_prunes) early.push({ kind: 'invalid_prune', message: `retention entry #${p.id} ${p.why}` });
-    if (r.unkeyed_after_keyed.length > 0) early.push({ kind: 'unkeyed_after_keyed', message: `${r.unkeyed_after_keyed.length} unkeyed entr${r.unkeyed_after_keyed.length === 1 ? 'y follows' : 'ies follow'} keyed ones (forged or rewritten without the key): ${ids(r.unkeyed_after_keyed)}` });
-    if (r.unchecked_keyed > 0) early.push({ kind: 'key_missing', message: `${r.unchecked_keyed} keyed entr${r.unchecked_keyed === 1 ? 'y' : 'ies'} cannot be checked without the audit key (set ${AUDIT_KEY_ENV})` });
-    r.problems.unshift(...early);
-    r.intact = r.problems.length === 0;
   }
 }
 
-export interface AuditProblem {
-  /** edited, removed, tail_removed, invalid_prune, unkeyed_after_keyed, key_missing, log_recreated, log_empty, anchor_missing, anchor_rewritten, anchor_shrunk */
-  kind: string;
-  message: string;
-  anchor?: number;
-}
-
-export interface AuditVerifyReport {
-  /** No problem found: every entry checked, every gap accounted for, every anchor still there. */
-  intact: boolean;
-  /** What is wrong, one sentence each (empty when intact). */
-  problems: AuditProblem[];
-  checked: number;
-  /** Rows whose content no longer matches their hash. */
-  modified: number[];
-  /** Rows after a gap that retention's AUDIT_PRUNED entries do not account for. */
-  gaps: number[];
-  /** Gaps accounted for by retention, and how many removed rows bridge them. */
-  retention_gaps: number;
-  bridged_rows: number;
-  /** Gaps from before schema 6 recorded what retention removed (cannot be checked). */
-  unverifiable_gaps: number[];
-  /**
-   * The newest entries, missing: ids the log once gave out (AUTOINCREMENT's high-water mark in
-   * sqlite_sequence) after the last entry left, not removed by retention. Null when none.
-   */
-  tail_removed: { from: number; to: number } | null;
-  /** Keyed entries (hash version 3), and how many of them could not be checked (no key given). */
-  keyed: number;
-  unchecked_keyed: number;
-  key_used: boolean;
-  /** Unkeyed entries after the first keyed one: the writer refuses to append those. */
-  unkeyed_after_keyed: number[];
-  /** AUDIT_PRUNED entries, and those whose count or digest does not match what names them. */
-  prunes: number;
-  invalid_prunes: { id: number; why: string }[];
-  anchors_checked: number;
-}
 

@@ -86,6 +86,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private rescueTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** Stops the database's change notices (PostgreSQL NOTIFY) from waking idle slots. */
+  private unsubscribe: (() => void) | undefined;
   private slotPromises: Promise<void>[] = [];
   private resolveFinished!: (stats: WorkerStats) => void;
   /** Resolves when the worker has stopped (drained, or after stop()) and released everything. */
@@ -177,6 +179,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.rescueTimer.unref?.();
     }
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(200, Math.floor(this.leaseMs / 3)));
+    // A book queued on another host wakes idle slots now, not at their next poll (a hint: the
+    // poll stays the fallback, and SQLite sends none).
+    this.unsubscribe = this.services.engine.changes.subscribe(() => {
+      if (this.idleSlots > 0) this.wakeAll();
+    });
     for (let i = 0; i < this.concurrency; i++) this.slotPromises.push(this.slot(i));
     void Promise.all(this.slotPromises).then(() => this.finish());
   }
@@ -386,6 +393,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async finish(): Promise<void> {
     this.stopping = true;
+    this.unsubscribe?.();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.rescueTimer) clearInterval(this.rescueTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);

@@ -9,4 +9,12 @@ export interface ChangeOps {
    * count NOTIFYs). Our own connection's commits may not move it: refresh after your own writes.
    */
   version(): Promise<number>;
+  /**
+   * Calls `listener` soon after another connection (on any host) commits a change, so an idle
+   * worker can claim a newly queued book at once instead of at its next poll. A hint only: an
+   * engine without push (SQLite, one host: its workers poll the file cheaply) never calls it, and
+   * one with push (PostgreSQL: LISTEN/NOTIFY) may miss notices while its listener reconnects;
+   * callers keep polling as the fallback. Returns the unsubscribe function.
+   */
+  subscribe(listener: () => void): () => void;
 }

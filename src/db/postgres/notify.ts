@@ -8,9 +8,13 @@
  * most one `NOTIFY` per DEBOUNCE_MS goes out, after the commit it reports (NOTIFY is delivered
  * on commit only, so a notice never announces a write that could still roll back).
  *
+ * Heartbeats are not announced (sql.ts `runQuiet`): they change no book, and a fleet's
+ * heartbeats would otherwise wake every idle worker several times a second for nothing.
+ *
  * Receiving: a dedicated connection (LISTEN needs one; a pooled one would be handed to other
- * work), opened on the first `version()`, so workers that never ask open none. Every notice
- * moves the version. When the connection drops, it reconnects with capped, jittered backoff;
+ * work), opened on the first `version()` or `subscribe()`, so processes that never ask open
+ * none. Every notice moves the version and calls the subscribers (idle workers: they claim at
+ * once instead of at their next poll). When the connection drops, it reconnects with capped, jittered backoff;
  * while it is down every `version()` moves (the poller refreshes as if there were no NOTIFY),
  * and reconnecting moves it once more (notices sent while it was down are lost).
  */
@@ -65,6 +69,11 @@ export function pgChanges(pool: pg.Pool, config: pg.ClientConfig, options: { rea
   let failures = 0;
   let retry: NodeJS.Timeout | undefined;
 
+  const listeners = new Set<() => void>();
+  const tell = () => {
+    for (const l of listeners) l();
+  };
+
   const connect = async () => {
     if (closed) return;
     const c = new pg.Client({ ...config, application_name: 'agentic-pipeline-listen' });
@@ -81,6 +90,7 @@ export function pgChanges(pool: pg.Pool, config: pg.ClientConfig, options: { rea
     c.on('end', lost);
     c.on('notification', () => {
       version++;
+      tell();
     });
     try {
       await c.connect();
@@ -89,6 +99,7 @@ export function pgChanges(pool: pg.Pool, config: pg.ClientConfig, options: { rea
       listening = true;
       failures = 0;
       version++; // anything committed while not listening went unannounced
+      tell();
     } catch {
       lost();
     }
@@ -113,8 +124,17 @@ export function pgChanges(pool: pg.Pool, config: pg.ClientConfig, options: { rea
       if (!listening) version++;
       return version;
     },
+    subscribe(listener) {
+      listeners.add(listener);
+      if (!started) {
+        started = true;
+        void connect();
+      }
+      return () => void listeners.delete(listener);
+    },
     async close() {
       if (closed) return;
+      listeners.clear();
       if (timer) clearTimeout(timer);
       await flush();
       closed = true;

@@ -21,7 +21,7 @@ import { InputError } from '../../domain/errors.js';
 import type { PgContext } from './context.js';
 import { P_COLUMNS } from './context.js';
 import { CLAIMABLE_LIST } from './migrations.js';
-import { run } from './sql.js';
+import { run, runQuiet } from './sql.js';
 import { pgLeaseOps } from './leases.js';
 
 /**
@@ -99,7 +99,7 @@ export function pgQueueOps(ctx: PgContext, key: Buffer | null): QueueOps {
       return claim(workerId, leaseMs, max);
     },
     async heartbeat(workerId, leaseMs) {
-      return (await run(pool, HEARTBEAT, [ctx.now(), workerId, leaseMs])).rowCount ?? 0;
+      return (await runQuiet(pool, HEARTBEAT, [ctx.now(), workerId, leaseMs])).rowCount ?? 0;
     },
     async register(workerId, info = {}) {
       await run(pool, REGISTER, [workerId, process.pid, os.hostname(), ctx.now(), info.concurrency ?? 1, JSON.stringify(info)]);

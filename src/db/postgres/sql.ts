@@ -37,6 +37,22 @@ export async function run<R extends pg.QueryResultRow = Record<string, unknown>>
   text: string,
   values: unknown[] = [],
 ): Promise<pg.QueryResult<R>> {
+  return runStatement<R>(client, text, values, true);
+}
+
+/**
+ * `run` for bookkeeping writes that change no book (heartbeats): not announced to listeners, so
+ * a fleet's heartbeats do not wake idle workers and consoles (./notify.ts).
+ */
+export async function runQuiet<R extends pg.QueryResultRow = Record<string, unknown>>(
+  client: Queryable,
+  text: string,
+  values: unknown[] = [],
+): Promise<pg.QueryResult<R>> {
+  return runStatement<R>(client, text, values, false);
+}
+
+async function runStatement<R extends pg.QueryResultRow>(client: Queryable, text: string, values: unknown[], announce: boolean): Promise<pg.QueryResult<R>> {
   const query = { name: nameOf(text), text, values };
   if (!(client instanceof pg.Pool)) return client.query<R>(query);
   // A statement on its own (autocommit) that lost a deadlock did nothing: run it again. (Inside
@@ -45,7 +61,7 @@ export async function run<R extends pg.QueryResultRow = Record<string, unknown>>
     try {
       const r = await client.query<R>(query);
       // Autocommit: the statement has committed; tell listeners (debounced, ./notify.ts).
-      if (mayWrite(text)) committed(client);
+      if (announce && mayWrite(text)) committed(client);
       return r;
     } catch (err) {
       if (!isRetryable(err) || attempt >= 5) throw err;

@@ -8,5 +8,7 @@ import type { ChangeOps } from '../ops/changes.js';
 export function sqliteChangeOps({ db }: SqliteStores): ChangeOps {
   return {
     version: async () => db.pragma('data_version', { simple: true }) as number,
+    // No push on one file: its workers' polls are a few microseconds each.
+    subscribe: () => () => undefined,
   };
 }

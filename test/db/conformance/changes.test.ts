@@ -8,6 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../src/db/engine.js';
 import { ENGINES, type Opened } from './engines.js';
+import type { PgEngine } from '../../../src/db/postgres/engine.js';
 
 async function until(fn: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -49,7 +50,61 @@ describe.each(ENGINES)('$name engine: changes', (under) => {
     await until(async () => (await e.changes.version()) !== v1, 'an audit append elsewhere to move the version');
   });
 
+  if (under.name === 'sqlite') {
+    it('has no push: subscribers are never called, polling is the way', async () => {
+      let calls = 0;
+      const stop = e.changes.subscribe(() => calls++);
+      const other = await o.another();
+      await other.pipelines.insert({ source_path: '/c/1.epub', actor: 'system:test' });
+      // The commit is visible to this connection's poll, and no call came with it.
+      await until(async () => (await e.pipelines.list({ limit: 5 })).length === 1, 'the insert to be visible');
+      expect(calls).toBe(0);
+      stop();
+    });
+  }
+
   if (under.name === 'postgres') {
+    it('subscribers hear a change committed elsewhere, and not a heartbeat', async () => {
+      const other = await o.another();
+      await other.queue.register('w-hb');
+      let calls = 0;
+      const stop = e.changes.subscribe(() => calls++);
+      await settled();
+      calls = 0;
+      await other.pipelines.insert({ source_path: '/c/heard.epub', actor: 'system:test' });
+      await until(async () => calls > 0, 'the insert elsewhere to reach the subscriber');
+
+      stop();
+
+      // Quiet heartbeats, seen by a plain listener that reads payloads. Notices arrive in commit
+      // order and closing an engine flushes its pending one, so once a marker sent after the
+      // close has arrived, any notice for the heartbeat would have arrived before it.
+      const listener = await (e as PgEngine).pool.connect();
+      const heard: string[] = [];
+      listener.on('notification', (n) => heard.push(n.payload ?? ''));
+      await listener.query('LISTEN agentic_pipeline_changes');
+      const marker = async (name: string) => {
+        await o.exec(`NOTIFY agentic_pipeline_changes, '${name}'`);
+        await until(async () => heard.includes(name), `the ${name} notice`);
+      };
+      try {
+        const registrar = await o.another();
+        await registrar.queue.register('w-hb2');
+        await registrar.close();
+        await marker('before');
+        expect(heard.slice(0, -1)).toContain(''); // registering is announced
+        heard.length = 0;
+        const beating = await o.another();
+        await beating.queue.heartbeat('w-hb2', 30_000);
+        await beating.close();
+        await marker('after');
+        expect(heard).toEqual(['after']);
+      } finally {
+        await listener.query('UNLISTEN *');
+        listener.release();
+      }
+    });
+
     it('the listener reconnects after losing its connection; meanwhile every look is a change', async () => {
       const other = await o.another();
       await settled();
