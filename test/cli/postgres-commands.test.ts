@@ -18,6 +18,7 @@ import { runCli, runCliJson, type CliOptions } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pgAvailable, pgCluster, pgUnavailableReason } from '../helpers/pg-cluster.js';
 import { sampleBook, writeLibrary, writeTxt } from '../fixtures/books.js';
+import { openServices } from '../../src/services.js';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -153,10 +154,13 @@ describe.each(ENGINES)('every command on $name', (where) => {
     expect(maintained).toHaveProperty('aging');
     if (where.name === 'sqlite') expect(maintained).toHaveProperty('checkpoint');
     else expect(maintained).not.toHaveProperty('checkpoint');
-    // Human output of a read command, as on a terminal (no --json).
-    const human = runCli(at('health'));
-    expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toContain('Pipeline Health');
+    // Human output of a read command (no --json), and no command at all without a terminal:
+    // the health summary instead of the console.
+    for (const args of [at('health'), ['--db', db]]) {
+      const human = runCli(args);
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stdout).toContain('Pipeline Health');
+    }
   }, 240_000);
 });
 
@@ -166,8 +170,11 @@ describe.skipIf(!pgAvailable())('naming a PostgreSQL database', () => {
     const name = `named_${process.pid}`;
     const url = await cluster.createDatabase({ name });
     expect(runCli(['init', '--db', url]).code).toBe(0);
+    // Queued under the interface: this test is about finding the database, not about queueing.
     const file = writeTxt(tempDir('ap-cmds-'), sampleBook(902), { fileName: 'one.txt' });
-    const queued = ok(['process', file, '--db', url]);
+    const s = await openServices(url);
+    const queued = await s.engine.pipelines.insert({ source_path: file, actor: 'human:tester' });
+    await s.engine.close();
 
     const byEnv = ok(['status', queued.id], { env: { AGENTIC_PIPELINE_DB: url } });
     expect(byEnv.id).toBe(queued.id);
