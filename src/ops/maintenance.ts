@@ -1,8 +1,9 @@
 /**
  * One maintenance pass, for cron (`agentic-pipeline maintain`) or a croner schedule inside the
  * worker: learned durations first (stuck detection reads them), then automatic recovery, priority
- * aging, audit retention, a WAL checkpoint when the -wal file has grown large, and (when given an
- * anchor file) an anchor of the audit chain's head, written last so it covers retention's entry.
+ * aging, audit retention, a WAL checkpoint when the -wal file has grown large (SQLite only), and
+ * (when given an anchor file) an anchor of the audit chain's head, written last so it covers
+ * retention's entry.
  * Each step is its own short transaction; a failing step is reported and the others still run.
  */
 import type { OpsConfig } from '../config/ops.js';
