@@ -14,7 +14,7 @@
  *     "strategies_file": "strategies.json",
  *     "low_confidence_threshold": 0.5,
  *     "lease_seconds": 30, "poll_interval_seconds": 1, "concurrency": 1,
- *     "shutdown_grace_ms": 10000,
+ *     "shutdown_grace_ms": 10000, "database_outage_seconds": 60,
  *     "lease_rescue": { "interval_seconds": 15, "max_auto_recoveries": 3 },
  *     "watch": { "stable_ms": 2000, "rescan_seconds": 10 },
  *     "maintenance": { "enabled": true, "schedule": "0 * * * * *" },
@@ -141,6 +141,12 @@ export const WorkerConfigSchema = z
     poll_interval_seconds: z.number().positive().optional(),
     concurrency: z.number().int().min(1).max(64).optional(),
     shutdown_grace_ms: z.number().int().min(0).default(10_000),
+    /**
+     * How long claims may keep failing (the database server went away, a disk error) before the
+     * worker gives up and exits 1, leaving its books to lease expiry and another worker. Long
+     * enough to ride out a PostgreSQL restart or failover; a service manager restarts it after.
+     */
+    database_outage_seconds: z.number().positive().default(60),
     lease_rescue: z
       .object({
         interval_seconds: z.number().positive().default(15),

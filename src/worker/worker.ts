@@ -89,6 +89,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Stops the database's change notices (PostgreSQL NOTIFY) from waking idle slots. */
   private unsubscribe: (() => void) | undefined;
   private slotPromises: Promise<void>[] = [];
+  /** When claims started failing in a row (undefined while they succeed). */
+  private failingSince: number | undefined;
+  private lastClaimWarnAt: number | undefined;
+  /**
+   * Why the worker stopped on its own because the database could not be reached for
+   * `database_outage_seconds`; undefined otherwise. The CLI exits 1 with this line.
+   */
+  outage: string | undefined;
   private resolveFinished!: (stats: WorkerStats) => void;
   /** Resolves when the worker has stopped (drained, or after stop()) and released everything. */
   readonly finished: Promise<WorkerStats>;
@@ -283,8 +291,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       let claim: Claim | undefined;
       try {
         claim = await this.feed.next();
+        this.failingSince = undefined;
       } catch (err) {
-        this.warn('claim failed; will try again', err);
+        if (this.claimFailed(err)) break;
         await sleep(this.pollIntervalMs);
         continue;
       }
@@ -328,6 +337,34 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
     }
     if (idle) this.idleSlots--;
+  }
+
+  /**
+   * Records a failed claim; true when the failures have lasted past the outage limit and the
+   * worker is now stopping (its books' leases lapse and the lease rescue of another worker, or of
+   * this one once restarted, takes them).
+   */
+  private claimFailed(err: unknown): boolean {
+    const now = Date.now();
+    this.failingSince ??= now;
+    const limitMs = this.config.database_outage_seconds * 1000;
+    if (now - this.failingSince < limitMs) {
+      // The first failure, then one line per 10 s: an outage should not flood the log.
+      if (this.lastClaimWarnAt === undefined || now - this.lastClaimWarnAt >= 10_000 || now === this.failingSince) {
+        this.lastClaimWarnAt = now;
+        this.warn('claim failed; will try again', err);
+      }
+      return false;
+    }
+    if (!this.outage) {
+      const why = err instanceof Error ? err.message : String(err);
+      this.outage = `the database could not be reached for ${this.config.database_outage_seconds} s (${why}); stopping`;
+      this.log.error({ err: why }, this.outage);
+      this.stopping = true;
+      this.wakeAll();
+      this.abortAll('shutdown', 'worker stopping: the database went away');
+    }
+    return true;
   }
 
   private abortAll(kind: AbortKind, message: string): void {

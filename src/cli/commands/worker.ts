@@ -176,6 +176,11 @@ const command: Command = {
       process.off('unhandledRejection', onFatal);
       process.off('uncaughtException', onFatal);
     }
+    if (worker.outage) {
+      // A server that went away mid-run: one line, exit 1 (not 2: nothing was wrong with the input).
+      ctx.out.warn(`worker ${stats.workerId}: ${worker.outage}`);
+      process.exitCode = 1;
+    }
     if (ctx.json) {
       ctx.out.json({
         worker_id: stats.workerId,
