@@ -3,13 +3,14 @@
  * Each operation is one statement or one transaction on one pooled connection (tx.ts); the
  * domain's rules (transition table, refusals, claim order, hash formula) are the SQLite engine's,
  * imported, not restated. Implemented so far: pipelines, queue (with the worker's lease
- * operations), history, audit, library (the worker's stage commit). The other groups
+ * operations), history, audit, library (the worker's stage commit), stats (the read-side
+ * aggregates: health, stuck, durations, metrics, the MCP list), windows (the console's lists). The other groups
  * answer "not yet implemented on PostgreSQL: <group>.<op>".
  */
 import pg from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import type { Engine } from '../engine.js';
-import type { ActionOps, BatchOps, StatsOps, UpkeepOps, WindowOps } from '../engine.js';
+import type { ActionOps, BatchOps, UpkeepOps } from '../engine.js';
 import type { PgContext } from './context.js';
 import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes, requireSchemaPg, schemaVersionPg } from './connect.js';
 import { pgPipelineOps } from './pipelines.js';
@@ -17,6 +18,8 @@ import { pgQueueOps } from './queue.js';
 import { pgHistoryOps } from './history.js';
 import { pgAuditOps } from './audit.js';
 import { pgLibraryOps } from './library.js';
+import { pgStatsOps } from './stats.js';
+import { pgWindowOps } from './windows.js';
 import { notYetImplemented } from './not-yet.js';
 import { run } from './sql.js';
 import { pgChanges } from './notify.js';
@@ -88,7 +91,7 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
     audit: pgAuditOps(ctx, key),
     actions: notYetImplemented<ActionOps>('actions'),
     library: pgLibraryOps(ctx, key),
-    stats: notYetImplemented<StatsOps>('stats'),
+    stats: pgStatsOps(ctx),
     batches: notYetImplemented<BatchOps>('batches'),
     // Upkeep on PostgreSQL so far: the schema version (`init`); the rest is #15's next part.
     upkeep: Object.assign(Object.create(notYetImplemented<UpkeepOps>('upkeep')) as UpkeepOps, {
@@ -101,7 +104,7 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
         }
       },
     }),
-    windows: notYetImplemented<WindowOps>('windows'),
+    windows: pgWindowOps(ctx),
     changes,
     async close() {
       if (closed) return;
