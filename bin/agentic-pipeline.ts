@@ -11,6 +11,7 @@ import { CONSOLE_FLAGS, DEMO_FLAGS, DEMO_SUMMARY } from '../src/cli/entry-flags.
 import { createContext } from '../src/cli/context.js';
 import { InputError } from '../src/domain/errors.js';
 import { DatabaseMissingError } from '../src/db/errors.js';
+import { isPostgresLocation } from '../src/db/location.js';
 import { didYouMean } from '../src/cli/suggest.js';
 import { escapeControl } from '../src/text/escape.js';
 import { applyNoColor } from './no-color.js';
@@ -20,11 +21,12 @@ applyNoColor(process.env);
 
 /** The environment variables the CLI reads, for --help (the flags' own help names the rest). */
 const ENVIRONMENT: readonly [string, string][] = [
-  ['AGENTIC_PIPELINE_DB', 'database file when --db is not given'],
+  ['AGENTIC_PIPELINE_DB', 'database file (or postgres:// URL) when --db is not given'],
   ['XDG_DATA_HOME', 'without --db or AGENTIC_PIPELINE_DB the database is $XDG_DATA_HOME/agentic-pipeline/pipeline.db (default ~/.local/share)'],
   ['AGENTIC_PIPELINE_CONFIG', 'config file when --config is not given (else agentic-pipeline.json beside the database)'],
   ['AGENTIC_PIPELINE_AUDIT_KEY', 'the audit chain key: new audit entries are HMAC-signed with it'],
   ['AGENTIC_PIPELINE_AUDIT_KEY_FILE', 'a file holding the audit chain key (used when AGENTIC_PIPELINE_AUDIT_KEY is unset)'],
+  ['PGHOST, PGDATABASE, …', "the server and database when the location is just 'postgres:' (libpq's variables)"],
   ['AGENTIC_PIPELINE_LOG_LEVEL', 'worker log level when --log-level is not given'],
   ['NO_COLOR', 'set (to anything) for output without colours'],
   ['AGENTIC_PIPELINE_DEBUG', 'set to print the stack trace of an unexpected error'],
@@ -155,6 +157,12 @@ async function demo(argv: string[]): Promise<number> {
   if (args.flags.help) {
     process.stdout.write(formatHelp('demo [--keep] [--refresh S] [--books N] [--workers N]', 'A sample library, workers and the console on a temporary database.', DEMO_FLAGS));
     return 0;
+  }
+  // The demo always writes its own temporary SQLite file (it needs nothing installed); a server
+  // named with --db would be silently ignored, so it is refused instead.
+  const named = args.flags.db as string | undefined;
+  if (named !== undefined && isPostgresLocation(named)) {
+    throw new InputError('demo runs on a temporary SQLite file of its own and never on PostgreSQL: drop --db (try the console with --db postgres://… instead)');
   }
   if (!process.stdout.isTTY || !process.stdin.isTTY) throw new InputError('demo opens the console: run it in a terminal');
   const refresh = Number(args.flags.refresh);

@@ -8,7 +8,7 @@
  */
 import { render } from 'ink';
 import type { Actor } from '../src/domain/actor.js';
-import { createServices, type Services } from '../src/services.js';
+import { openServices, type Services } from '../src/services.js';
 import { detectTheme, ThemeProvider } from '../components/theme.js';
 import { createConsoleStores } from '../store/stores.js';
 import { ConsoleController } from './controller.js';
@@ -31,19 +31,21 @@ export interface ConsoleOptions {
  * must call `exitByHangup()` rather than return to a normal exit.
  */
 export async function runConsole(options: ConsoleOptions): Promise<number> {
-  const services = options.services ?? createServices(options.dbPath, { readonly: options.readOnly });
+  // A SQLite path or a PostgreSQL URL; the console reads both through the same engine operations.
+  const services = options.services ?? (await openServices(options.dbPath, { readonly: options.readOnly }));
   const controller = new ConsoleController({
     services,
     stores: createConsoleStores(),
     actor: options.actor,
     readOnly: options.readOnly,
     refreshMs: Math.max(100, Math.round(options.refreshSeconds * 1000)),
+    ...recheckFromEnv(process.env),
   });
   const session = openTerminalSession({ stdout: process.stdout, onSignal: () => controller.quit() });
   try {
     const instance = render(
       <ThemeProvider theme={detectTheme(process.env)}>
-        <ConsoleApp controller={controller} dbPath={services.dbPath} readOnly={options.readOnly} />
+        <ConsoleApp controller={controller} dbPath={shownLocation(services)} readOnly={options.readOnly} />
       </ThemeProvider>,
       // Not `incrementalRendering`: in Ink 6.8 its diff moves the cursor up one line too few when
       // the previous frame ended with a newline (always, at height rows - 1), so every update
@@ -65,4 +67,19 @@ export async function runConsole(options: ConsoleOptions): Promise<number> {
   if (!session.hungUp) return 0;
   if (!options.services) session.exitAfterHangup();
   return HANGUP_EXIT_CODE;
+}
+
+/** What the status bar names: the file path, or the server URL without its password. */
+function shownLocation(services: Services): string {
+  return services.engine.kind === 'sqlite' ? services.dbPath : services.engine.location;
+}
+
+/**
+ * Test hook: AGENTIC_PIPELINE_TEST_RECHECK_MS lengthens the poller's periodic re-check, so an
+ * end-to-end test proves a change reached the screen through the engine's change version
+ * (data_version, LISTEN/NOTIFY) and not through the timed re-read.
+ */
+function recheckFromEnv(env: NodeJS.ProcessEnv): { recheckMs?: number } {
+  const ms = Number(env.AGENTIC_PIPELINE_TEST_RECHECK_MS);
+  return Number.isFinite(ms) && ms > 0 ? { recheckMs: ms } : {};
 }

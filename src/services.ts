@@ -119,7 +119,13 @@ export async function openServices(location: string, options: ServiceOptions = {
   const explicitConfig = options.configFile ?? env.AGENTIC_PIPELINE_CONFIG;
   const auditKey = explicitConfig ? auditKeyFor(location, options.configFile, env) : auditKeyFromEnv(env);
   const given = options.clock ?? (Number(env.AGENTIC_PIPELINE_CLOCK_OFFSET_MS ?? 0) ? systemClock(env) : undefined);
-  const engine = await openEngine(location, { ...(options.readonly !== undefined ? { readonly: options.readonly } : {}), ...(given ? { clock: given } : {}), auditKey });
+  const engine = await openEngine(location, {
+    ...(options.readonly !== undefined ? { readonly: options.readonly } : {}),
+    // create: false refuses a database without the schema, as SQLite refuses a missing file.
+    ...(options.create !== undefined ? { create: options.create } : {}),
+    ...(given ? { clock: given } : {}),
+    auditKey,
+  });
   let clock: Clock;
   try {
     clock = given ?? (await engineClock(engine));

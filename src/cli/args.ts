@@ -45,7 +45,7 @@ const INTEGER = /^[+-]?\d+$/;
 
 /** Flags every command accepts. */
 export const GLOBAL_FLAGS: FlagSpecs = {
-  db: { type: 'string', allowControl: true, description: 'database file (else $AGENTIC_PIPELINE_DB, else $XDG_DATA_HOME/agentic-pipeline/pipeline.db)' },
+  db: { type: 'string', allowControl: true, description: 'database file or postgres://user@host/db URL (else $AGENTIC_PIPELINE_DB, else $XDG_DATA_HOME/agentic-pipeline/pipeline.db)' },
   json: { type: 'boolean', default: false, description: 'print exactly one JSON document on stdout' },
   actor: { type: 'string', description: 'who is acting, e.g. human:alice (default human:$USER)' },
   help: { type: 'boolean', shortFlag: 'h', default: false, description: 'show help for this command' },

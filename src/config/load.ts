@@ -6,12 +6,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../domain/errors.js';
+import { isPostgresLocation } from '../db/location.js';
 
 export type RawConfig = Record<string, unknown>;
 
 export function configPath(dbPath: string, flag?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (flag) return path.resolve(flag);
   if (env.AGENTIC_PIPELINE_CONFIG) return path.resolve(env.AGENTIC_PIPELINE_CONFIG);
+  // A server URL has no folder beside it here (`postgres:` would resolve to the working folder).
+  if (isPostgresLocation(dbPath)) return undefined;
   const beside = path.join(path.dirname(path.resolve(dbPath)), 'agentic-pipeline.json');
   return fs.existsSync(beside) ? beside : undefined;
 }

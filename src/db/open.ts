@@ -34,6 +34,7 @@ export async function openEngine(location: string, options: OpenEngineOptions = 
     const { createPgEngine } = await import('./postgres/engine.js');
     return createPgEngine(location, {
       ...(options.readonly !== undefined ? { readonly: options.readonly } : {}),
+      ...(options.create !== undefined ? { create: options.create } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
       auditKey: options.auditKey ?? null,

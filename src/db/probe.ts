@@ -2,11 +2,12 @@
  * Can the database at a location be served from right now? The probe opens the file afresh
  * (read-only) every time, so a file replaced underneath a long-lived connection (a botched
  * restore, garbage written over it) is seen at once, and a restored one passes again at once.
- * It reports what it got as far as it got; the caller words the checks. (A PostgreSQL location
- * will get its own probe beside its engine.)
+ * It reports what it got as far as it got; the caller words the checks. A PostgreSQL location
+ * is probed by postgres/probe.ts (a connection of its own, the same steps).
  */
 import { openDatabase, schemaVersion } from './db.js';
 import { MIGRATIONS } from './migrations.js';
+import { isPostgresLocation } from './location.js';
 
 export type ProbeStep<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -21,9 +22,16 @@ export interface DatabaseProbe {
   schema?: ProbeStep<number>;
   /** The schema this build migrates to. */
   wantSchema: number;
+  /** The location as messages may show it (a server URL without its password); absent for a file. */
+  shown?: string;
 }
 
 export async function probeDatabase(location: string): Promise<DatabaseProbe> {
+  if (isPostgresLocation(location)) {
+    // Loaded only for a PostgreSQL location, as the engine is (SQLite users never load pg).
+    const { probePg } = await import('./postgres/probe.js');
+    return probePg(location);
+  }
   const wantSchema = MIGRATIONS.length;
   let db: ReturnType<typeof openDatabase>;
   try {

@@ -1,7 +1,8 @@
 /**
  * `/health/ready`: can this process serve from the database right now? The probe opens the
- * database afresh each time (src/db/probe.ts), so a file replaced underneath a long-lived
- * connection is seen at once, and a restored one is ready again at once. Liveness is not here on
+ * database afresh each time (src/db/probe.ts; on PostgreSQL a connection of its own), so a file
+ * replaced underneath a long-lived connection, or a server gone, is seen at once, and a restored
+ * one is ready again at once. Liveness is not here on
  * purpose: a failed liveness probe restarts the process, and a restart cannot fix a database.
  */
 import { READ_PROBE, probeDatabase } from '../db/probe.js';
@@ -21,7 +22,7 @@ export async function readinessChecks(dbPath: string, shuttingDown: boolean): Pr
     checks.push({ name: 'schema_current', ok: false, detail: 'skipped: the database did not open' });
     return checks;
   }
-  checks.push({ name: 'database_opens', ok: true, detail: dbPath });
+  checks.push({ name: 'database_opens', ok: true, detail: probe.shown ?? dbPath });
   if (!probe.read?.ok) {
     checks.push({ name: 'select_1', ok: false, detail: probe.read ? message(probe.read.error) : 'not read' });
     checks.push({ name: 'schema_current', ok: false, detail: 'skipped: the database cannot be read' });

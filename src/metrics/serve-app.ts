@@ -1,13 +1,15 @@
 /**
  * What `agentic-pipeline serve` answers: /metrics, /health/live, /health/ready and /health.
  *
- * The database is read through one read-only connection, opened on first use and reopened when
- * the file at the path is no longer the one it holds (restored from a backup, replaced) or after
- * a read failed, so the server never keeps reporting a file that is gone.
+ * The database is read through one read-only connection (on PostgreSQL a read-only pool), opened
+ * on first use and reopened when the file at the path is no longer the one it holds (restored
+ * from a backup, replaced) or after a read failed, so the server never keeps reporting a file
+ * that is gone, nor a pool to a server that went away.
  */
 import fs from 'node:fs';
 import type { EngineServices } from '../services.js';
-import { createServices } from '../services.js';
+import { openServices } from '../services.js';
+import { isPostgresLocation } from '../db/location.js';
 import { DbSnapshotReader, type DbSnapshot } from './db-snapshot.js';
 import { ServerMetrics } from './server-metrics.js';
 import { readinessChecks } from './readiness.js';
@@ -28,19 +30,27 @@ class ReadOnlyHandle {
 
   constructor(private readonly options: ServeAppOptions) {}
 
+  /** Opening under way: scrapes and probes arriving meanwhile share it instead of opening again. */
+  private opening: Promise<EngineServices> | undefined;
+
   /** The open services, reopened when the file at the path changed identity. */
-  get(): { services: EngineServices; reader: DbSnapshotReader } {
+  async get(): Promise<{ services: EngineServices; reader: DbSnapshotReader }> {
     const id = fileIdentity(this.options.dbPath);
     if (this.services && id !== this.identity) this.drop();
     if (!this.services) {
-      const s = createServices(this.options.dbPath, {
+      this.opening ??= openServices(this.options.dbPath, {
         readonly: true,
         create: false,
         ...(this.options.configFile ? { configFile: this.options.configFile } : {}),
+      }).finally(() => {
+        this.opening = undefined;
       });
-      this.services = s;
-      this.identity = id;
-      this.reader = new DbSnapshotReader(s.engine, s.ops.stuck, s.clock);
+      const s = await this.opening;
+      if (!this.services) {
+        this.services = s;
+        this.identity = id;
+        this.reader = new DbSnapshotReader(s.engine, s.ops.stuck, s.clock);
+      }
     }
     return { services: this.services, reader: this.reader! };
   }
@@ -48,7 +58,7 @@ class ReadOnlyHandle {
   /** Runs `fn` on the connection; a failure closes it so the next call opens afresh. */
   async use<T>(fn: (h: { services: EngineServices; reader: DbSnapshotReader }) => Promise<T>): Promise<T> {
     try {
-      return await fn(this.get());
+      return await fn(await this.get());
     } catch (err) {
       this.drop();
       throw err;
@@ -67,6 +77,8 @@ class ReadOnlyHandle {
 }
 
 function fileIdentity(file: string): string {
+  // A server has no file here to be replaced; a failed read reopens its pool instead.
+  if (isPostgresLocation(file)) return 'server';
   try {
     const s = fs.statSync(file);
     return `${s.dev}:${s.ino}`;

@@ -12,6 +12,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DbSnapshot } from './db-snapshot.js';
 import { packageVersion } from './version.js';
 import { MIGRATIONS } from '../db/migrations.js';
+import { isPostgresLocation } from '../db/location.js';
 
 export const PREFIX = 'agentic_pipeline_';
 /** How long one database read serves scrapes. */
@@ -34,7 +35,8 @@ export class ServerMetrics {
   private readonly auditEntries: Gauge;
   private readonly auditHead: Gauge;
   private readonly dbUp: Gauge;
-  private readonly diskFree: Gauge;
+  /** Absent on PostgreSQL: an unlabelled gauge never set would still be scraped as 0 bytes free. */
+  private readonly diskFree: Gauge | undefined;
   private readonly scrapeDuration: Gauge;
   private readonly scrapeErrors: Counter;
   private readonly buildInfo: Gauge;
@@ -59,7 +61,8 @@ export class ServerMetrics {
     this.auditEntries = g('audit_entries', 'Audit entries retained (the id span from the oldest retained to the head).');
     this.auditHead = g('audit_head_id', 'Id of the newest audit entry (the head of the hash chain).');
     this.dbUp = g('database_up', '1 when the last scrape read the database, 0 when it failed.');
-    this.diskFree = g('disk_free_bytes', 'Bytes free on the file system that holds the database.');
+    // The server's disk is not this host's, so on PostgreSQL there is no such gauge at all.
+    this.diskFree = isPostgresLocation(source.dbPath) ? undefined : g('disk_free_bytes', 'Bytes free on the file system that holds the database.');
     this.scrapeDuration = g('scrape_duration_seconds', 'Time the last database read for /metrics took.');
     this.scrapeErrors = new Counter({ name: PREFIX + 'scrape_errors_total', help: 'Scrapes whose database read failed.', registers });
     this.buildInfo = g('build_info', 'Always 1; the labels carry the version and the schema this build migrates to.', ['version', 'schema']);
@@ -93,9 +96,11 @@ export class ServerMetrics {
     this.scrapeDuration.set(Number(process.hrtime.bigint() - started) / 1e9);
     this.last = { at: now, ok: snap !== undefined };
     this.dbUp.set(snap ? 1 : 0);
-    this.diskFree.reset();
-    const free = diskFree(this.source.dbPath);
-    if (free !== null) this.diskFree.set(free);
+    if (this.diskFree) {
+      this.diskFree.reset();
+      const free = diskFree(this.source.dbPath);
+      if (free !== null) this.diskFree.set(free);
+    }
     for (const m of [this.books, this.oldest, this.stuck, this.finished, this.workers, this.heartbeatAge, this.auditEntries, this.auditHead]) m.reset();
     if (!snap) return; // an unreadable database: no stale numbers, only database_up 0
     for (const b of snap.books) this.books.set({ state: b.state, priority: String(b.priority) }, b.n);

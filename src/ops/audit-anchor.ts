@@ -10,9 +10,15 @@ import path from 'node:path';
 import { InputError } from '../domain/errors.js';
 import type { AuditAnchor } from '../db/audit.js';
 import type { Engine } from '../db/engine.js';
+import { isPostgresLocation } from '../db/location.js';
 
-/** The anchor file's default: beside the database. */
+/**
+ * The anchor file's default: beside the database file. A PostgreSQL database has no folder
+ * beside it on this host, and a default would scatter anchors over whichever folder each run
+ * started in, so there the file must be named.
+ */
 export function defaultAnchorFile(dbPath: string): string {
+  if (isPostgresLocation(dbPath)) throw new InputError('on PostgreSQL there is no folder beside the database: name the anchor file with --to FILE');
   return `${path.resolve(dbPath)}.anchors`;
 }
 
@@ -41,7 +47,8 @@ export async function writeAnchor(engine: Engine, dbPath: string, file: string):
     hash_version: head.hash_version,
     at: new Date(atMs).toISOString(),
     at_ms: atMs,
-    db: path.resolve(dbPath),
+    // The file, or the server URL without its password (an anchor file may be shipped anywhere).
+    db: engine.kind === 'sqlite' ? path.resolve(dbPath) : engine.location,
   };
   let fd: number;
   try {

@@ -274,7 +274,8 @@ export class HealthService implements HealthServiceContract {
   }
 
   private diskFree(): number | null {
-    if (this.ctx.dbPath === ':memory:') return null;
+    // A server's disk is not this host's: on PostgreSQL watch it where the server runs.
+    if (this.ctx.dbPath === ':memory:' || this.ctx.engine.kind !== 'sqlite') return null;
     try {
       const s = fs.statfsSync(path.dirname(path.resolve(this.ctx.dbPath)));
       return Number(s.bavail) * Number(s.bsize);

@@ -1,8 +1,9 @@
 /**
  * One maintenance pass, for cron (`agentic-pipeline maintain`) or a croner schedule inside the
  * worker: learned durations first (stuck detection reads them), then automatic recovery, priority
- * aging, audit retention, a WAL checkpoint when the -wal file has grown large, and (when given an
- * anchor file) an anchor of the audit chain's head, written last so it covers retention's entry.
+ * aging, audit retention, a WAL checkpoint when the -wal file has grown large (SQLite only), and
+ * (when given an anchor file) an anchor of the audit chain's head, written last so it covers
+ * retention's entry.
  * Each step is its own short transaction; a failing step is reported and the others still run.
  */
 import type { OpsConfig } from '../config/ops.js';
@@ -59,7 +60,11 @@ export class Maintenance {
     await step('recovery', () => ops.recovery.autoRecover(), (v) => (report.recovery = v));
     await step('aging', () => ops.aging.run(), (v) => (report.aging = v));
     await step('retention', () => ops.retention.run(), (v) => (report.retention = v));
-    await step('checkpoint', () => core.engine.upkeep.checkpointIfLarge(WAL_CHECKPOINT_BYTES), (v) => (report.checkpoint = v));
+    // SQLite's -wal file only shrinks when someone checkpoints it; a PostgreSQL server
+    // checkpoints and vacuums on its own, so there the step has nothing to do and is not reported.
+    if (core.engine.kind === 'sqlite') {
+      await step('checkpoint', () => core.engine.upkeep.checkpointIfLarge(WAL_CHECKPOINT_BYTES), (v) => (report.checkpoint = v));
+    }
     const anchorTo = options.anchorTo;
     if (anchorTo !== undefined) {
       await step('anchor', async () => ({ file: anchorTo, ...(await writeAnchor(core.engine, core.dbPath, anchorTo)) }), (v) => (report.anchor = v));

@@ -22,10 +22,11 @@ export interface CliOptions {
 }
 
 function childEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, USER: 'tester', NO_COLOR: '1', ...extra };
+  // The machine's own database and config never leak in; a test may still give them on purpose.
+  const env: NodeJS.ProcessEnv = { ...process.env, USER: 'tester', NO_COLOR: '1' };
   delete env.AGENTIC_PIPELINE_DB;
   delete env.AGENTIC_PIPELINE_CONFIG;
-  return env;
+  return { ...env, ...extra };
 }
 
 export function runCli(args: readonly string[], options: CliOptions = {}): CliResult {

@@ -6,6 +6,7 @@
 import type { Command } from '../command.js';
 import { InputError } from '../../domain/errors.js';
 import { positionals, stringFlag } from '../util.js';
+import { refusePostgres } from '../sqlite-only.js';
 import { formatCount, formatTime } from '../format.js';
 import { backupDatabase, describeVerification } from '../../ops/backup.js';
 
@@ -21,6 +22,7 @@ const command: Command = {
   },
   async run(ctx) {
     positionals(ctx, USAGE, []);
+    refusePostgres(ctx, 'backup', 'pg_dump (e.g. pg_dump -Fc -f FILE URL) or a base backup (pg_basebackup)');
     const to = stringFlag(ctx, 'to');
     if (to === undefined || to.trim() === '') throw new InputError(`backup needs --to FILE (usage: agentic-pipeline ${USAGE})`);
     const s = await ctx.services({ readonly: true });

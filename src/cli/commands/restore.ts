@@ -7,6 +7,7 @@
 import type { Command } from '../command.js';
 import { InputError } from '../../domain/errors.js';
 import { positionals, stringFlag } from '../util.js';
+import { refusePostgres } from '../sqlite-only.js';
 import { BackupUnverifiedError, describeVerification, RESTORE_ACTOR, restoreBackup } from '../../ops/backup.js';
 import { shortId } from '../format.js';
 
@@ -22,6 +23,7 @@ const command: Command = {
   },
   run(ctx) {
     positionals(ctx, USAGE, []);
+    refusePostgres(ctx, 'restore', 'pg_restore (e.g. pg_restore -d URL FILE) or your base backups');
     const from = stringFlag(ctx, 'from');
     if (from === undefined || from.trim() === '') throw new InputError(`restore needs --from FILE (usage: agentic-pipeline ${USAGE})`);
     let r;

@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { InputError } from '../../domain/errors.js';
 import { SchemaTooNewError } from '../db.js';
+import { DatabaseMissingError } from '../errors.js';
 import { PG_MIGRATIONS } from './migrations.js';
 
 /** A server, database or URL that cannot be used. Exit 2; the message names the location. */
@@ -149,6 +150,22 @@ export async function migratePg(pool: pg.Pool): Promise<void> {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       }
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * For every command but `init`: a database without our schema is a mistyped URL or a server not
+ * set up yet, and is refused (the DatabaseMissingError SQLite gives a missing file), never
+ * quietly given an empty schema that takes the books while the real queue waits.
+ */
+export async function requireSchemaPg(pool: pg.Pool, shown: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    if (((await schemaVersionPg(client)) ?? 0) === 0) {
+      throw new DatabaseMissingError(`database ${shown} has no agentic-pipeline schema yet (run 'agentic-pipeline init --db ${shown}' first)`);
     }
   } finally {
     client.release();

@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import type { Engine } from '../engine.js';
 import type { PgContext } from './context.js';
-import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes } from './connect.js';
+import { asConnectError, checkSchemaPg, migratePg, parseLocation, pgTypes, requireSchemaPg } from './connect.js';
 import { pgPipelineOps } from './pipelines.js';
 import { pgQueueOps } from './queue.js';
 import { pgHistoryOps } from './history.js';
@@ -27,6 +27,11 @@ import { pgChanges } from './notify.js';
 export interface PgEngineOptions {
   /** Never migrate; refuse a database whose schema is missing or behind. */
   readonly?: boolean;
+  /**
+   * false: refuse a database without the schema (DatabaseMissingError, as SQLite refuses a
+   * missing file), so only `init` makes a new one; one behind is still migrated. Default true.
+   */
+  create?: boolean;
   /** The time to write instead of the server's clock (tests). Default: the server's clock. */
   clock?: Clock;
   /** The audit key (HMAC chain), as for SQLite. */
@@ -61,7 +66,10 @@ export async function createPgEngine(location: string, options: PgEngineOptions 
   pool.on('error', () => undefined);
   try {
     if (options.readonly) await checkSchemaPg(pool, shown);
-    else await migratePg(pool);
+    else {
+      if (options.create === false) await requireSchemaPg(pool, shown);
+      await migratePg(pool);
+    }
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw asConnectError(shown, err, config);
