@@ -301,7 +301,7 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
           rates.set(`${side.name}/${processes}/${batch}`, rate);
           ctx.log(
             `${side.name} ${plural(processes)}, ${mode(batch)}: ${r.claims} claims in ${r.seconds.toFixed(2)} s = ${Math.round(rate)}/s; ` +
-              `${r.doubles} double claims; ${r.busy} busy; ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}`,
+              `${r.doubles} double claims; ${r.busy} busy; ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}; load ${os.loadavg()[0]!.toFixed(1)}`,
           );
           results.push({
             name: `claims/s, ${side.name}, ${plural(processes)}, ${mode(batch)}`,
