@@ -274,6 +274,8 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
   try {
     const settings = `PostgreSQL ${cluster.version}, local socket, ${PG_BENCH_SETTINGS.join(' ')}`;
     ctx.log(settings);
+    // In the table and results.json too: fsync off changes every PostgreSQL figure.
+    results.push({ name: `PostgreSQL ${cluster.version} settings (local socket)`, value: NaN, unit: '', note: PG_BENCH_SETTINGS.join(' ') });
     ctx.log(`machine: ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     const template = await ensurePgTemplate(cluster, ctx.sourceDbPath, ctx.pipelines, ctx.log);
     if (template.loadSeconds !== null) {
