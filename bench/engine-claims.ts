@@ -9,14 +9,15 @@
  * `nobody` when run as root) and removed afterwards; PostgreSQL is skipped when initdb is not
  * installed. SQLite's claimers share one process, so "4 claimers" there interleave on one
  * connection each (better-sqlite3 is synchronous): a single-process figure, not a fleet's.
+ * The fleet's shape (one process per claimer, on the generated 100k/1M data) is
+ * bench/sections/postgres.ts (`npm run bench -- --only postgres`).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { openEngine } from '../src/db/open.js';
 import type { Engine } from '../src/db/engine.js';
+import { startBenchCluster } from './pg-cluster.js';
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -24,48 +25,6 @@ function arg(name: string, fallback?: string): string | undefined {
 }
 
 const BOOKS = Number(arg('--books', '10000'));
-
-function pgBin(): string | undefined {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), ...fs.readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`)]) {
-    if (dir && fs.existsSync(path.join(dir, 'initdb'))) return dir;
-  }
-  return undefined;
-}
-
-/** A throwaway cluster; returns a URL for a fresh database on it and how to stop it. */
-function startCluster(): { url: (db: string) => string; admin: (sql: string) => Promise<void>; stop: () => void } | undefined {
-  const bin = fs.existsSync('/usr/lib/postgresql') ? pgBin() : undefined;
-  if (!bin) return undefined;
-  const root = process.getuid?.() === 0;
-  const as = (file: string, args: string[]) =>
-    execFileSync(root ? 'runuser' : file, root ? ['-u', 'nobody', '--', file, ...args] : args, { stdio: 'pipe', cwd: '/tmp' });
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ap-bench-pg-'));
-  fs.chmodSync(base, 0o755);
-  const data = path.join(base, 'data');
-  const sock = path.join(base, 'sock');
-  fs.mkdirSync(data, { mode: 0o700 });
-  fs.mkdirSync(sock);
-  if (root) execFileSync('chown', ['nobody', data, sock]);
-  as(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-  const opts = `-k ${sock} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100`;
-  as(path.join(bin, 'pg_ctl'), ['-D', data, '-w', '-l', path.join(sock, 'log'), '-o', opts, 'start']);
-  const url = (db: string) => `postgres://postgres@/${db}?host=${encodeURIComponent(sock)}`;
-  return {
-    url,
-    admin: async (sql) => {
-      const c = new pg.Client({ connectionString: url('postgres') });
-      await c.connect();
-      await c.query(sql);
-      await c.end();
-    },
-    stop: () => {
-      const file = path.join(bin, 'pg_ctl');
-      const args = ['-D', data, '-m', 'immediate', 'stop'];
-      spawnSync(root ? 'runuser' : file, root ? ['-u', 'nobody', '--', file, ...args] : args, { stdio: 'ignore', cwd: '/tmp' });
-      fs.rmSync(base, { recursive: true, force: true });
-    },
-  };
-}
 
 async function fill(e: Engine): Promise<void> {
   for (let i = 0; i < BOOKS; i++) {
@@ -119,7 +78,7 @@ async function main(): Promise<void> {
     await run('postgres', async () => ({ location: given }));
     return;
   }
-  const cluster = startCluster();
+  const cluster = startBenchCluster();
   if (!cluster) {
     console.log('postgres   skipped: initdb not installed');
     return;

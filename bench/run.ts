@@ -153,6 +153,11 @@ async function main(): Promise<number> {
   for (const [name, r] of Object.entries(results)) {
     if (r.error) rows.push([name, 'ERROR: ' + r.error.slice(0, 60), '', '', '', 'FAIL']);
     for (const x of r.results) {
+      // No value (an engine without the operation yet, a skipped engine): say why instead.
+      if (Number.isNaN(x.value)) {
+        rows.push([name, x.name, 'n/a', x.unit, x.goal ?? '', x.note ?? '']);
+        continue;
+      }
       const ok = meetsGoal(x.value, x.goal);
       rows.push([name, x.name, fmt(x.value), x.unit, x.goal ?? '', ok === undefined ? '' : ok ? 'ok' : 'MISS']);
     }

@@ -1,0 +1,407 @@
+/**
+ * PostgreSQL next to SQLite, in one run, on the same data (#15): the generated SQLite file is
+ * loaded into a PostgreSQL template database (bench/generate-pg.ts; kept in .bench/pg across
+ * runs), and every measurement runs on both engines through the same interfaces:
+ *
+ * - claims per second with 1, 4 and 8 claiming PROCESSES (bench/claimer.ts), batches of
+ *   CLAIM_BATCH (claimBatch) and one at a time (claimNext), CLAIM_BOOKS books per run from the
+ *   generated queue (not drained on a big database), each run on a fresh copy; double claims
+ *   counted from the claim history rows (must be 0);
+ * - the in-run reference: the bare SQLite queue ceiling (bench/queue-ceiling.ts), so figures of
+ *   different runs on this noisy VM can be compared as ratios;
+ * - the health report and the stuck report as `health --json` and `stuck --json` run them
+ *   (openServices → ops.health.report(); ops.stuck.survey + thresholds), medians, and both
+ *   commands' whole-process wall time;
+ * - batch-approve of (up to) 10,000 pending books (ops.batch preview + apply), median of
+ *   BATCH_RUNS fresh copies.
+ *
+ * An operation this build's PostgreSQL engine does not have yet ("not yet implemented on
+ * PostgreSQL") is reported as "not yet on this build" instead of failing the section. Without
+ * PostgreSQL installed the section says so in one line and measures nothing.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { openServices } from '../../src/services.js';
+import { copyDatabaseForBench, median, type BenchContext, type BenchResult } from '../types.js';
+import { PG_BENCH_SETTINGS, startBenchCluster, type BenchCluster } from '../pg-cluster.js';
+import { ensurePgTemplate } from '../generate-pg.js';
+import { queueCeiling } from '../queue-ceiling.js';
+import type { ClaimerReport } from '../claimer.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url)); // dist/bench/sections
+const CLAIMER = path.resolve(HERE, '../claimer.js');
+const CLI = path.resolve(HERE, '../../bin/agentic-pipeline.js');
+
+const CLAIM_BOOKS = Number(process.env.BENCH_PG_CLAIM_BOOKS ?? 10_000);
+/** Books per claimBatch: a worker with 64 free slots, as in the foundation section. */
+const CLAIM_BATCH = 64;
+const PROCESSES = [1, 4, 8] as const;
+const READ_RUNS = 30;
+const PROCESS_RUNS = 5;
+const BATCH_RUNS = 3;
+const BATCH_BOOKS = 10_000;
+const NOT_YET = /not yet implemented on PostgreSQL/;
+
+type EngineName = 'sqlite' | 'postgres';
+
+/** One engine's way to a fresh copy of the bench data and to raw SQL for setting runs up. */
+interface Side {
+  name: EngineName;
+  /** A fresh copy of the generated data; `drop` removes it. */
+  fresh(tag: string): Promise<{ location: string; drop(): Promise<void> }>;
+  /** Rows of a statement written in the SQL both engines speak (no parameters). */
+  rows<T>(location: string, sql: string): Promise<T[]>;
+}
+
+function sqliteSide(ctx: BenchContext): Side {
+  return {
+    name: 'sqlite',
+    async fresh(tag) {
+      const file = path.join(ctx.tmpDir, `${tag}.db`);
+      copyDatabaseForBench(ctx.sourceDbPath, file);
+      return { location: file, drop: async () => { for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true }); } };
+    },
+    async rows<T>(location: string, sql: string) {
+      const db = new Database(location, { readonly: true });
+      try {
+        return db.prepare(sql).all() as T[];
+      } finally {
+        db.close();
+      }
+    },
+  };
+}
+
+function postgresSide(cluster: BenchCluster, template: string): Side {
+  return {
+    name: 'postgres',
+    async fresh(tag) {
+      const name = `b_${tag}`.toLowerCase();
+      return { location: await cluster.copyDatabase(template, name), drop: () => cluster.dropDatabase(name) };
+    },
+    async rows<T>(location: string, sql: string) {
+      const c = new pg.Client({ connectionString: location });
+      await c.connect();
+      try {
+        // COUNT and bigint come back as text from a bare client: numbers, as SQLite gives them.
+        return (await c.query(sql)).rows.map((r: Record<string, unknown>) =>
+          Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v])),
+        ) as T[];
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+interface ClaimRun {
+  claims: number;
+  seconds: number;
+  doubles: number;
+  busy: number;
+  errors: number;
+  firstError: string | null;
+}
+
+function spawnClaimers(location: string, processes: number, quota: number, batch: number): Promise<ClaimerReport[]> {
+  const children = Array.from({ length: processes }, () =>
+    spawn(process.execPath, [CLAIMER, location, String(quota), String(batch)], { stdio: ['pipe', 'pipe', 'pipe'] }),
+  );
+  const outputs = children.map((c) => {
+    let out = '';
+    let err = '';
+    c.stdout.setEncoding('utf8');
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const ready = new Promise<void>((resolve, reject) => {
+      c.stdout.on('data', (d: string) => {
+        out += d;
+        if (out.includes('ready\n')) resolve();
+      });
+      c.on('exit', (code) => reject(new Error(`claimer exited ${code} before it was ready: ${err.trim()}`)));
+    });
+    const done = new Promise<ClaimerReport>((resolve, reject) =>
+      c.on('exit', (code) => {
+        try {
+          resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as ClaimerReport);
+        } catch {
+          reject(new Error(`claimer exited ${code} without a report: ${err.trim()}`));
+        }
+      }),
+    );
+    return { ready, done };
+  });
+  return Promise.all(outputs.map((o) => o.ready)).then(() => {
+    for (const c of children) c.stdin.end('go\n');
+    return Promise.all(outputs.map((o) => o.done));
+  });
+}
+
+async function claimRun(side: Side, processes: number, batch: number): Promise<ClaimRun> {
+  const copy = await side.fresh(`claims_${side.name}_${processes}_${batch}`);
+  try {
+    const before = (await side.rows<{ m: number | null }>(copy.location, 'SELECT MAX(id) AS m FROM state_history'))[0]?.m ?? 0;
+    const reports = await spawnClaimers(copy.location, processes, Math.ceil(CLAIM_BOOKS / processes), batch);
+    const claims = reports.reduce((a, r) => a + r.claims, 0);
+    const seconds = (Math.max(...reports.map((r) => r.endedAt)) - Math.min(...reports.map((r) => r.startedAt))) / 1000;
+    // Every claim writes one history row noted 'claimed': more rows than books is a double claim.
+    const h = (await side.rows<{ claimed: number; books: number }>(
+      copy.location,
+      `SELECT COUNT(*) AS claimed, COUNT(DISTINCT pipeline_id) AS books FROM state_history WHERE id > ${Number(before)} AND details = 'claimed'`,
+    ))[0]!;
+    return {
+      claims,
+      seconds,
+      doubles: h.claimed - h.books + Math.max(0, claims - h.claimed),
+      busy: reports.reduce((a, r) => a + r.busy, 0),
+      errors: reports.reduce((a, r) => a + r.errors, 0),
+      firstError: reports.find((r) => r.firstError)?.firstError ?? null,
+    };
+  } finally {
+    await copy.drop();
+  }
+}
+
+/** Median ms of `fn` over `runs` calls after one warm-up call; 'not yet' when the engine lacks it. */
+async function timeMs(fn: () => Promise<unknown>, runs: number): Promise<number | 'not yet'> {
+  try {
+    await fn();
+  } catch (err) {
+    if (NOT_YET.test((err as Error).message)) return 'not yet';
+    throw err;
+  }
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  return median(samples);
+}
+
+/** Median wall time of a whole CLI process (node start-up, opening the database, the report). */
+function processMs(args: string[], runs: number): number | 'not yet' {
+  const walls: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+    walls.push(performance.now() - t0);
+    if (r.status !== 0) {
+      if (NOT_YET.test(r.stderr)) return 'not yet';
+      throw new Error(`${args[0]} exited ${r.status}: ${r.stderr.trim()}`);
+    }
+  }
+  return median(walls);
+}
+
+interface Reads {
+  health: number | 'not yet';
+  stuck: number | 'not yet';
+  healthProcess: number | 'not yet';
+  stuckProcess: number | 'not yet';
+}
+
+async function reads(ctx: BenchContext, location: string): Promise<Reads> {
+  const services = await openServices(location, { opsConfig: {} });
+  let health: Reads['health'];
+  let stuck: Reads['stuck'];
+  try {
+    const ops = services.ops;
+    health = await timeMs(() => ops.health.report(), READ_RUNS);
+    // What `stuck --json` asks: the survey (list and count at one instant) and the thresholds.
+    stuck = await timeMs(async () => {
+      await ops.stuck.survey({ limit: 100 });
+      await ops.stuck.thresholds();
+    }, READ_RUNS);
+  } finally {
+    await services.engine.close();
+  }
+  const healthProcess = processMs(['health', '--json', '--db', location], PROCESS_RUNS);
+  const stuckProcess = processMs(['stuck', '--json', '--db', location], PROCESS_RUNS);
+  ctx.log(`reads on ${location.startsWith('postgres') ? 'postgres' : 'sqlite'}: health ${show(health)}, stuck ${show(stuck)}, processes ${show(healthProcess)} / ${show(stuckProcess)}`);
+  return { health, stuck, healthProcess, stuckProcess };
+}
+
+interface BatchRun {
+  books: number;
+  affected: number;
+  ms: number;
+}
+
+/** Approves the (up to) 10,000 oldest pending books on `location`, after a warm-up batch of 100. */
+async function batchApproveOnce(side: Side, location: string): Promise<BatchRun | 'not yet'> {
+  const services = await openServices(location, { opsConfig: {} });
+  try {
+    const ops = services.ops;
+    const warm = await side.rows<{ id: string }>(location, `SELECT id FROM pipelines WHERE state = 'pending_approval' ORDER BY created_at DESC, id DESC LIMIT 100`);
+    try {
+      if (warm.length) await ops.batch.apply(await ops.batch.preview({ ids: warm.map((r) => r.id), max_count: 100 }, { kind: 'approve' }), 'human:bench');
+    } catch (err) {
+      if (NOT_YET.test((err as Error).message)) return 'not yet';
+      throw err;
+    }
+    const bound = (await side.rows<{ created_at: number }>(
+      location,
+      `SELECT created_at FROM pipelines WHERE state = 'pending_approval' ORDER BY created_at, id LIMIT 1 OFFSET ${BATCH_BOOKS}`,
+    ))[0];
+    const preview = await ops.batch.preview(
+      { states: ['pending_approval'], max_count: BATCH_BOOKS, ...(bound ? { created_before: bound.created_at } : {}) },
+      { kind: 'approve' },
+    );
+    const t0 = performance.now();
+    const applied = await ops.batch.apply(preview, 'human:bench');
+    return { books: preview.books.length, affected: applied.affected, ms: performance.now() - t0 };
+  } finally {
+    await services.engine.close();
+  }
+}
+
+const show = (v: number | 'not yet' | undefined) => (v === undefined ? '—' : v === 'not yet' ? 'not yet on this build' : v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
+const plural = (n: number) => `${n} process${n > 1 ? 'es' : ''}`;
+const mode = (batch: number) => (batch > 1 ? `batches of ${batch}` : 'one at a time');
+
+export default async function postgresSection(ctx: BenchContext): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const cluster = startBenchCluster({ keepIn: path.join(path.dirname(ctx.sourceDbPath), 'pg') });
+  if (!cluster) {
+    ctx.log('PostgreSQL skipped: initdb/pg_ctl are not installed (on PATH or under /usr/lib/postgresql/*/bin)');
+    return [{ name: 'PostgreSQL skipped: initdb not installed', value: NaN, unit: '', note: 'not installed' }];
+  }
+  try {
+    const settings = `PostgreSQL ${cluster.version}, local socket, ${PG_BENCH_SETTINGS.join(' ')}`;
+    ctx.log(settings);
+    // In the table and results.json too: fsync off changes every PostgreSQL figure.
+    results.push({ name: `PostgreSQL ${cluster.version} settings (local socket)`, value: NaN, unit: '', note: PG_BENCH_SETTINGS.join(' ') });
+    ctx.log(`machine: ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    const template = await ensurePgTemplate(cluster, ctx.sourceDbPath, ctx.pipelines, ctx.log);
+    if (template.loadSeconds !== null) {
+      results.push({
+        name: `load ${ctx.pipelines.toLocaleString('en-US')} generated pipelines into PostgreSQL`,
+        value: Math.round(template.loadSeconds * 10) / 10,
+        unit: 's',
+        note: 'COPY of the generated SQLite file (pipelines, history, audit), indexes rebuilt, VACUUM (FREEZE, ANALYZE)',
+      });
+    }
+    const sides = [sqliteSide(ctx), postgresSide(cluster, template.name)];
+
+    // The reference first, on a quiet machine (no claimers yet).
+    const ceiling = queueCeiling(path.join(ctx.tmpDir, 'bare-queue.db'), 4, false);
+    results.push({ name: 'reference: bare SQLite queue, claim + 1 transition /s, 1 process', value: Math.round(ceiling), unit: 'claims/s', note: 'bench/queue-ceiling.ts, this run' });
+    ctx.log(`reference (bare SQLite queue ceiling): ${Math.round(ceiling)} claims/s`);
+
+    const rates = new Map<string, number>();
+    for (const batch of [CLAIM_BATCH, 1]) {
+      for (const processes of PROCESSES) {
+        // Interleaved engine by engine, so a slow stretch of the machine hits both alike.
+        for (const side of sides) {
+          const r = await claimRun(side, processes, batch);
+          const rate = r.claims / r.seconds;
+          rates.set(`${side.name}/${processes}/${batch}`, rate);
+          ctx.log(
+            `${side.name} ${plural(processes)}, ${mode(batch)}: ${r.claims} claims in ${r.seconds.toFixed(2)} s = ${Math.round(rate)}/s; ` +
+              `${r.doubles} double claims; ${r.busy} busy; ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}; load ${os.loadavg()[0]!.toFixed(1)}`,
+          );
+          results.push({
+            name: `claims/s, ${side.name}, ${plural(processes)}, ${mode(batch)}`,
+            value: Math.round(rate),
+            unit: 'claims/s',
+            note: `${r.claims} claims in ${r.seconds.toFixed(2)} s; ${(rate / ceiling).toFixed(2)} of the reference`,
+          });
+          if (r.doubles || r.busy || r.errors) {
+            results.push({ name: `double claims / busy / errors, ${side.name}, ${plural(processes)}, ${mode(batch)}`, value: r.doubles + r.busy + r.errors, unit: '', goal: '== 0', note: r.firstError ?? '' });
+          }
+        }
+      }
+    }
+    for (const batch of [CLAIM_BATCH, 1]) {
+      for (const side of sides) {
+        const one = rates.get(`${side.name}/1/${batch}`)!;
+        results.push({
+          name: `claims ${side.name}, 4 processes / 1 process, ${mode(batch)}`,
+          value: Math.round((rates.get(`${side.name}/4/${batch}`)! / one) * 100) / 100,
+          unit: '×',
+          ...(side.name === 'postgres' ? { goal: '>= 1.5' } : {}),
+          note: `8 / 1: ${(rates.get(`${side.name}/8/${batch}`)! / one).toFixed(2)}`,
+        });
+      }
+    }
+
+    // Reads on one copy each (the SQLite one is this section's own copy), then the batches.
+    const readsOf = new Map<EngineName, Reads>();
+    const batchOf = new Map<EngineName, BatchRun[] | 'not yet'>();
+    for (const side of sides) {
+      const runs: BatchRun[] = [];
+      let notYet = false;
+      for (let i = 0; i < BATCH_RUNS && !notYet; i++) {
+        const copy = side.name === 'sqlite' && i === 0 ? { location: ctx.dbPath, drop: async () => {} } : await side.fresh(`batch_${side.name}_${i}`);
+        try {
+          if (i === 0) readsOf.set(side.name, await reads(ctx, copy.location));
+          const r = await batchApproveOnce(side, copy.location);
+          if (r === 'not yet') notYet = true;
+          else {
+            runs.push(r);
+            ctx.log(`${side.name} batch-approve run ${i + 1}: ${r.affected} of ${r.books} in ${r.ms.toFixed(0)} ms`);
+          }
+        } finally {
+          await copy.drop();
+        }
+      }
+      batchOf.set(side.name, notYet ? 'not yet' : runs);
+    }
+    const goals: Partial<Record<keyof Reads, string>> = ctx.pipelines >= 1_000_000 ? { health: '<= 20', stuck: '<= 40' } : {};
+    const labels: Record<keyof Reads, string> = {
+      health: `health report (median of ${READ_RUNS})`,
+      stuck: `stuck report, survey of 100 + thresholds as stuck --json (median of ${READ_RUNS})`,
+      healthProcess: `health --json whole process (median of ${PROCESS_RUNS})`,
+      stuckProcess: `stuck --json whole process (median of ${PROCESS_RUNS})`,
+    };
+    for (const k of Object.keys(labels) as (keyof Reads)[]) {
+      for (const side of sides) {
+        const v = readsOf.get(side.name)![k];
+        results.push({
+          name: `${labels[k]}, ${side.name}`,
+          value: v === 'not yet' ? NaN : Math.round(v * 100) / 100,
+          unit: 'ms',
+          ...(side.name === 'postgres' && goals[k] ? { goal: goals[k] } : {}),
+          ...(v === 'not yet' ? { note: 'not yet on this build' } : {}),
+        });
+      }
+    }
+    for (const side of sides) {
+      const b = batchOf.get(side.name)!;
+      const mid = b === 'not yet' ? undefined : [...b].sort((x, y) => x.ms - y.ms)[b.length >> 1];
+      results.push({
+        name: `batch-approve ${mid ? mid.books.toLocaleString('en-US') : BATCH_BOOKS.toLocaleString('en-US')} books, ${side.name} (median of ${BATCH_RUNS})`,
+        value: mid ? Math.round(mid.ms) : NaN,
+        unit: 'ms',
+        note: b === 'not yet' ? 'not yet on this build' : `runs: ${b.map((r) => Math.round(r.ms)).join(', ')} ms; ${mid!.affected} affected`,
+      });
+    }
+
+    // The side-by-side table the docs take (stderr, under the section's name).
+    const lines = [settings, `| measure | SQLite | PostgreSQL | PostgreSQL / SQLite |`, '|---|---|---|---|'];
+    const row = (label: string, s: number | 'not yet' | undefined, p: number | 'not yet' | undefined) =>
+      lines.push(`| ${label} | ${show(s)} | ${show(p)} | ${typeof s === 'number' && typeof p === 'number' ? (p / s).toFixed(2) : ''} |`);
+    for (const batch of [CLAIM_BATCH, 1]) {
+      for (const n of PROCESSES) row(`claims/s, ${plural(n)}, ${mode(batch)}`, rates.get(`sqlite/${n}/${batch}`), rates.get(`postgres/${n}/${batch}`));
+    }
+    for (const k of Object.keys(labels) as (keyof Reads)[]) row(`${labels[k]}, ms`, readsOf.get('sqlite')![k], readsOf.get('postgres')![k]);
+    const batchMs = (n: EngineName) => {
+      const b = batchOf.get(n)!;
+      return b === 'not yet' ? 'not yet' : median(b.map((r) => r.ms));
+    };
+    // Fewer than 10,000 on a small database (100k pipelines hold ~3,000 pending books).
+    const sqliteBatch = batchOf.get('sqlite');
+    const books = Array.isArray(sqliteBatch) && sqliteBatch[0] ? sqliteBatch[0].books : BATCH_BOOKS;
+    row(`batch-approve ${books.toLocaleString('en-US')} books, ms (median of ${BATCH_RUNS})`, batchMs('sqlite'), batchMs('postgres'));
+    lines.push(`reference (bare SQLite queue, this run): ${Math.round(ceiling)} claims/s; ${ctx.pipelines.toLocaleString('en-US')} pipelines`);
+    ctx.log('\n' + lines.join('\n'));
+    return results;
+  } finally {
+    cluster.stop();
+  }
+}
