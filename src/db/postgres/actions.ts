@@ -31,6 +31,7 @@ import { guardedUpdate, insertIn, transitionIn } from './pipelines.js';
 import { run } from './sql.js';
 import type { Queryable } from './tx.js';
 import { withTx } from './tx.js';
+import { duplicateRow, queuedRow } from '../enqueue-rows.js';
 
 const LOCK_BOOK = `SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE id = $1 FOR UPDATE`;
 const LIVE_BY_HASH = `SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE live_hash = $1`;
@@ -99,18 +100,7 @@ export async function recordIn(ctx: PgContext, c: Queryable, req: EnqueueRequest
     if (existingDup) {
       return { recorded: { outcome: 'already_queued', pipeline: existingDup, duplicateOf: live.id, auditId: null }, event: null };
     }
-    const dup = await insertIn(ctx, c, {
-      ...(req.id !== undefined ? { id: req.id } : {}),
-      source_path: req.path,
-      content_hash: req.hash,
-      size: req.size,
-      format: req.format,
-      state: 'duplicate',
-      priority: req.priority,
-      duplicate_of: live.id,
-      actor: req.actor,
-      note: req.duplicateNote(live),
-    });
+    const dup = await insertIn(ctx, c, duplicateRow(req, live));
     return {
       recorded: { outcome: 'duplicate', pipeline: dup, duplicateOf: live.id, auditId: null },
       event: { outcome: 'duplicate', pipeline: dup, live },
@@ -131,15 +121,7 @@ export async function recordIn(ctx: PgContext, c: Queryable, req: EnqueueRequest
       event: { outcome: 'requeued', pipeline: after, previous },
     };
   }
-  const row = await insertIn(ctx, c, {
-    ...(req.id !== undefined ? { id: req.id } : {}),
-    source_path: req.path,
-    content_hash: req.hash,
-    size: req.size,
-    format: req.format,
-    priority: req.priority,
-    actor: req.actor,
-  });
+  const row = await insertIn(ctx, c, queuedRow(req));
   return { recorded: { outcome: 'queued', pipeline: row, duplicateOf: null, auditId: null }, event: { outcome: 'queued', pipeline: row } };
 }
 

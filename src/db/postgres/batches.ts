@@ -29,6 +29,7 @@ import { filterToSql, sqlList } from './batch-filter.js';
 import { run } from './sql.js';
 import type { Queryable } from './tx.js';
 import { withTx } from './tx.js';
+import { decideEach } from '../batch-plan.js';
 
 const SELECTED = 'id, source_path, book_type, confidence, state, priority, created_at, version';
 const CURRENT = 'id, state, version, content_hash, confidence, priority';
@@ -142,17 +143,12 @@ export function pgBatchOps(ctx: PgContext, key: Buffer | null): SelectOps {
           }
         } else {
           for (const b of books) {
-            const now = cur.get(b.id);
-            const why = req.skipReason(b, now);
-            if (why || !now) {
-              skipped.push({ id: b.id, why: why ?? 'no longer exists' });
+            const d = decideEach(req, change, b, cur.get(b.id), batchId);
+            if ('skip' in d) {
+              skipped.push({ id: b.id, why: d.skip });
               continue;
             }
-            const step = change.plan(b, now, batchId);
-            if (typeof step === 'string') {
-              skipped.push({ id: b.id, why: step });
-              continue;
-            }
+            const { step, current: now } = d;
             if (step.kind === 'update') {
               const row = await guardedUpdate(ctx, c, b.id, now.state, now.state, step.patch as Record<string, unknown>, { actor: req.actor, note: null });
               if (!row) {

@@ -6,7 +6,7 @@
  * - every table: SELECT, INSERT, UPDATE, DELETE, except the audit trail's;
  * - audit: SELECT, INSERT only (append, read, verify);
  * - audit_deletions, audit_gate, audit_removed, audit_marks: SELECT only (deletion records are written by the trigger on
- *   DELETE FROM audit, which this role cannot run; retention runs as the owner);
+ *   a DELETE on audit, which this role cannot run; retention runs as the owner);
  * - audit_chain_head: SELECT, UPDATE (an append moves it; a trigger keeps it moving forward);
  * - schema_version: SELECT (opening the engine reads the version; a current schema needs
  *   nothing more. Migrating needs DDL, which only the owner has: an upgrade's `init` runs as

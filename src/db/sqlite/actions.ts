@@ -7,6 +7,7 @@ import type { SqliteStores } from './engine.js';
 import type { ActionOps, ActionOutcome, ApproveAction, EnqueueRecorded, EnqueueRequest, RemovedLibrary } from '../ops/actions.js';
 import { immediate } from '../db.js';
 import { PIPELINE_COLUMNS, type PipelineRow } from '../pipeline-row.js';
+import { duplicateRow, queuedRow } from '../enqueue-rows.js';
 
 /**
  * Records one hashed file inside the caller's transaction (enqueue, and batch-queue's plan and
@@ -25,18 +26,7 @@ export function enqueueInTx(stores: SqliteStores, req: EnqueueRequest, batchId: 
     if (existingDup) {
       return { outcome: 'already_queued', pipeline: existingDup, duplicateOf: live.id, auditId: null };
     }
-    const dup = pipelines.insert({
-      ...(req.id !== undefined ? { id: req.id } : {}),
-      source_path: req.path,
-      content_hash: req.hash,
-      size: req.size,
-      format: req.format,
-      state: 'duplicate',
-      priority: req.priority,
-      duplicate_of: live.id,
-      actor: req.actor,
-      note: req.duplicateNote(live),
-    });
+    const dup = pipelines.insert(duplicateRow(req, live));
     const auditId = audit.append(req.audit({ outcome: 'duplicate', pipeline: dup, live }, batchId));
     return { outcome: 'duplicate', pipeline: dup, duplicateOf: live.id, auditId };
   }
@@ -53,15 +43,7 @@ export function enqueueInTx(stores: SqliteStores, req: EnqueueRequest, batchId: 
     const auditId = audit.append(req.audit({ outcome: 'requeued', pipeline: after, previous }, batchId));
     return { outcome: 'requeued', pipeline: after, duplicateOf: null, auditId };
   }
-  const row = pipelines.insert({
-    ...(req.id !== undefined ? { id: req.id } : {}),
-    source_path: req.path,
-    content_hash: req.hash,
-    size: req.size,
-    format: req.format,
-    priority: req.priority,
-    actor: req.actor,
-  });
+  const row = pipelines.insert(queuedRow(req));
   const auditId = audit.append(req.audit({ outcome: 'queued', pipeline: row }, batchId));
   return { outcome: 'queued', pipeline: row, duplicateOf: null, auditId };
 }

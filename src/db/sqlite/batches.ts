@@ -14,6 +14,7 @@ import { immediate } from '../db.js';
 import { filterToSql } from './batch-filter.js';
 import { enqueueInTx } from './actions.js';
 import { newPipelineId } from '../pipelines.js';
+import { decideEach } from '../batch-plan.js';
 
 const PLAN_ONLY = Symbol('plan only');
 
@@ -118,17 +119,12 @@ export function sqliteBatchOps(stores: SqliteStores): BatchOps {
         } else {
           const cur = current(books.map((b) => b.id));
           for (const b of books) {
-            const c = cur.get(b.id);
-            const why = req.skipReason(b, c);
-            if (why || !c) {
-              skipped.push({ id: b.id, why: why ?? 'no longer exists' });
+            const d = decideEach(req, change, b, cur.get(b.id), batchId);
+            if ('skip' in d) {
+              skipped.push({ id: b.id, why: d.skip });
               continue;
             }
-            const step = change.plan(b, c, batchId);
-            if (typeof step === 'string') {
-              skipped.push({ id: b.id, why: step });
-              continue;
-            }
+            const { step, current: c } = d;
             if (step.kind === 'update') {
               if (!pipelines.updateColumns(b.id, c.state, step.patch, { actor: req.actor })) {
                 skipped.push({ id: b.id, why: req.changedDuring(b, c) });
