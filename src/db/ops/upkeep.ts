@@ -11,6 +11,7 @@ import type { Actor } from '../../domain/actor.js';
 import type { PipelineState } from '../../domain/states.js';
 import type { AuditChainHead, AuditEntryInput } from '../audit.js';
 import type { PipelinePatch, PipelineRow } from '../pipeline-row.js';
+import type { TransitionRequest } from '../pipelines.js';
 
 /** Where a recovered book goes, decided by the service from the row as it is in the transaction. */
 export interface RecoveryPlan {
@@ -30,6 +31,23 @@ export interface RecoverRequest {
    * the version `decide` saw.
    */
   decide(row: PipelineRow): RecoveryPlan;
+}
+
+/**
+ * The recovery's move, the same on every engine: from the state `decide` saw, the lease revoked,
+ * a compare-and-swap on the version it saw.
+ */
+export function recoveryTransition(req: RecoverRequest, row: PipelineRow, plan: RecoveryPlan): TransitionRequest {
+  return {
+    id: req.id,
+    from: row.state,
+    to: plan.to,
+    actor: req.actor,
+    note: plan.note,
+    releaseLease: true,
+    expectedVersion: row.version,
+    patch: plan.patch,
+  };
 }
 
 export interface AgingRequest {

@@ -29,7 +29,7 @@ import { filterToSql, sqlList } from './batch-filter.js';
 import { run } from './sql.js';
 import type { Queryable } from './tx.js';
 import { withTx } from './tx.js';
-import { decideEach } from '../batch-plan.js';
+import { decideEach, movableBooks, newTally, recheckFirst, settleMove } from '../batch-plan.js';
 
 const SELECTED = 'id, source_path, book_type, confidence, state, priority, created_at, version';
 const CURRENT = 'id, state, version, content_hash, confidence, priority';
@@ -86,36 +86,21 @@ export function pgBatchOps(ctx: PgContext, key: Buffer | null): SelectOps {
     // the transaction reads, and the service's callbacks are pure.
     applyChunk: (req) =>
       withTx(pool, async (c): Promise<BatchChunkResult> => {
-        const skipped: { id: string; why: string }[] = [];
-        const skippedAtStart: string[] = [];
+        const tally = newTally();
+        const { skipped, skippedAtStart, applied, entries } = tally;
         let books = req.books;
         if (req.first) {
           // Re-check every previewed book once, so the header can say how many it plans.
-          const all = await currentOf(c, READ_CURRENT, req.first.all.map((b) => b.id));
-          for (const b of req.first.all) {
-            const why = req.skipReason(b, all.get(b.id));
-            if (why) {
-              skipped.push({ id: b.id, why });
-              skippedAtStart.push(b.id);
-            }
-          }
-          const gone = new Set(skippedAtStart);
-          books = books.filter((b) => !gone.has(b.id));
+          books = recheckFirst(req, await currentOf(c, READ_CURRENT, req.first.all.map((b) => b.id)), tally);
         } else if (!req.later) {
           throw new Error('applyChunk needs `first` or `later`');
         }
         const cur = await currentOf(c, LOCK_CURRENT, books.map((b) => b.id));
         const batchId = req.first ? (await run<{ id: number }>(c, RESERVE_HEADER)).rows[0]!.id : req.later!.batchId;
 
-        const applied: string[] = [];
-        const entries: AuditEntryInput[] = [];
         const change = req.change;
         if (change.kind === 'move') {
-          const movable = books.filter((b) => {
-            const why = change.cannotMove(b);
-            if (why) skipped.push({ id: b.id, why });
-            return !why;
-          });
+          const movable = movableBooks(change, books, tally);
           if (!isPipelineState(change.to)) throw new InputError(`unknown state '${change.to}'`);
           const froms = [...new Set(movable.map((b) => b.state))].filter((f) => canTransition(f, change.to));
           const moved = new Set<string>();
@@ -132,15 +117,7 @@ export function pgBatchOps(ctx: PgContext, key: Buffer | null): SelectOps {
             for (const row of r.rows) moved.add(row.id);
           }
           // The books are locked: what was read before the UPDATE is what the ones it left are.
-          for (const b of movable) {
-            if (!moved.has(b.id)) {
-              const now = cur.get(b.id);
-              skipped.push({ id: b.id, why: req.skipReason(b, now) ?? req.changedDuring(b, now) });
-              continue;
-            }
-            entries.push(change.audit(b, batchId));
-            applied.push(b.id);
-          }
+          settleMove(req, change, movable, moved, (id) => cur.get(id), batchId, tally);
         } else {
           for (const b of books) {
             const d = decideEach(req, change, b, cur.get(b.id), batchId);

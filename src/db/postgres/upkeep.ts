@@ -17,6 +17,7 @@ import { globToRegex } from './batch-filter.js';
 import { schemaVersionPg } from './connect.js';
 import { run } from './sql.js';
 import { withTx } from './tx.js';
+import { recoveryTransition } from '../ops/upkeep.js';
 
 const DAY = 86_400_000;
 
@@ -88,16 +89,7 @@ export function pgUpkeepOps(ctx: PgContext, key: Buffer | null): UpkeepOps {
         const row = (await run<PipelineRow>(c, BOOK_LOCKED, [req.id])).rows[0];
         if (!row) throw new NotFoundError(req.id);
         const plan = req.decide(row);
-        const after = await transitionIn(ctx, c, {
-          id: req.id,
-          from: row.state,
-          to: plan.to,
-          actor: req.actor,
-          note: plan.note,
-          releaseLease: true,
-          expectedVersion: row.version,
-          patch: plan.patch,
-        });
+        const after = await transitionIn(ctx, c, recoveryTransition(req, row, plan));
         const [auditId] = await appendIn(ctx, key, c, [plan.audit(after)]);
         return { pipeline: after, auditId: auditId! };
       }),

@@ -14,7 +14,7 @@ import { immediate } from '../db.js';
 import { filterToSql } from './batch-filter.js';
 import { enqueueInTx } from './actions.js';
 import { newPipelineId } from '../pipelines.js';
-import { decideEach } from '../batch-plan.js';
+import { decideEach, movableBooks, newTally, recheckFirst, settleMove } from '../batch-plan.js';
 
 const PLAN_ONLY = Symbol('plan only');
 
@@ -56,22 +56,12 @@ export function sqliteBatchOps(stores: SqliteStores): BatchOps {
 
     applyChunk: async (req) =>
       immediate(db, (): BatchChunkResult => {
-        const skipped: { id: string; why: string }[] = [];
-        const skippedAtStart: string[] = [];
+        const tally = newTally();
+        const { skipped, skippedAtStart, applied, entries } = tally;
         let books = req.books;
         let batchId: number;
         if (req.first) {
-          // Re-check every previewed book once, so the header can say how many it plans.
-          const all = current(req.first.all.map((b) => b.id));
-          for (const b of req.first.all) {
-            const why = req.skipReason(b, all.get(b.id));
-            if (why) {
-              skipped.push({ id: b.id, why });
-              skippedAtStart.push(b.id);
-            }
-          }
-          const gone = new Set(skippedAtStart);
-          books = books.filter((b) => !gone.has(b.id));
+          books = recheckFirst(req, current(req.first.all.map((b) => b.id)), tally);
           // The header is appended after this chunk's changes (so it can name what they did) but
           // the books' rows point at it: nothing else appends inside this transaction.
           batchId = audit.nextId();
@@ -81,15 +71,9 @@ export function sqliteBatchOps(stores: SqliteStores): BatchOps {
           throw new Error('applyChunk needs `first` or `later`');
         }
 
-        const applied: string[] = [];
-        const entries: AuditEntryInput[] = [];
         const change = req.change;
         if (change.kind === 'move') {
-          const movable = books.filter((b) => {
-            const why = change.cannotMove(b);
-            if (why) skipped.push({ id: b.id, why });
-            return !why;
-          });
+          const movable = movableBooks(change, books, tally);
           const moved = new Set(
             pipelines
               .transitionManyInTx(
@@ -108,14 +92,7 @@ export function sqliteBatchOps(stores: SqliteStores): BatchOps {
           // Only the books the UPDATE left alone are read again, to say why.
           const left = movable.filter((b) => !moved.has(b.id));
           const now = left.length > 0 ? current(left.map((b) => b.id)) : undefined;
-          for (const b of movable) {
-            if (!moved.has(b.id)) {
-              skipped.push({ id: b.id, why: req.skipReason(b, now!.get(b.id)) ?? req.changedDuring(b, now!.get(b.id)) });
-              continue;
-            }
-            entries.push(change.audit(b, batchId));
-            applied.push(b.id);
-          }
+          settleMove(req, change, movable, moved, (id) => now?.get(id), batchId, tally);
         } else {
           const cur = current(books.map((b) => b.id));
           for (const b of books) {

@@ -11,6 +11,7 @@ import { immediate, schemaVersion } from '../db.js';
 import { prunedDigestLine } from '../audit.js';
 import { CLAIMABLE_STATES } from '../../domain/states.js';
 import { sqlList } from './batch-filter.js';
+import { recoveryTransition } from '../ops/upkeep.js';
 
 const DAY = 86_400_000;
 
@@ -49,16 +50,7 @@ export function sqliteUpkeepOps(stores: SqliteStores, location: string): UpkeepO
       immediate(db, () => {
         const row = pipelines.require(req.id);
         const plan = req.decide(row);
-        const after = pipelines.transitionInTx({
-          id: req.id,
-          from: row.state,
-          to: plan.to,
-          actor: req.actor,
-          note: plan.note,
-          releaseLease: true,
-          expectedVersion: row.version,
-          patch: plan.patch,
-        });
+        const after = pipelines.transitionInTx(recoveryTransition(req, row, plan));
         return { pipeline: after, auditId: audit.append(plan.audit(after)) };
       }),
 
