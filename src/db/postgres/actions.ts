@@ -31,7 +31,7 @@ import { guardedUpdate, insertIn, transitionIn } from './pipelines.js';
 import { run } from './sql.js';
 import type { Queryable } from './tx.js';
 import { withTx } from './tx.js';
-import { duplicateRow, queuedRow } from '../enqueue-rows.js';
+import { duplicateRow, queuedRow, requeueTransition } from '../enqueue-rows.js';
 
 const LOCK_BOOK = `SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE id = $1 FOR UPDATE`;
 const LIVE_BY_HASH = `SELECT ${PIPELINE_COLUMNS} FROM pipelines WHERE live_hash = $1`;
@@ -108,14 +108,7 @@ export async function recordIn(ctx: PgContext, c: Queryable, req: EnqueueRequest
   }
   const previous = (await run<PipelineRow>(c, BY_HASH, [req.hash])).rows.find((p) => req.requeueFrom.includes(p.state));
   if (previous) {
-    const after = await transitionIn(ctx, c, {
-      id: previous.id,
-      from: previous.state,
-      to: 'detected',
-      actor: req.actor,
-      note: 'requeued',
-      patch: req.requeuePatch,
-    });
+    const after = await transitionIn(ctx, c, requeueTransition(req, previous));
     return {
       recorded: { outcome: 'requeued', pipeline: after, duplicateOf: null, auditId: null },
       event: { outcome: 'requeued', pipeline: after, previous },

@@ -7,7 +7,7 @@ import type { SqliteStores } from './engine.js';
 import type { ActionOps, ActionOutcome, ApproveAction, EnqueueRecorded, EnqueueRequest, RemovedLibrary } from '../ops/actions.js';
 import { immediate } from '../db.js';
 import { PIPELINE_COLUMNS, type PipelineRow } from '../pipeline-row.js';
-import { duplicateRow, queuedRow } from '../enqueue-rows.js';
+import { duplicateRow, queuedRow, requeueTransition } from '../enqueue-rows.js';
 
 /**
  * Records one hashed file inside the caller's transaction (enqueue, and batch-queue's plan and
@@ -32,14 +32,7 @@ export function enqueueInTx(stores: SqliteStores, req: EnqueueRequest, batchId: 
   }
   const previous = pipelines.findByHash(req.hash).find((p) => req.requeueFrom.includes(p.state));
   if (previous) {
-    const after = pipelines.transitionInTx({
-      id: previous.id,
-      from: previous.state,
-      to: 'detected',
-      actor: req.actor,
-      note: 'requeued',
-      patch: req.requeuePatch,
-    });
+    const after = pipelines.transitionInTx(requeueTransition(req, previous));
     const auditId = audit.append(req.audit({ outcome: 'requeued', pipeline: after, previous }, batchId));
     return { outcome: 'requeued', pipeline: after, duplicateOf: null, auditId };
   }
