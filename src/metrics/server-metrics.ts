@@ -13,6 +13,7 @@ import type { DbSnapshot } from './db-snapshot.js';
 import { packageVersion } from './version.js';
 import { MIGRATIONS } from '../db/migrations.js';
 import { isPostgresLocation } from '../db/location.js';
+import { PG_MIGRATIONS } from '../db/postgres/migrations.js';
 
 export const PREFIX = 'agentic_pipeline_';
 /** How long one database read serves scrapes. */
@@ -65,8 +66,10 @@ export class ServerMetrics {
     this.diskFree = isPostgresLocation(source.dbPath) ? undefined : g('disk_free_bytes', 'Bytes free on the file system that holds the database.');
     this.scrapeDuration = g('scrape_duration_seconds', 'Time the last database read for /metrics took.');
     this.scrapeErrors = new Counter({ name: PREFIX + 'scrape_errors_total', help: 'Scrapes whose database read failed.', registers });
-    this.buildInfo = g('build_info', 'Always 1; the labels carry the version and the schema this build migrates to.', ['version', 'schema']);
-    this.buildInfo.set({ version: packageVersion(), schema: String(MIGRATIONS.length) }, 1);
+    this.buildInfo = g('build_info', 'Always 1; the labels carry the version, the engine served and the schema this build migrates that engine to.', ['version', 'engine', 'schema']);
+    // Each engine has its own migration list: the schema number means nothing without the engine.
+    const engine = isPostgresLocation(source.dbPath) ? 'postgres' : 'sqlite';
+    this.buildInfo.set({ version: packageVersion(), engine, schema: String(engine === 'postgres' ? PG_MIGRATIONS.length : MIGRATIONS.length) }, 1);
     addProcessMetrics(this.registry);
   }
 

@@ -15,6 +15,8 @@ import { tempDir } from '../helpers/tmp.js';
 import { pgAvailable, pgCluster, pgUnavailableReason } from '../helpers/pg-cluster.js';
 import { sampleBook, writeTxt } from '../fixtures/books.js';
 import { openServices } from '../../src/services.js';
+import { MIGRATIONS } from '../../src/db/migrations.js';
+import { PG_MIGRATIONS } from '../../src/db/postgres/migrations.js';
 import { collect, exitOf } from '../worker/support.js';
 import { boundPort, eventually, killedAfterEach, parseScrape, request } from './support.js';
 
@@ -77,6 +79,10 @@ describe.each(ENGINES)('serve on $name', (where) => {
     expect(before.value('agentic_pipeline_books', { state: 'detected', priority: '2' })).toBe(1);
     expect(before.value('agentic_pipeline_books', { state: 'detected', priority: '5' })).toBe(3);
     expect(before.all('agentic_pipeline_oldest_queued_age_seconds')).toHaveLength(2);
+    // The schema number of the engine served (each engine has its own migrations).
+    expect(before.all('agentic_pipeline_build_info')[0]!.labels).toMatchObject(
+      where.name === 'postgres' ? { engine: 'postgres', schema: String(PG_MIGRATIONS.length) } : { engine: 'sqlite', schema: String(MIGRATIONS.length) },
+    );
     if (where.name === 'postgres') expect(before.all('agentic_pipeline_disk_free_bytes')).toEqual([]);
     else expect(before.value('agentic_pipeline_disk_free_bytes')).toBeGreaterThan(0);
 
