@@ -10,7 +10,7 @@
  * How it stays fast (1M pipelines, ~9M history and 3M audit rows in minutes):
  * - COPY … FROM STDIN through psql (the pg driver has no COPY of its own), rows read raw from
  *   SQLite in rowid order and written as COPY text;
- * - `session_replication_role = replica` for the load: no row triggers (the history and count
+ * - `session_replication_role = replica` for the load: no triggers (the history and count
  *   triggers would write rows the file already has; the audit trigger re-links trails the file
  *   already links) and no foreign-key checks (the file's rows satisfy them: it is checked there);
  * - the three big tables' secondary indexes are dropped first and built again afterwards from

@@ -429,8 +429,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   // ~17 ms). One INSERT … SELECT of the history and one upsert per changed (state, priority)
   // cell per statement: pgbench on the bench's 1M database (2-core VM), claims of 64, 163 → 200
   // statements/s with one client, 278 → 340 with four. The count slot is the transaction's id
-  // mod 16: pid mod 16 left two of four long-lived claimers on one slot in a third of runs,
-  // serialising them for good; neighbouring transaction ids rarely collide, and only for one
+  // mod 16: with pid mod 16, two of four long-lived claimers share a slot in a third of starts
+  // (1 − 16·15·14·13 / 16⁴), serialised for as long as they run; neighbouring transaction ids rarely collide, and only for one
   // transaction. Cells are upserted in (state, priority) order, so two transactions that do share
   // a slot take its rows in the same order. A transition table cannot be named on a trigger with
   // a column list, so the UPDATE triggers fire on every UPDATE and keep only the rows whose state
