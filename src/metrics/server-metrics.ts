@@ -11,9 +11,8 @@ import path from 'node:path';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DbSnapshot } from './db-snapshot.js';
 import { packageVersion } from './version.js';
-import { MIGRATIONS } from '../db/migrations.js';
 import { isPostgresLocation } from '../db/location.js';
-import { PG_MIGRATIONS } from '../db/postgres/migrations.js';
+import { engineKind, targetSchema } from '../db/schema-target.js';
 
 export const PREFIX = 'agentic_pipeline_';
 /** How long one database read serves scrapes. */
@@ -68,8 +67,8 @@ export class ServerMetrics {
     this.scrapeErrors = new Counter({ name: PREFIX + 'scrape_errors_total', help: 'Scrapes whose database read failed.', registers });
     this.buildInfo = g('build_info', 'Always 1; the labels carry the version, the engine served and the schema this build migrates that engine to.', ['version', 'engine', 'schema']);
     // Each engine has its own migration list: the schema number means nothing without the engine.
-    const engine = isPostgresLocation(source.dbPath) ? 'postgres' : 'sqlite';
-    this.buildInfo.set({ version: packageVersion(), engine, schema: String(engine === 'postgres' ? PG_MIGRATIONS.length : MIGRATIONS.length) }, 1);
+    const engine = engineKind(source.dbPath);
+    this.buildInfo.set({ version: packageVersion(), engine, schema: String(targetSchema(engine)) }, 1);
     addProcessMetrics(this.registry);
   }
 
