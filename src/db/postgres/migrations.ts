@@ -15,9 +15,10 @@
  *   needs one.)
  * - History is written by triggers in the same transaction as each pipelines change, like
  *   SQLite's (statement triggers over transition tables since migration 5: one INSERT … SELECT
- *   per statement, not one per row); a book's trail is read through a (pipeline_id, id) index. SQLite's pointer chains
- *   (last_history_id, prev_id) exist there to avoid random index pages per commit in one file;
- *   here an index on the hot end of a bigint sequence costs one page per row.
+ *   per statement, not one per row); a book's trail is read through a (pipeline_id, id) index.
+ *   SQLite's pointer chains (last_history_id, prev_id) exist there to avoid random index pages
+ *   per commit in one file; here an index on the hot end of a bigint sequence costs one page per
+ *   row.
  * - Counts are 16 sharded slots per (state, priority), summed on read: one hot row per cell
  *   serialised every claim behind one row lock (measured: half the claims/s; see
  *   shared/notes/operations.md). A transaction writes one slot (its transaction id mod 16, since
@@ -430,8 +431,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   // cell per statement: pgbench on the bench's 1M database (2-core VM), claims of 64, 163 → 200
   // statements/s with one client, 278 → 340 with four. The count slot is the transaction's id
   // mod 16: with pid mod 16, two of four long-lived claimers share a slot in a third of starts
-  // (1 − 16·15·14·13 / 16⁴), serialised for as long as they run; neighbouring transaction ids rarely collide, and only for one
-  // transaction. Cells are upserted in (state, priority) order, so two transactions that do share
+  // (1 − 16·15·14·13 / 16⁴), serialised for as long as they run; neighbouring transaction ids
+  // rarely collide, and then for one transaction. Cells are upserted in (state, priority) order, so two transactions that do share
   // a slot take its rows in the same order. A transition table cannot be named on a trigger with
   // a column list, so the UPDATE triggers fire on every UPDATE and keep only the rows whose state
   // (or priority) changed, as the row triggers' WHEN did. Written to run again harmlessly (IF
