@@ -179,14 +179,13 @@ const CLAIMABLE_NOW = `SELECT COUNT(*) AS n FROM pipelines
  * CLAIM_BOOKS). The oldest complete books go back to detected, through the triggers (history and
  * counts stay true), on both engines alike; a 1M database (~70,000 claimable) is left as it is.
  */
-async function topUpQueue(side: Side, location: string): Promise<number> {
+async function topUpQueue(side: Side, location: string): Promise<void> {
   const have = (await side.rows<{ n: number }>(location, CLAIMABLE_NOW))[0]!.n;
   const missing = CLAIM_BOOKS + 1_000 - have;
-  if (missing <= 0) return 0;
+  if (missing <= 0) return;
   await side.exec(location, `UPDATE pipelines SET state = 'detected', completed_at = NULL, next_attempt_at = NULL,
       last_actor = 'system:bench', transition_note = 'bench: requeued'
     WHERE id IN (SELECT id FROM pipelines WHERE state = 'complete' ORDER BY created_at, id LIMIT ${missing})`);
-  return missing;
 }
 
 async function claimRun(side: Side, processes: number, batch: number): Promise<ClaimRun> {

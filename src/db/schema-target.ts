@@ -3,11 +3,10 @@
  * migrations (src/db/migrations.ts, src/db/postgres/migrations.ts), so the number means
  * something only beside the engine: build_info carries both.
  */
+import type { EngineKind } from './engine.js';
 import { isPostgresLocation } from './location.js';
 import { MIGRATIONS } from './migrations.js';
 import { PG_MIGRATIONS } from './postgres/migrations.js';
-
-export type EngineKind = 'sqlite' | 'postgres';
 
 export function engineKind(location: string): EngineKind {
   return isPostgresLocation(location) ? 'postgres' : 'sqlite';

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DbSnapshot } from './db-snapshot.js';
 import { packageVersion } from './version.js';
-import { isPostgresLocation } from '../db/location.js';
 import { engineKind, targetSchema } from '../db/schema-target.js';
 
 export const PREFIX = 'agentic_pipeline_';
@@ -61,13 +60,13 @@ export class ServerMetrics {
     this.auditEntries = g('audit_entries', 'Audit entries retained (the id span from the oldest retained to the head).');
     this.auditHead = g('audit_head_id', 'Id of the newest audit entry (the head of the hash chain).');
     this.dbUp = g('database_up', '1 when the last scrape read the database, 0 when it failed.');
+    const engine = engineKind(source.dbPath);
     // The server's disk is not this host's, so on PostgreSQL there is no such gauge at all.
-    this.diskFree = isPostgresLocation(source.dbPath) ? undefined : g('disk_free_bytes', 'Bytes free on the file system that holds the database.');
+    this.diskFree = engine === 'postgres' ? undefined : g('disk_free_bytes', 'Bytes free on the file system that holds the database.');
     this.scrapeDuration = g('scrape_duration_seconds', 'Time the last database read for /metrics took.');
     this.scrapeErrors = new Counter({ name: PREFIX + 'scrape_errors_total', help: 'Scrapes whose database read failed.', registers });
     this.buildInfo = g('build_info', 'Always 1; the labels carry the version, the engine served and the schema this build migrates that engine to.', ['version', 'engine', 'schema']);
     // Each engine has its own migration list: the schema number means nothing without the engine.
-    const engine = engineKind(source.dbPath);
     this.buildInfo.set({ version: packageVersion(), engine, schema: String(targetSchema(engine)) }, 1);
     addProcessMetrics(this.registry);
   }

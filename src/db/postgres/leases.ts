@@ -9,13 +9,11 @@ import type { AuditEntryInput } from '../audit.js';
 import type { HeldLease, LeaseRescuePlan, QueueOps, RescuedLease } from '../ops/queue.js';
 import type { PipelineRow } from '../pipeline-row.js';
 import { PIPELINE_COLUMNS } from '../pipeline-row.js';
-import { WORKING_STATES } from '../../domain/states.js';
 import type { PgContext } from './context.js';
 import { appendIn } from './audit.js';
 import { run } from './sql.js';
+import { inWorkingStates } from './stats-sql.js';
 import { withTx } from './tx.js';
-
-const working = WORKING_STATES.map((s) => `'${s}'`).join(', ');
 
 // Leased rows are few (the fleet's concurrency); the partial lease_owner index carries them.
 const HELD_BY = 'SELECT id, lease_token FROM pipelines WHERE lease_owner = $1';
@@ -26,12 +24,11 @@ const NOW = 'SELECT ap_now($1) AS now';
 /**
  * Expired books, oldest expiry first, locked; SKIP LOCKED: a book another rescuer (or its own
  * worker, committing right now) holds is not waited for, it is that one's to settle. The state
- * test is a filter (IS TRUE), so the range is read in index order and stops at the limit (see
- * stats-stuck.ts: as an index condition on a later column it made PostgreSQL 15 sort them all).
+ * test is a filter (inWorkingStates), so the range is read in lease order and stops at the limit.
  */
 export const EXPIRED = `
   SELECT ${PIPELINE_COLUMNS} FROM pipelines
-  WHERE lease_owner IS NOT NULL AND lease_expires_at < $1 AND (state IN (${working})) IS TRUE
+  WHERE lease_owner IS NOT NULL AND lease_expires_at < $1 AND ${inWorkingStates('state')}
   ORDER BY lease_expires_at LIMIT $2
   FOR UPDATE SKIP LOCKED`;
 /** The guard repeated inside the UPDATE (state, token, still expired), as on SQLite (river #1302). */

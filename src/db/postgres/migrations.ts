@@ -479,13 +479,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE OR REPLACE FUNCTION pipeline_counts_updated() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
     ${addCounts(`
-      SELECT state, priority, SUM(d) AS n FROM (
-        SELECT o.state, o.priority, -1 AS d FROM new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE o.state IS DISTINCT FROM n.state OR o.priority IS DISTINCT FROM n.priority
-        UNION ALL
-        SELECT n.state, n.priority, 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE o.state IS DISTINCT FROM n.state OR o.priority IS DISTINCT FROM n.priority) x
-      GROUP BY state, priority`)};
+      SELECT d.state, d.priority, SUM(d.n) AS n
+      FROM new_rows n JOIN old_rows o ON o.id = n.id
+      CROSS JOIN LATERAL (VALUES (o.state, o.priority, -1), (n.state, n.priority, 1)) AS d(state, priority, n)
+      WHERE o.state IS DISTINCT FROM n.state OR o.priority IS DISTINCT FROM n.priority
+      GROUP BY d.state, d.priority`)};
     RETURN NULL;
   END $$;
   CREATE TRIGGER pipeline_counts_insert AFTER INSERT ON pipelines REFERENCING NEW TABLE AS new_rows

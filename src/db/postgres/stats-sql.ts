@@ -11,6 +11,15 @@ const quoted = (values: readonly string[]): string => values.map((v) => `'${v.re
 
 /** Written exactly as state_history_learning's predicate: a query must repeat it to use the index. */
 export const WORKING_LIST = quoted(WORKING_STATES);
+/**
+ * `col` is a working state, as a FILTER, never an index condition (IS TRUE: the same truth for
+ * a NOT NULL column). For the reads of expired leases in lease order over pipelines_lease_stuck:
+ * PostgreSQL 15 cannot return an index range in order when an IN list constrains a later column,
+ * so with the list as an index condition it read every expired lease and sorted them before the
+ * LIMIT (1M books, 5,922 expired leases: 10 ms of the stuck survey's 14.6; as a filter the range
+ * is read in order and stops after the limit: 0.8 ms).
+ */
+export const inWorkingStates = (col: string): string => `(${col} IN (${WORKING_LIST})) IS TRUE`;
 /** The claim index's own list (one definition, beside the index it must match). */
 export { CLAIMABLE_LIST } from './migrations.js';
 

@@ -13,7 +13,7 @@ import { WORKING_STATES } from '../../domain/states.js';
 import type { LearnedDuration, StuckCandidate, StuckCandidates, StuckCandidatesQuery, StuckCountQuery } from '../ops/stats.js';
 import type { Queryable } from './tx.js';
 import { run } from './sql.js';
-import { WORKING_LIST } from './stats-sql.js';
+import { WORKING_LIST, inWorkingStates } from './stats-sql.js';
 
 const COLUMNS = `p.id, p.state, p.source_path, p.state_entered_at, p.lease_owner, p.lease_expires_at, p.priority,
   p.attempts, p.max_attempts, p.auto_recoveries, p.version`;
@@ -21,18 +21,13 @@ const COLUMNS = `p.id, p.state, p.source_path, p.state_entered_at, p.lease_owner
 /**
  * Working books whose lease ran out, earliest expiry first (ties in the index's own order, as
  * SQLite walks its copy of the index). The partial index's predicate is written out so the
- * planner takes it. `$on` false reads nothing.
- *
- * The state test is wrapped in IS TRUE (the same truth for a NOT NULL column) so it is a filter,
- * not an index condition: PostgreSQL 15 cannot return an index range in order when an IN list
- * constrains a later column, so it read every expired lease and sorted them before the LIMIT
- * (1M books, 5,922 expired leases: 10 ms of the survey's 14.6; as a filter, in index order,
- * it stops after `limit` rows: 0.8 ms).
+ * planner takes it. `$on` false reads nothing. The state test is a filter (inWorkingStates), so
+ * the range is read in lease order and stops at the limit.
  */
 export const leaseExpiredJson = (now: string, limit: string, on: string) => `
   SELECT COALESCE(json_agg(l ORDER BY l.lease_expires_at, l.state, l.state_entered_at, l.lease_owner), '[]') FROM (
     SELECT ${COLUMNS} FROM pipelines p
-    WHERE ${on}::boolean AND p.lease_owner IS NOT NULL AND p.lease_expires_at < ${now} AND (p.state IN (${WORKING_LIST})) IS TRUE
+    WHERE ${on}::boolean AND p.lease_owner IS NOT NULL AND p.lease_expires_at < ${now} AND ${inWorkingStates('p.state')}
     ORDER BY p.lease_expires_at, p.state, p.state_entered_at, p.lease_owner LIMIT ${limit}) l`;
 
 /** Per cut-off (in the order given), its state's books longest in it first, at most `limit` each. */
