@@ -54,12 +54,22 @@ export function pgBinDir(): string | undefined {
   return dirs.find((d) => fs.existsSync(path.join(d, 'initdb')) && fs.existsSync(path.join(d, 'pg_ctl')));
 }
 
-/** psql, which the loader streams COPY data through: beside the server binaries, else on PATH. */
-export function psqlPath(): string | undefined {
+/**
+ * A PostgreSQL client program (psql, pgbench): beside the server binaries, else under Debian's
+ * /usr/lib/postgresql/<major>/bin (a PATH with only wrappers for initdb and pg_ctl), else on PATH.
+ */
+export function pgToolPath(name: string): string | undefined {
   const bin = pgBinDir();
-  const dirs = [...(bin ? [bin] : []), ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean)];
-  for (const d of dirs) if (fs.existsSync(path.join(d, 'psql'))) return path.join(d, 'psql');
+  const debian = '/usr/lib/postgresql';
+  const versions = fs.existsSync(debian) ? fs.readdirSync(debian).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a)) : [];
+  const dirs = [...(bin ? [bin] : []), ...versions.map((v) => path.join(debian, v, 'bin')), ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean)];
+  for (const d of dirs) if (fs.existsSync(path.join(d, name))) return path.join(d, name);
   return undefined;
+}
+
+/** psql, which the loader streams COPY data through. */
+export function psqlPath(): string | undefined {
+  return pgToolPath('psql');
 }
 
 const isRoot = process.getuid?.() === 0;

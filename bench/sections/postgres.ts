@@ -28,7 +28,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openServices } from '../../src/services.js';
 import { copyDatabaseForBench, median, type BenchContext, type BenchResult } from '../types.js';
-import { PG_BENCH_SETTINGS, startBenchCluster, type BenchCluster } from '../pg-cluster.js';
+import { PG_BENCH_SETTINGS, pgToolPath, startBenchCluster, type BenchCluster } from '../pg-cluster.js';
+import { CLAIM } from '../../src/db/postgres/queue.js';
 import { ensurePgTemplate } from '../generate-pg.js';
 import { queueCeiling } from '../queue-ceiling.js';
 import type { ClaimerReport } from '../claimer.js';
@@ -242,6 +243,42 @@ async function claimRun(side: Side, processes: number, batch: number): Promise<C
   }
 }
 
+/**
+ * The claim statement itself, CLAIM_BATCH books a time, driven by pgbench with 1 and 4 clients on
+ * a settled copy: the engine's scaling without our Node claimers, whose own CPU (~0.15 core each)
+ * shares the database's 2 cores here but sits on the workers' hosts in a fleet. Claims per second
+ * are pgbench's transactions per second times the books each claimed (from the history rows).
+ */
+async function pgbenchClaims(side: Side, clients: number): Promise<number | undefined> {
+  const exe = pgToolPath('pgbench');
+  if (!exe) return undefined;
+  const copy = await side.fresh(`pgbench_${clients}`);
+  const script = path.join(os.tmpdir(), `ap-bench-claim-${process.pid}.sql`);
+  try {
+    await topUpQueue(side, copy.location);
+    await settle(side, copy.location);
+    const before = (await side.rows<{ m: number | null }>(copy.location, 'SELECT MAX(id) AS m FROM state_history'))[0]?.m ?? 0;
+    // $1 now (the server's), $2 how many, $3 worker, $4 token, $5 lease ms, $6 actor.
+    // No colon anywhere: pgbench reads `:name` as a variable even inside a string or a `::` cast.
+    const worker = "'pgbench-' || pg_backend_pid()";
+    const values = ['CAST(NULL AS bigint)', String(CLAIM_BATCH), worker, worker, '600000', "'system.worker.pgbench'"];
+    const text = CLAIM.replace(/\$(\d)/g, (_, d: string) => values[Number(d) - 1]!).replace(/\s+/g, ' ').trim();
+    fs.writeFileSync(script, `${text};\n`);
+    const transactions = Math.floor(CLAIM_BOOKS / CLAIM_BATCH / clients);
+    // libpq takes the connection URI where pgbench wants a database name.
+    const out = spawnSync(exe, ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(clients), '-t', String(transactions), '-f', script, copy.location], {
+      encoding: 'utf8',
+    });
+    const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out.stdout)?.[1];
+    if (out.status !== 0 || !tps) throw new Error(`pgbench failed: ${(out.stderr || out.stdout).split('\n').find((l) => /error|ERROR/.test(l)) ?? out.status}`);
+    const claimed = (await side.rows<{ n: number }>(copy.location, `SELECT COUNT(*) AS n FROM state_history WHERE id > ${Number(before)} AND details = 'claimed'`))[0]!.n;
+    return Number(tps) * (claimed / (transactions * clients));
+  } finally {
+    fs.rmSync(script, { force: true });
+    await copy.drop();
+  }
+}
+
 /** Median ms of `fn` over `runs` calls after one warm-up call; 'not yet' when the engine lacks it. */
 async function timeMs(fn: () => Promise<unknown>, runs: number): Promise<number | 'not yet'> {
   try {
@@ -438,6 +475,14 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
           }
         }
       }
+      // The bare statement through pgbench, in the same round (see pgbenchClaims).
+      const pg = sides.find((x) => x.name === 'postgres')!;
+      for (const clients of [1, 4]) {
+        const rate = await pgbenchClaims(pg, clients);
+        if (rate === undefined) continue;
+        sample(`pgbench/${clients}`).push(rate);
+        ctx.log(`round ${round}: pgbench, the claim statement, ${clients} client${clients > 1 ? 's' : ''}, batches of ${CLAIM_BATCH}: ${Math.round(rate)} claims/s; load ${os.loadavg()[0]!.toFixed(1)}`);
+      }
     }
     const rates = new Map<string, number>();
     for (const [key, values] of samples) rates.set(key, median(values));
@@ -472,6 +517,27 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
           note: `rounds: ${four.map((v) => v.toFixed(2)).join(', ')}; 8 / 1: ${median(eight).toFixed(2)} (${eight.map((v) => v.toFixed(2)).join(', ')})`,
         });
       }
+    }
+    const bench1 = samples.get('pgbench/1');
+    const bench4 = samples.get('pgbench/4');
+    let pgbenchRatio: number | undefined;
+    if (bench1 && bench4) {
+      const four = bench4.map((v, i) => v / bench1[i]!);
+      pgbenchRatio = median(four);
+      for (const [n, values] of [[1, bench1], [4, bench4]] as const) {
+        results.push({
+          name: `reference: pgbench, the claim statement, ${n} client${n > 1 ? 's' : ''}, batches of ${CLAIM_BATCH} (median of ${CLAIM_ROUNDS})`,
+          value: Math.round(median(values)),
+          unit: 'claims/s',
+          note: `rounds: ${values.map((v) => Math.round(v)).join(', ')}; no Node claimers`,
+        });
+      }
+      results.push({
+        name: `reference: pgbench, the claim statement, 4 clients / 1 (median of ${CLAIM_ROUNDS} rounds)`,
+        value: Math.round(pgbenchRatio * 100) / 100,
+        unit: '×',
+        note: `rounds: ${four.map((v) => v.toFixed(2)).join(', ')}`,
+      });
     }
 
     // Reads on one copy each (the SQLite one is this section's own copy), then the batches.
@@ -535,6 +601,9 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
       for (const n of PROCESSES) row(`claims/s, ${plural(n)}, ${mode(batch)} (median of ${CLAIM_ROUNDS})`, rates.get(`sqlite/${n}/${batch}`), rates.get(`postgres/${n}/${batch}`));
     }
     for (const batch of [CLAIM_BATCH, 1]) row(`4 processes / 1, ${mode(batch)} (median of per-round ratios)`, ratios.get(`sqlite/${batch}`), ratios.get(`postgres/${batch}`), false);
+    if (pgbenchRatio !== undefined) {
+      lines.push(`| pgbench, the claim statement, batches of ${CLAIM_BATCH}: 1 client; 4 clients; 4 / 1 (median of per-round ratios) | | ${Math.round(rates.get('pgbench/1')!)}; ${Math.round(rates.get('pgbench/4')!)}; ${pgbenchRatio.toFixed(2)} | |`);
+    }
     for (const k of Object.keys(labels) as (keyof Reads)[]) row(`${labels[k]}, ms`, readsOf.get('sqlite')![k], readsOf.get('postgres')![k]);
     const batchMs = (n: EngineName) => {
       const b = batchOf.get(n)!;

@@ -27,9 +27,10 @@ import { pgLeaseOps } from './leases.js';
 /**
  * $1 now (or null: the server's), $2 how many, $3 worker, $4 token, $5 lease ms, $6 actor.
  * What a claim sets is SQLite's CLAIM_SET: a retried book that had been approved resumes at
- * embedding; aging's raised priority ends with the wait.
+ * embedding; aging's raised priority ends with the wait. Exported for the bench, whose pgbench
+ * reference runs this very text.
  */
-const CLAIM = `
+export const CLAIM = `
   WITH picked AS (
     SELECT id, priority AS pick_priority FROM pipelines
     WHERE state IN (${CLAIMABLE_LIST}) AND (next_attempt_at IS NULL OR next_attempt_at <= ap_now($1))
