@@ -18,6 +18,8 @@ export interface ClaimerReport {
   busy: number;
   errors: number;
   firstError: string | null;
+  /** This process's CPU (user + system) over the claiming loop, ms: what a claimer costs its host. */
+  cpuMs: number;
 }
 
 const wallNow = () => performance.timeOrigin + performance.now();
@@ -29,7 +31,8 @@ async function main(location: string, quota: number, batch: number): Promise<voi
   process.stdout.write('ready\n');
   await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
   process.stdin.destroy(); // an open stdin pipe would keep the process alive after the report
-  const r: ClaimerReport = { claims: 0, startedAt: wallNow(), endedAt: 0, busy: 0, errors: 0, firstError: null };
+  const cpu0 = process.cpuUsage();
+  const r: ClaimerReport = { claims: 0, startedAt: wallNow(), endedAt: 0, busy: 0, errors: 0, firstError: null, cpuMs: 0 };
   while (r.claims < quota) {
     try {
       const got = batch === 1
@@ -46,6 +49,8 @@ async function main(location: string, quota: number, batch: number): Promise<voi
     }
   }
   r.endedAt = wallNow();
+  const cpu = process.cpuUsage(cpu0);
+  r.cpuMs = (cpu.user + cpu.system) / 1000;
   await engine.close();
   process.stdout.write(JSON.stringify(r) + '\n');
 }

@@ -33,6 +33,7 @@ import { CLAIM } from '../../src/db/postgres/queue.js';
 import { ensurePgTemplate } from '../generate-pg.js';
 import { queueCeiling } from '../queue-ceiling.js';
 import type { ClaimerReport } from '../claimer.js';
+import { busyCores, cpuSnapshot } from '../machine-cpu.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url)); // dist/bench/sections
 const CLAIMER = path.resolve(HERE, '../claimer.js');
@@ -134,9 +135,18 @@ interface ClaimRun {
   busy: number;
   errors: number;
   firstError: string | null;
+  /** The whole machine's busy cores over the run (database, claimers, everything else). */
+  machineCores: number | undefined;
+  /** The claimer processes' own CPU over the run, in cores. */
+  claimerCores: number;
 }
 
-function spawnClaimers(location: string, processes: number, quota: number, batch: number): Promise<ClaimerReport[]> {
+interface ClaimersDone {
+  reports: ClaimerReport[];
+  machineCores: number | undefined;
+}
+
+function spawnClaimers(location: string, processes: number, quota: number, batch: number): Promise<ClaimersDone> {
   const children = Array.from({ length: processes }, () =>
     spawn(process.execPath, [CLAIMER, location, String(quota), String(batch)], { stdio: ['pipe', 'pipe', 'pipe'] }),
   );
@@ -163,9 +173,11 @@ function spawnClaimers(location: string, processes: number, quota: number, batch
     );
     return { ready, done };
   });
-  return Promise.all(outputs.map((o) => o.ready)).then(() => {
+  return Promise.all(outputs.map((o) => o.ready)).then(async () => {
+    const before = cpuSnapshot();
     for (const c of children) c.stdin.end('go\n');
-    return Promise.all(outputs.map((o) => o.done));
+    const reports = await Promise.all(outputs.map((o) => o.done));
+    return { reports, machineCores: busyCores(before, cpuSnapshot()) };
   });
 }
 
@@ -222,7 +234,7 @@ async function claimRun(side: Side, processes: number, batch: number): Promise<C
     await topUpQueue(side, copy.location);
     await settle(side, copy.location);
     const before = (await side.rows<{ m: number | null }>(copy.location, 'SELECT MAX(id) AS m FROM state_history'))[0]?.m ?? 0;
-    const reports = await spawnClaimers(copy.location, processes, Math.ceil(CLAIM_BOOKS / processes), batch);
+    const { reports, machineCores } = await spawnClaimers(copy.location, processes, Math.ceil(CLAIM_BOOKS / processes), batch);
     const claims = reports.reduce((a, r) => a + r.claims, 0);
     const seconds = (Math.max(...reports.map((r) => r.endedAt)) - Math.min(...reports.map((r) => r.startedAt))) / 1000;
     // Every claim writes one history row noted 'claimed': more rows than books is a double claim.
@@ -237,6 +249,8 @@ async function claimRun(side: Side, processes: number, batch: number): Promise<C
       busy: reports.reduce((a, r) => a + r.busy, 0),
       errors: reports.reduce((a, r) => a + r.errors, 0),
       firstError: reports.find((r) => r.firstError)?.firstError ?? null,
+      machineCores,
+      claimerCores: reports.reduce((a, r) => a + r.cpuMs, 0) / 1000 / seconds,
     };
   } finally {
     await copy.drop();
@@ -249,7 +263,7 @@ async function claimRun(side: Side, processes: number, batch: number): Promise<C
  * shares the database's 2 cores here but sits on the workers' hosts in a fleet. Claims per second
  * are pgbench's transactions per second times the books each claimed (from the history rows).
  */
-async function pgbenchClaims(side: Side, clients: number): Promise<number | undefined> {
+async function pgbenchClaims(side: Side, clients: number): Promise<{ rate: number; machineCores: number | undefined } | undefined> {
   const exe = pgToolPath('pgbench');
   if (!exe) return undefined;
   const copy = await side.fresh(`pgbench_${clients}`);
@@ -266,13 +280,15 @@ async function pgbenchClaims(side: Side, clients: number): Promise<number | unde
     fs.writeFileSync(script, `${text};\n`);
     const transactions = Math.floor(CLAIM_BOOKS / CLAIM_BATCH / clients);
     // libpq takes the connection URI where pgbench wants a database name.
+    const cpu0 = cpuSnapshot();
     const out = spawnSync(exe, ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(clients), '-t', String(transactions), '-f', script, copy.location], {
       encoding: 'utf8',
     });
+    const machineCores = busyCores(cpu0, cpuSnapshot());
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out.stdout)?.[1];
     if (out.status !== 0 || !tps) throw new Error(`pgbench failed: ${(out.stderr || out.stdout).split('\n').find((l) => /error|ERROR/.test(l)) ?? out.status}`);
     const claimed = (await side.rows<{ n: number }>(copy.location, `SELECT COUNT(*) AS n FROM state_history WHERE id > ${Number(before)} AND details = 'claimed'`))[0]!.n;
-    return Number(tps) * (claimed / (transactions * clients));
+    return { rate: Number(tps) * (claimed / (transactions * clients)), machineCores };
   } finally {
     fs.rmSync(script, { force: true });
     await copy.drop();
@@ -414,6 +430,7 @@ async function batchApproveOnce(side: Side, location: string): Promise<BatchRun 
 }
 
 const show = (v: number | 'not yet' | undefined) => (v === undefined ? '—' : v === 'not yet' ? 'not yet on this build' : v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
+const cores = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(2));
 const plural = (n: number) => `${n} process${n > 1 ? 'es' : ''}`;
 const mode = (batch: number) => (batch > 1 ? `batches of ${batch}` : 'one at a time');
 
@@ -461,8 +478,11 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
             sample(`${side.name}/${processes}/${batch}`).push(rate);
             ctx.log(
               `round ${round}: ${side.name} ${plural(processes)}, ${mode(batch)}: ${r.claims} claims in ${r.seconds.toFixed(2)} s = ${Math.round(rate)}/s; ` +
-                `${r.doubles} double claims; ${r.busy} busy; ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}; load ${os.loadavg()[0]!.toFixed(1)}`,
+                `${r.doubles} double claims; ${r.busy} busy; ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}; ` +
+                `machine ${cores(r.machineCores)} of ${os.cpus().length} cores busy, claimers ${cores(r.claimerCores)}; load ${os.loadavg()[0]!.toFixed(1)}`,
             );
+            if (r.machineCores !== undefined) sample(`machine/${side.name}/${processes}/${batch}`).push(r.machineCores);
+            sample(`claimers/${side.name}/${processes}/${batch}`).push(r.claimerCores);
             if (r.doubles || r.busy || r.errors) {
               results.push({
                 name: `double claims / busy / errors, ${side.name}, ${plural(processes)}, ${mode(batch)}, round ${round}`,
@@ -478,10 +498,14 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
       // The bare statement through pgbench, in the same round (see pgbenchClaims).
       const pg = sides.find((x) => x.name === 'postgres')!;
       for (const clients of [1, 4]) {
-        const rate = await pgbenchClaims(pg, clients);
-        if (rate === undefined) continue;
-        sample(`pgbench/${clients}`).push(rate);
-        ctx.log(`round ${round}: pgbench, the claim statement, ${clients} client${clients > 1 ? 's' : ''}, batches of ${CLAIM_BATCH}: ${Math.round(rate)} claims/s; load ${os.loadavg()[0]!.toFixed(1)}`);
+        const got = await pgbenchClaims(pg, clients);
+        if (got === undefined) continue;
+        sample(`pgbench/${clients}`).push(got.rate);
+        if (got.machineCores !== undefined) sample(`machine/pgbench/${clients}`).push(got.machineCores);
+        ctx.log(
+          `round ${round}: pgbench, the claim statement, ${clients} client${clients > 1 ? 's' : ''}, batches of ${CLAIM_BATCH}: ${Math.round(got.rate)} claims/s; ` +
+            `machine ${cores(got.machineCores)} of ${os.cpus().length} cores busy; load ${os.loadavg()[0]!.toFixed(1)}`,
+        );
       }
     }
     const rates = new Map<string, number>();
@@ -489,13 +513,17 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
     for (const batch of [CLAIM_BATCH, 1]) {
       for (const processes of PROCESSES) {
         for (const side of sides) {
-          const values = samples.get(`${side.name}/${processes}/${batch}`)!;
-          const rate = rates.get(`${side.name}/${processes}/${batch}`)!;
+          const key = `${side.name}/${processes}/${batch}`;
+          const values = samples.get(key)!;
+          const rate = rates.get(key)!;
+          const machine = samples.get(`machine/${key}`);
           results.push({
             name: `claims/s, ${side.name}, ${plural(processes)}, ${mode(batch)} (median of ${CLAIM_ROUNDS})`,
             value: Math.round(rate),
             unit: 'claims/s',
-            note: `rounds: ${values.map((v) => Math.round(v)).join(', ')}; ${CLAIM_BOOKS} books each; ${(rate / ceiling).toFixed(2)} of the reference`,
+            note:
+              `rounds: ${values.map((v) => Math.round(v)).join(', ')}; ${CLAIM_BOOKS} books each; ${(rate / ceiling).toFixed(2)} of the reference; ` +
+              `machine ${machine ? cores(median(machine)) : '—'} of ${os.cpus().length} cores busy, claimers ${cores(median(samples.get(`claimers/${key}`)!))} (medians)`,
           });
         }
       }
@@ -529,7 +557,7 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
           name: `reference: pgbench, the claim statement, ${n} client${n > 1 ? 's' : ''}, batches of ${CLAIM_BATCH} (median of ${CLAIM_ROUNDS})`,
           value: Math.round(median(values)),
           unit: 'claims/s',
-          note: `rounds: ${values.map((v) => Math.round(v)).join(', ')}; no Node claimers`,
+          note: `rounds: ${values.map((v) => Math.round(v)).join(', ')}; no Node claimers; machine ${cores(median(samples.get(`machine/pgbench/${n}`) ?? [NaN]))} of ${os.cpus().length} cores busy (median)`,
         });
       }
       results.push({
@@ -601,8 +629,20 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
       for (const n of PROCESSES) row(`claims/s, ${plural(n)}, ${mode(batch)} (median of ${CLAIM_ROUNDS})`, rates.get(`sqlite/${n}/${batch}`), rates.get(`postgres/${n}/${batch}`));
     }
     for (const batch of [CLAIM_BATCH, 1]) row(`4 processes / 1, ${mode(batch)} (median of per-round ratios)`, ratios.get(`sqlite/${batch}`), ratios.get(`postgres/${batch}`), false);
+    // Where the cores went: a ratio measured on a saturated machine is the machine's, not the queue's.
+    const coresOf = (k: string) => {
+      const v = samples.get(k);
+      return v ? cores(median(v)) : '—';
+    };
+    for (const batch of [CLAIM_BATCH, 1]) {
+      const cell = (n: EngineName) => PROCESSES.map((p) => `${coresOf(`machine/${n}/${p}/${batch}`)} (${coresOf(`claimers/${n}/${p}/${batch}`)})`).join('; ');
+      lines.push(`| machine busy cores of ${os.cpus().length} (claimers' own), ${mode(batch)}: ${PROCESSES.join(' / ')} processes (medians) | ${cell('sqlite')} | ${cell('postgres')} | |`);
+    }
     if (pgbenchRatio !== undefined) {
-      lines.push(`| pgbench, the claim statement, batches of ${CLAIM_BATCH}: 1 client; 4 clients; 4 / 1 (median of per-round ratios) | | ${Math.round(rates.get('pgbench/1')!)}; ${Math.round(rates.get('pgbench/4')!)}; ${pgbenchRatio.toFixed(2)} | |`);
+      lines.push(
+        `| pgbench, the claim statement, batches of ${CLAIM_BATCH}: 1 client; 4 clients; 4 / 1 (median of per-round ratios); machine busy cores, 1; 4 clients | | ` +
+          `${Math.round(rates.get('pgbench/1')!)}; ${Math.round(rates.get('pgbench/4')!)}; ${pgbenchRatio.toFixed(2)}; ${coresOf('machine/pgbench/1')}; ${coresOf('machine/pgbench/4')} | |`,
+      );
     }
     for (const k of Object.keys(labels) as (keyof Reads)[]) row(`${labels[k]}, ms`, readsOf.get('sqlite')![k], readsOf.get('postgres')![k]);
     const batchMs = (n: EngineName) => {
