@@ -141,7 +141,10 @@ export class BookRunner {
       () => ctl.abort(new WorkerAbort('timeout', `stage ${stageName} timed out after ${timeoutMs} ms`)),
       timeoutMs,
     );
-    const started = Date.now();
+    // Monotonic and sub-millisecond: Date.now() read 0 ms for a fast stage (selecting_strategy
+    // three times in a row in CI), so the stage histogram summed to 0 s, and a clock step would
+    // have made a duration negative.
+    const started = performance.now();
     book.state = stageName;
     ctx.emit('stage:start', { pipelineId: row.id, stage: stageName, sourcePath: row.source_path });
     ctx.signals?.stageStarted.signal({ pipelineId: row.id, stage: stageName });
@@ -165,11 +168,11 @@ export class BookRunner {
       if (ctl.signal.aborted) throw ctl.signal.reason;
       const after = await withBusyRetry(() => this.commit(book, stageName, result));
       ctx.signals?.stageCommitted.signal({ pipelineId: row.id, from: stageName, to: after.state });
-      const durationMs = Date.now() - started;
+      const durationMs = performance.now() - started;
       ctx.stats.stages++;
       book.state = after.state;
       if (!isWorkingState(after.state)) book.held = false;
-      log.info({ stage: stageName, to: after.state, duration_ms: durationMs, ...(result.info ?? {}) }, `${stageName} → ${after.state}`);
+      log.info({ stage: stageName, to: after.state, duration_ms: Math.round(durationMs * 1000) / 1000, ...(result.info ?? {}) }, `${stageName} → ${after.state}`);
       ctx.emit('stage:end', { pipelineId: row.id, stage: stageName, to: after.state, durationMs, sourcePath: row.source_path });
       if (!book.held) {
         this.count(after.state);
@@ -177,7 +180,7 @@ export class BookRunner {
       }
       return after;
     } catch (err) {
-      const durationMs = Date.now() - started;
+      const durationMs = performance.now() - started;
       const reason = ctl.signal.aborted ? ctl.signal.reason : undefined;
       await this.handleFailure(book, row, stageName, reason instanceof WorkerAbort ? reason : err, durationMs, log);
       return row;
@@ -254,7 +257,7 @@ export class BookRunner {
     book.held = false;
     ctx.signals?.stageFailed.signal({ pipelineId: book.id, stage, to });
     const level = to === 'failed' ? 'warn' : 'info';
-    log[level]({ stage, to, code: error.code, duration_ms: durationMs, attempt: row.attempts, retry_at: retryAt, err: message }, `${stage} failed → ${to}`);
+    log[level]({ stage, to, code: error.code, duration_ms: Math.round(durationMs * 1000) / 1000, attempt: row.attempts, retry_at: retryAt, err: message }, `${stage} failed → ${to}`);
     this.count(to);
     if (to === 'needs_retry') {
       ctx.stats.retries++;

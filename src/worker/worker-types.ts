@@ -52,6 +52,7 @@ export interface StageEvent {
 }
 export interface StageEndEvent extends StageEvent {
   to: PipelineState;
+  /** Monotonic (performance.now), fractional milliseconds. */
   durationMs: number;
 }
 export interface BookEvent {
