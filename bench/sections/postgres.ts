@@ -510,20 +510,24 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
     }
     const rates = new Map<string, number>();
     for (const [key, values] of samples) rates.set(key, median(values));
+    /** The median busy cores of a `machine/…` or `claimers/…` sample, as shown. */
+    const coresOf = (k: string) => {
+      const v = rates.get(k);
+      return v === undefined ? '—' : cores(v);
+    };
     for (const batch of [CLAIM_BATCH, 1]) {
       for (const processes of PROCESSES) {
         for (const side of sides) {
           const key = `${side.name}/${processes}/${batch}`;
           const values = samples.get(key)!;
           const rate = rates.get(key)!;
-          const machine = samples.get(`machine/${key}`);
           results.push({
             name: `claims/s, ${side.name}, ${plural(processes)}, ${mode(batch)} (median of ${CLAIM_ROUNDS})`,
             value: Math.round(rate),
             unit: 'claims/s',
             note:
               `rounds: ${values.map((v) => Math.round(v)).join(', ')}; ${CLAIM_BOOKS} books each; ${(rate / ceiling).toFixed(2)} of the reference; ` +
-              `machine ${machine ? cores(median(machine)) : '—'} of ${os.cpus().length} cores busy, claimers ${cores(median(samples.get(`claimers/${key}`)!))} (medians)`,
+              `machine ${coresOf(`machine/${key}`)} of ${os.cpus().length} cores busy, claimers ${coresOf(`claimers/${key}`)} (medians)`,
           });
         }
       }
@@ -557,7 +561,7 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
           name: `reference: pgbench, the claim statement, ${n} client${n > 1 ? 's' : ''}, batches of ${CLAIM_BATCH} (median of ${CLAIM_ROUNDS})`,
           value: Math.round(median(values)),
           unit: 'claims/s',
-          note: `rounds: ${values.map((v) => Math.round(v)).join(', ')}; no Node claimers; machine ${cores(median(samples.get(`machine/pgbench/${n}`) ?? [NaN]))} of ${os.cpus().length} cores busy (median)`,
+          note: `rounds: ${values.map((v) => Math.round(v)).join(', ')}; no Node claimers; machine ${coresOf(`machine/pgbench/${n}`)} of ${os.cpus().length} cores busy (median)`,
         });
       }
       results.push({
@@ -630,10 +634,6 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
     }
     for (const batch of [CLAIM_BATCH, 1]) row(`4 processes / 1, ${mode(batch)} (median of per-round ratios)`, ratios.get(`sqlite/${batch}`), ratios.get(`postgres/${batch}`), false);
     // Where the cores went: a ratio measured on a saturated machine is the machine's, not the queue's.
-    const coresOf = (k: string) => {
-      const v = samples.get(k);
-      return v ? cores(median(v)) : '—';
-    };
     for (const batch of [CLAIM_BATCH, 1]) {
       const cell = (n: EngineName) => PROCESSES.map((p) => `${coresOf(`machine/${n}/${p}/${batch}`)} (${coresOf(`claimers/${n}/${p}/${batch}`)})`).join('; ');
       lines.push(`| machine busy cores of ${os.cpus().length} (claimers' own), ${mode(batch)}: ${PROCESSES.join(' / ')} processes (medians) | ${cell('sqlite')} | ${cell('postgres')} | |`);
