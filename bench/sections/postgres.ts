@@ -430,7 +430,6 @@ async function batchApproveOnce(side: Side, location: string): Promise<BatchRun 
 }
 
 const show = (v: number | 'not yet' | undefined) => (v === undefined ? '—' : v === 'not yet' ? 'not yet on this build' : v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
-const cores = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(2));
 const plural = (n: number) => `${n} process${n > 1 ? 'es' : ''}`;
 const mode = (batch: number) => (batch > 1 ? `batches of ${batch}` : 'one at a time');
 
@@ -479,7 +478,7 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
             ctx.log(
               `round ${round}: ${side.name} ${plural(processes)}, ${mode(batch)}: ${r.claims} claims in ${r.seconds.toFixed(2)} s = ${Math.round(rate)}/s; ` +
                 `${r.doubles} double claims; ${r.busy} busy; ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}; ` +
-                `machine ${cores(r.machineCores)} of ${os.cpus().length} cores busy, claimers ${cores(r.claimerCores)}; load ${os.loadavg()[0]!.toFixed(1)}`,
+                `machine ${show(r.machineCores)} of ${os.cpus().length} cores busy, claimers ${show(r.claimerCores)}; load ${os.loadavg()[0]!.toFixed(1)}`,
             );
             if (r.machineCores !== undefined) sample(`machine/${side.name}/${processes}/${batch}`).push(r.machineCores);
             sample(`claimers/${side.name}/${processes}/${batch}`).push(r.claimerCores);
@@ -504,17 +503,14 @@ export default async function postgresSection(ctx: BenchContext): Promise<BenchR
         if (got.machineCores !== undefined) sample(`machine/pgbench/${clients}`).push(got.machineCores);
         ctx.log(
           `round ${round}: pgbench, the claim statement, ${clients} client${clients > 1 ? 's' : ''}, batches of ${CLAIM_BATCH}: ${Math.round(got.rate)} claims/s; ` +
-            `machine ${cores(got.machineCores)} of ${os.cpus().length} cores busy; load ${os.loadavg()[0]!.toFixed(1)}`,
+            `machine ${show(got.machineCores)} of ${os.cpus().length} cores busy; load ${os.loadavg()[0]!.toFixed(1)}`,
         );
       }
     }
     const rates = new Map<string, number>();
     for (const [key, values] of samples) rates.set(key, median(values));
     /** The median busy cores of a `machine/…` or `claimers/…` sample, as shown. */
-    const coresOf = (k: string) => {
-      const v = rates.get(k);
-      return v === undefined ? '—' : cores(v);
-    };
+    const coresOf = (k: string) => show(rates.get(k));
     for (const batch of [CLAIM_BATCH, 1]) {
       for (const processes of PROCESSES) {
         for (const side of sides) {

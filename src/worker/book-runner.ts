@@ -35,6 +35,9 @@ import { decideFailure } from './failure-policy.js';
 import { WorkerAbort, type InFlight, type WorkerEvents, type WorkerStats } from './worker-types.js';
 import type { WorkerTestSignals } from './test-signals.js';
 
+/** A stage's duration as the log shows it: milliseconds to the microsecond. */
+const logMs = (ms: number) => Math.round(ms * 1000) / 1000;
+
 export const AUTO_APPROVE_ACTOR: Actor = 'auto:min-confidence';
 
 /** A book leaving the working states leaves the worker's hands: its lease goes with the move. */
@@ -172,7 +175,7 @@ export class BookRunner {
       ctx.stats.stages++;
       book.state = after.state;
       if (!isWorkingState(after.state)) book.held = false;
-      log.info({ stage: stageName, to: after.state, duration_ms: Math.round(durationMs * 1000) / 1000, ...(result.info ?? {}) }, `${stageName} → ${after.state}`);
+      log.info({ stage: stageName, to: after.state, duration_ms: logMs(durationMs), ...(result.info ?? {}) }, `${stageName} → ${after.state}`);
       ctx.emit('stage:end', { pipelineId: row.id, stage: stageName, to: after.state, durationMs, sourcePath: row.source_path });
       if (!book.held) {
         this.count(after.state);
@@ -257,7 +260,7 @@ export class BookRunner {
     book.held = false;
     ctx.signals?.stageFailed.signal({ pipelineId: book.id, stage, to });
     const level = to === 'failed' ? 'warn' : 'info';
-    log[level]({ stage, to, code: error.code, duration_ms: Math.round(durationMs * 1000) / 1000, attempt: row.attempts, retry_at: retryAt, err: message }, `${stage} failed → ${to}`);
+    log[level]({ stage, to, code: error.code, duration_ms: logMs(durationMs), attempt: row.attempts, retry_at: retryAt, err: message }, `${stage} failed → ${to}`);
     this.count(to);
     if (to === 'needs_retry') {
       ctx.stats.retries++;
